@@ -1,0 +1,30 @@
+// Child process running dynalite (plain JS so it needs no loader): started by dynamodb.ts with
+// fork(), it answers { ready: port } over IPC and shuts down cleanly — closing LevelDB so the next
+// start can open the same directory — on a 'close' message or when its parent goes away.
+import { createRequire } from 'node:module';
+
+const require = createRequire(import.meta.url);
+const dynalite = require('dynalite');
+
+const { dataDir, port, host } = JSON.parse(process.argv[2] ?? '{}');
+const server = dynalite({ path: dataDir, createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+
+let closing = false;
+function shutDown() {
+  if (closing) return;
+  closing = true;
+  server.close(() => process.exit(0));
+  setTimeout(() => process.exit(1), 10_000).unref();
+}
+
+server.listen(port ?? 0, host ?? '127.0.0.1', () => process.send?.({ ready: server.address().port }));
+server.on('error', (error) => {
+  process.send?.({ error: String(error) });
+  process.exit(1);
+});
+process.on('message', (message) => {
+  if (message === 'close') shutDown();
+});
+process.on('disconnect', shutDown);
+process.on('SIGTERM', shutDown);
+process.on('SIGINT', shutDown);

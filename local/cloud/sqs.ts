@@ -1,0 +1,620 @@
+/**
+ * Local SQS: enough of the service for dead-letter queues — create, send, receive with visibility
+ * timeouts and long polling, delete, purge, attributes — persisted to one JSON file so DLQ contents
+ * survive a restart. The API object speaks the JSON 1.0 shapes; `handleSqsQuery` adapts the
+ * form-encoded query protocol (what AWS CLI 2.9 sends) to it and answers in AWS's XML.
+ */
+import { createHash, randomUUID } from 'node:crypto';
+import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { AwsError, type ServiceApi } from './aws-error';
+
+export interface MessageAttributeValue {
+  DataType: string;
+  StringValue?: string;
+  BinaryValue?: string; // base64, as on the JSON wire
+}
+
+interface StoredMessage {
+  messageId: string;
+  body: string;
+  md5OfBody: string;
+  messageAttributes: Record<string, MessageAttributeValue>;
+  md5OfMessageAttributes?: string;
+  sentAt: number;
+  visibleAt: number;
+  receiveCount: number;
+  firstReceivedAt?: number;
+  /** The receipt handle of the latest receive; older handles still delete, as on AWS. */
+  receiptHandle?: string;
+}
+
+interface Queue {
+  name: string;
+  attributes: Record<string, string>;
+  createdAt: number;
+  messages: StoredMessage[];
+}
+
+export interface LocalSqsOptions {
+  region?: string;
+  accountId?: string;
+  /** Base of queue URLs, normally the edge: http://127.0.0.1:4566 */
+  endpoint?: string;
+  /** Persist queues and messages to `<dataDir>/sqs.json`; in memory only when omitted. */
+  dataDir?: string;
+  fresh?: boolean;
+  /** Upper bound for WaitTimeSeconds (AWS allows 20). */
+  maxWaitSeconds?: number;
+}
+
+const DEFAULT_ATTRIBUTES: Record<string, string> = {
+  VisibilityTimeout: '30',
+  MessageRetentionPeriod: '345600',
+  MaximumMessageSize: '262144',
+  DelaySeconds: '0',
+  ReceiveMessageWaitTimeSeconds: '0',
+};
+
+const md5 = (data: string | Buffer) => createHash('md5').update(data).digest('hex');
+
+/** AWS's MD5 of message attributes: sorted by name, each part length-prefixed (big-endian u32). */
+export function md5OfMessageAttributes(
+  attributes: Record<string, MessageAttributeValue>,
+): string | undefined {
+  const names = Object.keys(attributes).sort();
+  if (names.length === 0) return undefined;
+  const parts: Buffer[] = [];
+  const field = (data: Buffer) => {
+    const length = Buffer.alloc(4);
+    length.writeUInt32BE(data.length);
+    parts.push(length, data);
+  };
+  for (const name of names) {
+    const value = attributes[name]!;
+    field(Buffer.from(name));
+    field(Buffer.from(value.DataType));
+    const binary = value.BinaryValue !== undefined;
+    parts.push(Buffer.from([binary ? 2 : 1]));
+    field(binary ? Buffer.from(value.BinaryValue!, 'base64') : Buffer.from(value.StringValue ?? ''));
+  }
+  return md5(Buffer.concat(parts));
+}
+
+export class LocalSqs {
+  readonly region: string;
+  readonly accountId: string;
+  private endpoint: string;
+  private readonly queues = new Map<string, Queue>();
+  private readonly file?: string;
+  private readonly maxWaitSeconds: number;
+  private saveTimer?: NodeJS.Timeout;
+  /** Long-polling receivers, woken when a message arrives on their queue. */
+  private readonly waiters = new Map<string, Set<() => void>>();
+  private closed = false;
+
+  constructor(options: LocalSqsOptions = {}) {
+    this.region = options.region ?? 'us-east-1';
+    this.accountId = options.accountId ?? '000000000000';
+    this.endpoint = (options.endpoint ?? 'http://127.0.0.1:4566').replace(/\/$/, '');
+    this.maxWaitSeconds = options.maxWaitSeconds ?? 20;
+    if (options.dataDir) {
+      mkdirSync(options.dataDir, { recursive: true });
+      this.file = join(options.dataDir, 'sqs.json');
+      if (options.fresh) rmSync(this.file, { force: true });
+      else this.load();
+    }
+  }
+
+  /** The edge's port is known only once it listens (port 0), so the URL base can change after start. */
+  setEndpoint(endpoint: string): void {
+    this.endpoint = endpoint.replace(/\/$/, '');
+  }
+
+  queueUrl(name: string): string {
+    return `${this.endpoint}/${this.accountId}/${name}`;
+  }
+
+  queueArn(name: string): string {
+    return `arn:aws:sqs:${this.region}:${this.accountId}:${name}`;
+  }
+
+  /** Creates the queue, or returns the existing one's URL when the attributes agree (as AWS does). */
+  createQueue(name: string, attributes: Record<string, string | number> = {}): string {
+    if (!/^[A-Za-z0-9_-]{1,80}(\.fifo)?$/.test(name)) {
+      throw new AwsError('InvalidParameterValue', `Invalid queue name: ${name}`);
+    }
+    const wanted = Object.fromEntries(Object.entries(attributes).map(([k, v]) => [k, String(v)]));
+    const existing = this.queues.get(name);
+    if (existing) {
+      const differs = Object.entries(wanted).some(([k, v]) => existing.attributes[k] !== v);
+      if (differs)
+        throw new AwsError(
+          'QueueAlreadyExists',
+          `A queue named ${name} already exists with different attributes`,
+        );
+      return this.queueUrl(name);
+    }
+    this.queues.set(name, {
+      name,
+      attributes: { ...DEFAULT_ATTRIBUTES, ...wanted },
+      createdAt: Date.now(),
+      messages: [],
+    });
+    this.scheduleSave();
+    return this.queueUrl(name);
+  }
+
+  /** How emulated services (EventBridge targets, async Lambda) deliver to a DLQ named by ARN. */
+  sendToQueueArn(
+    arn: string,
+    body: string,
+    messageAttributes: Record<string, MessageAttributeValue> = {},
+  ): { MessageId: string; MD5OfMessageBody: string } {
+    const name = arn.split(':').at(-1) ?? '';
+    return this.send(this.queue(name, arn), body, messageAttributes, 0);
+  }
+
+  /** Messages currently in a queue (visible or not), for tests and the start-up summary. */
+  depth(name: string): number {
+    return this.queue(name).messages.length;
+  }
+
+  readonly api: ServiceApi = {
+    CreateQueue: async (input: { QueueName: string; Attributes?: Record<string, string> }) => ({
+      QueueUrl: this.createQueue(input.QueueName, input.Attributes),
+    }),
+    GetQueueUrl: async (input: { QueueName: string }) => {
+      this.queue(input.QueueName);
+      return { QueueUrl: this.queueUrl(input.QueueName) };
+    },
+    ListQueues: async (input: { QueueNamePrefix?: string }) => ({
+      QueueUrls: [...this.queues.keys()]
+        .filter((name) => name.startsWith(input.QueueNamePrefix ?? ''))
+        .map((name) => this.queueUrl(name)),
+    }),
+    DeleteQueue: async (input: { QueueUrl: string }) => {
+      this.queues.delete(this.byUrl(input.QueueUrl).name);
+      this.scheduleSave();
+      return {};
+    },
+    SendMessage: async (input: {
+      QueueUrl: string;
+      MessageBody: string;
+      DelaySeconds?: number;
+      MessageAttributes?: Record<string, MessageAttributeValue>;
+    }) => {
+      const queue = this.byUrl(input.QueueUrl);
+      const sent = this.send(queue, input.MessageBody, input.MessageAttributes ?? {}, input.DelaySeconds);
+      const attributesMd5 = md5OfMessageAttributes(input.MessageAttributes ?? {});
+      return { ...sent, ...(attributesMd5 && { MD5OfMessageAttributes: attributesMd5 }) };
+    },
+    ReceiveMessage: async (input: ReceiveInput) => ({ Messages: await this.receive(input) }),
+    DeleteMessage: async (input: { QueueUrl: string; ReceiptHandle: string }) => {
+      this.deleteMessage(this.byUrl(input.QueueUrl), input.ReceiptHandle);
+      return {};
+    },
+    ChangeMessageVisibility: async (input: {
+      QueueUrl: string;
+      ReceiptHandle: string;
+      VisibilityTimeout: number;
+    }) => {
+      const queue = this.byUrl(input.QueueUrl);
+      const message = queue.messages.find((m) => m.messageId === messageIdOf(input.ReceiptHandle));
+      if (!message) throw new AwsError('MessageNotInflight', 'The message is not in flight');
+      message.visibleAt = Date.now() + Number(input.VisibilityTimeout) * 1000;
+      this.scheduleSave();
+      return {};
+    },
+    GetQueueAttributes: async (input: { QueueUrl: string; AttributeNames?: string[] }) => ({
+      Attributes: this.attributesOf(this.byUrl(input.QueueUrl), input.AttributeNames ?? ['All']),
+    }),
+    SetQueueAttributes: async (input: { QueueUrl: string; Attributes: Record<string, string> }) => {
+      Object.assign(this.byUrl(input.QueueUrl).attributes, input.Attributes);
+      this.scheduleSave();
+      return {};
+    },
+    PurgeQueue: async (input: { QueueUrl: string }) => {
+      this.byUrl(input.QueueUrl).messages = [];
+      this.scheduleSave();
+      return {};
+    },
+  };
+
+  /** Writes pending changes now and stops long polls; call on shutdown. */
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const wake of [...this.waiters.values()].flatMap((set) => [...set])) wake();
+    if (this.saveTimer) {
+      clearTimeout(this.saveTimer);
+      this.saveTimer = undefined;
+      this.save();
+    }
+  }
+
+  private queue(name: string, shownAs = name): Queue {
+    const queue = this.queues.get(name);
+    if (!queue) throw new AwsError('QueueDoesNotExist', `The specified queue does not exist: ${shownAs}`);
+    return queue;
+  }
+
+  /** Any host or port in the URL is accepted: clients may reach the edge under another name. */
+  private byUrl(url: string): Queue {
+    if (!url) throw new AwsError('MissingParameter', 'QueueUrl is required');
+    return this.queue(url.replace(/\/$/, '').split('/').at(-1) ?? '', url);
+  }
+
+  private send(
+    queue: Queue,
+    body: string,
+    messageAttributes: Record<string, MessageAttributeValue>,
+    delaySeconds?: number,
+  ) {
+    if (typeof body !== 'string' || body.length === 0) {
+      throw new AwsError('MissingParameter', 'The request must contain the parameter MessageBody.');
+    }
+    if (Buffer.byteLength(body) > Number(queue.attributes.MaximumMessageSize)) {
+      throw new AwsError(
+        'InvalidParameterValue',
+        'Message must be shorter than the queue MaximumMessageSize',
+      );
+    }
+    const now = Date.now();
+    const delay = delaySeconds ?? Number(queue.attributes.DelaySeconds ?? 0);
+    const message: StoredMessage = {
+      messageId: randomUUID(),
+      body,
+      md5OfBody: md5(body),
+      messageAttributes,
+      md5OfMessageAttributes: md5OfMessageAttributes(messageAttributes),
+      sentAt: now,
+      visibleAt: now + delay * 1000,
+      receiveCount: 0,
+    };
+    queue.messages.push(message);
+    this.scheduleSave();
+    this.wake(queue.name);
+    return { MessageId: message.messageId, MD5OfMessageBody: message.md5OfBody };
+  }
+
+  private async receive(input: ReceiveInput) {
+    const queue = this.byUrl(input.QueueUrl);
+    const wanted = Math.min(Math.max(Number(input.MaxNumberOfMessages ?? 1), 1), 10);
+    const waitSeconds = Math.min(
+      Number(input.WaitTimeSeconds ?? queue.attributes.ReceiveMessageWaitTimeSeconds ?? 0),
+      this.maxWaitSeconds,
+    );
+    const deadline = Date.now() + waitSeconds * 1000;
+    let taken = this.take(queue, wanted, input);
+    while (taken.length === 0 && Date.now() < deadline && !this.closed) {
+      await this.waitForMessage(queue.name, deadline);
+      taken = this.take(this.byUrl(input.QueueUrl), wanted, input);
+    }
+    return taken;
+  }
+
+  private take(queue: Queue, wanted: number, input: ReceiveInput) {
+    const now = Date.now();
+    this.dropExpired(queue, now);
+    const visibility = Number(input.VisibilityTimeout ?? queue.attributes.VisibilityTimeout ?? 30);
+    const picked = queue.messages.filter((m) => m.visibleAt <= now).slice(0, wanted);
+    const delivered = [];
+    for (const message of picked) {
+      if (this.redriveIfExhausted(queue, message)) continue;
+      message.receiveCount += 1;
+      message.firstReceivedAt ??= now;
+      message.visibleAt = now + visibility * 1000;
+      message.receiptHandle = Buffer.from(`${message.messageId}:${randomUUID()}`).toString('base64');
+      delivered.push(this.shape(message, input));
+    }
+    if (picked.length > 0) this.scheduleSave();
+    return delivered;
+  }
+
+  /** A RedrivePolicy on the queue moves a message received too often to its own DLQ, as AWS does. */
+  private redriveIfExhausted(queue: Queue, message: StoredMessage): boolean {
+    const policy = queue.attributes.RedrivePolicy;
+    if (!policy) return false;
+    const { deadLetterTargetArn, maxReceiveCount } = JSON.parse(policy) as {
+      deadLetterTargetArn: string;
+      maxReceiveCount: number | string;
+    };
+    if (message.receiveCount < Number(maxReceiveCount)) return false;
+    const target = this.queues.get(deadLetterTargetArn.split(':').at(-1) ?? '');
+    if (!target) return false;
+    queue.messages = queue.messages.filter((m) => m !== message);
+    target.messages.push({ ...message, visibleAt: Date.now() });
+    return true;
+  }
+
+  private dropExpired(queue: Queue, now: number) {
+    const retentionMs = Number(queue.attributes.MessageRetentionPeriod ?? 345600) * 1000;
+    queue.messages = queue.messages.filter((m) => m.sentAt + retentionMs > now);
+  }
+
+  private shape(message: StoredMessage, input: ReceiveInput) {
+    const systemNames = [...(input.AttributeNames ?? []), ...(input.MessageSystemAttributeNames ?? [])];
+    const attributes = pick(
+      {
+        SenderId: this.accountId,
+        SentTimestamp: String(message.sentAt),
+        ApproximateReceiveCount: String(message.receiveCount),
+        ApproximateFirstReceiveTimestamp: String(message.firstReceivedAt),
+      },
+      systemNames,
+    );
+    const messageAttributes = pick(message.messageAttributes, input.MessageAttributeNames ?? []);
+    const attributesMd5 = md5OfMessageAttributes(messageAttributes);
+    return {
+      MessageId: message.messageId,
+      ReceiptHandle: message.receiptHandle!,
+      MD5OfBody: message.md5OfBody,
+      Body: message.body,
+      ...(Object.keys(attributes).length > 0 && { Attributes: attributes }),
+      ...(attributesMd5 && { MessageAttributes: messageAttributes, MD5OfMessageAttributes: attributesMd5 }),
+    };
+  }
+
+  private deleteMessage(queue: Queue, receiptHandle: string) {
+    const messageId = messageIdOf(receiptHandle);
+    if (!messageId)
+      throw new AwsError(
+        'ReceiptHandleIsInvalid',
+        `The input receipt handle "${receiptHandle}" is not valid.`,
+      );
+    queue.messages = queue.messages.filter((m) => m.messageId !== messageId);
+    this.scheduleSave();
+  }
+
+  private attributesOf(queue: Queue, names: string[]) {
+    const now = Date.now();
+    this.dropExpired(queue, now);
+    const visible = queue.messages.filter((m) => m.visibleAt <= now).length;
+    const inFlight = queue.messages.filter((m) => m.visibleAt > now && m.receiveCount > 0).length;
+    const all: Record<string, string> = {
+      ...queue.attributes,
+      QueueArn: this.queueArn(queue.name),
+      ApproximateNumberOfMessages: String(visible),
+      ApproximateNumberOfMessagesNotVisible: String(inFlight),
+      ApproximateNumberOfMessagesDelayed: String(queue.messages.length - visible - inFlight),
+      CreatedTimestamp: String(Math.floor(queue.createdAt / 1000)),
+      LastModifiedTimestamp: String(Math.floor(queue.createdAt / 1000)),
+    };
+    return pick(all, names);
+  }
+
+  private wake(name: string) {
+    const waiting = this.waiters.get(name);
+    if (!waiting) return;
+    this.waiters.delete(name);
+    for (const wake of waiting) wake();
+  }
+
+  /** Resolves on a new message, at the deadline, or after a short tick (for messages becoming visible again). */
+  private waitForMessage(name: string, deadline: number): Promise<void> {
+    return new Promise((resolve) => {
+      const set = this.waiters.get(name) ?? new Set();
+      this.waiters.set(name, set);
+      const done = () => {
+        clearTimeout(timer);
+        set.delete(done);
+        resolve();
+      };
+      const timer = setTimeout(done, Math.max(0, Math.min(deadline - Date.now(), 250)));
+      set.add(done);
+    });
+  }
+
+  private scheduleSave() {
+    if (!this.file || this.saveTimer) return;
+    this.saveTimer = setTimeout(() => {
+      this.saveTimer = undefined;
+      this.save();
+    }, 50);
+    this.saveTimer.unref();
+  }
+
+  private save() {
+    if (!this.file) return;
+    const temporary = `${this.file}.tmp`;
+    writeFileSync(temporary, JSON.stringify({ queues: [...this.queues.values()] }));
+    renameSync(temporary, this.file);
+  }
+
+  private load() {
+    let text: string;
+    try {
+      text = readFileSync(this.file!, 'utf8');
+    } catch {
+      return; // first start
+    }
+    const saved = JSON.parse(text) as { queues: Queue[] };
+    for (const queue of saved.queues) this.queues.set(queue.name, queue);
+  }
+}
+
+interface ReceiveInput {
+  QueueUrl: string;
+  MaxNumberOfMessages?: number;
+  VisibilityTimeout?: number;
+  WaitTimeSeconds?: number;
+  AttributeNames?: string[];
+  MessageSystemAttributeNames?: string[];
+  MessageAttributeNames?: string[];
+}
+
+function messageIdOf(receiptHandle: string): string | undefined {
+  const decoded = Buffer.from(String(receiptHandle ?? ''), 'base64').toString('utf8');
+  const [messageId, nonce] = decoded.split(':');
+  return messageId && nonce ? messageId : undefined;
+}
+
+/** Picks entries by name; `All` or `.*` selects everything, `prefix.*` a prefix (SQS's selectors). */
+function pick<T>(from: Record<string, T>, names: string[]): Record<string, T> {
+  const selected = (key: string) =>
+    names.some(
+      (name) =>
+        name === 'All' ||
+        name === '.*' ||
+        name === key ||
+        (name.endsWith('.*') && key.startsWith(name.slice(0, -1))),
+    );
+  return Object.fromEntries(Object.entries(from).filter(([key]) => selected(key)));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Query protocol (form-encoded in, XML out), as AWS CLI 2.9 speaks to SQS.
+
+const QUERY_ERROR_CODES: Record<string, string> = {
+  QueueDoesNotExist: 'AWS.SimpleQueueService.NonExistentQueue',
+  QueueAlreadyExists: 'QueueAlreadyExists',
+  MessageNotInflight: 'AWS.SimpleQueueService.MessageNotInflight',
+  PurgeQueueInProgress: 'AWS.SimpleQueueService.PurgeQueueInProgress',
+};
+
+const NUMERIC_PARAMETERS = new Set([
+  'MaxNumberOfMessages',
+  'VisibilityTimeout',
+  'WaitTimeSeconds',
+  'DelaySeconds',
+]);
+
+/** Turns the flattened query parameters (`Attribute.1.Name`, `MessageAttribute.1.Value.StringValue`…) into the JSON shape. */
+export function queryToJsonInput(params: URLSearchParams): {
+  action: string;
+  input: Record<string, unknown>;
+} {
+  const input: Record<string, unknown> = {};
+  const lists: Record<string, Record<string, Record<string, string>>> = {};
+  for (const [key, value] of params) {
+    if (key === 'Action' || key === 'Version') continue;
+    const indexed = /^([A-Za-z]+)\.(\d+)(?:\.(.+))?$/.exec(key);
+    if (!indexed) {
+      input[key] = NUMERIC_PARAMETERS.has(key) ? Number(value) : value;
+      continue;
+    }
+    const [, group, index, field] = indexed as unknown as [string, string, string, string | undefined];
+    lists[group] ??= {};
+    lists[group][index] ??= {};
+    lists[group][index][field ?? ''] = value;
+  }
+  for (const [group, entries] of Object.entries(lists)) {
+    const ordered = Object.entries(entries)
+      .sort(([a], [b]) => Number(a) - Number(b))
+      .map(([, entry]) => entry);
+    Object.assign(input, listToJson(group, ordered));
+  }
+  return { action: params.get('Action') ?? '', input };
+}
+
+function listToJson(group: string, entries: Array<Record<string, string>>): Record<string, unknown> {
+  switch (group) {
+    case 'Attribute':
+      return { Attributes: Object.fromEntries(entries.map((e) => [e.Name, e.Value])) };
+    case 'MessageAttribute':
+      return {
+        MessageAttributes: Object.fromEntries(
+          entries.map((e) => [
+            e.Name,
+            {
+              DataType: e['Value.DataType'],
+              ...(e['Value.StringValue'] !== undefined && { StringValue: e['Value.StringValue'] }),
+              ...(e['Value.BinaryValue'] !== undefined && { BinaryValue: e['Value.BinaryValue'] }),
+            },
+          ]),
+        ),
+      };
+    case 'Tag':
+      return { tags: Object.fromEntries(entries.map((e) => [e.Key, e.Value])) };
+    default: // AttributeName.1, MessageAttributeName.1, MessageSystemAttributeName.1
+      return { [`${group}s`]: entries.map((e) => e['']) };
+  }
+}
+
+const xmlEscape = (text: string) =>
+  text.replace(
+    /[<>&"'\r]/g,
+    (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;', "'": '&apos;', '\r': '&#xD;' })[c]!,
+  );
+
+const element = (name: string, value: string | undefined) =>
+  value === undefined ? '' : `<${name}>${xmlEscape(value)}</${name}>`;
+
+const nameValueList = (tag: string, map: Record<string, string> = {}) =>
+  Object.entries(map)
+    .map(([name, value]) => `<${tag}>${element('Name', name)}${element('Value', value)}</${tag}>`)
+    .join('');
+
+type Output = Record<string, unknown>;
+
+function messageXml(message: Output): string {
+  const attributes = (message.MessageAttributes ?? {}) as Record<string, MessageAttributeValue>;
+  const messageAttributes = Object.entries(attributes)
+    .map(
+      ([name, value]) =>
+        `<MessageAttribute>${element('Name', name)}<Value>${element('StringValue', value.StringValue)}${element('BinaryValue', value.BinaryValue)}${element('DataType', value.DataType)}</Value></MessageAttribute>`,
+    )
+    .join('');
+  return `<Message>${element('MessageId', message.MessageId as string)}${element('ReceiptHandle', message.ReceiptHandle as string)}${element('MD5OfBody', message.MD5OfBody as string)}${element('Body', message.Body as string)}${nameValueList('Attribute', message.Attributes as Record<string, string>)}${element('MD5OfMessageAttributes', message.MD5OfMessageAttributes as string | undefined)}${messageAttributes}</Message>`;
+}
+
+/** The `<…Result>` body of each operation's XML answer. */
+function resultXml(action: string, output: Output): string {
+  switch (action) {
+    case 'CreateQueue':
+    case 'GetQueueUrl':
+      return element('QueueUrl', output.QueueUrl as string);
+    case 'ListQueues':
+      return ((output.QueueUrls as string[]) ?? []).map((url) => element('QueueUrl', url)).join('');
+    case 'SendMessage':
+      return `${element('MD5OfMessageBody', output.MD5OfMessageBody as string)}${element('MD5OfMessageAttributes', output.MD5OfMessageAttributes as string | undefined)}${element('MessageId', output.MessageId as string)}`;
+    case 'ReceiveMessage':
+      return ((output.Messages as Output[]) ?? []).map(messageXml).join('');
+    case 'GetQueueAttributes':
+      return nameValueList('Attribute', output.Attributes as Record<string, string>);
+    default:
+      return '';
+  }
+}
+
+const XMLNS = 'http://queue.amazonaws.com/doc/2012-11-05/';
+const RESULTLESS = new Set([
+  'DeleteMessage',
+  'DeleteQueue',
+  'PurgeQueue',
+  'SetQueueAttributes',
+  'ChangeMessageVisibility',
+]);
+
+/** Answers one query-protocol request: status and XML body. */
+export async function handleSqsQuery(
+  api: ServiceApi,
+  formBody: string,
+  requestId: string,
+): Promise<{ status: number; body: string; action: string }> {
+  const { action, input } = queryToJsonInput(new URLSearchParams(formBody));
+  const metadata = `<ResponseMetadata><RequestId>${requestId}</RequestId></ResponseMetadata>`;
+  try {
+    const operation = Object.hasOwn(api, action) ? api[action] : undefined;
+    if (!operation)
+      throw new AwsError('InvalidAction', `The action ${action || '(none)'} is not valid for this endpoint.`);
+    const output = (await operation(input)) as Output;
+    const result = RESULTLESS.has(action)
+      ? ''
+      : `<${action}Result>${resultXml(action, output)}</${action}Result>`;
+    return {
+      status: 200,
+      action,
+      body: `<?xml version="1.0"?><${action}Response xmlns="${XMLNS}">${result}${metadata}</${action}Response>`,
+    };
+  } catch (error) {
+    const known = error instanceof AwsError ? error : new AwsError('InternalError', String(error), 500);
+    const code = QUERY_ERROR_CODES[known.code] ?? known.code;
+    const type = known.status >= 500 ? 'Receiver' : 'Sender';
+    return {
+      status: known.status,
+      action,
+      body: `<?xml version="1.0"?><ErrorResponse xmlns="${XMLNS}"><Error><Type>${type}</Type>${element('Code', code)}${element('Message', known.message)}<Detail/></Error><RequestId>${requestId}</RequestId></ErrorResponse>`,
+    };
+  }
+}
