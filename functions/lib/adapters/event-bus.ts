@@ -1,0 +1,21 @@
+import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { config } from '../config';
+
+const eventBridge = new EventBridgeClient({});
+
+export const EVENT_SOURCE = 'order-middleware';
+
+/** Puts one order event on the bus; a failed entry is an error, not a silent loss. */
+export async function publishOrderEvent(detailType: string, detail: object): Promise<void> {
+  const result = await eventBridge.send(
+    new PutEventsCommand({
+      Entries: [
+        { EventBusName: config.eventBusName, Source: EVENT_SOURCE, DetailType: detailType, Detail: JSON.stringify(detail) },
+      ],
+    }),
+  );
+  if (result.FailedEntryCount) {
+    const entry = result.Entries?.[0];
+    throw new Error(`PutEvents failed for ${detailType}: ${entry?.ErrorCode} ${entry?.ErrorMessage}`);
+  }
+}

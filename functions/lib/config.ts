@@ -1,0 +1,33 @@
+/** Resource names arrive as env vars from !Ref/!GetAtt; read once and fail fast with the name. */
+export function requiredEnv(name: string): string {
+  const value = process.env[name];
+  if (!value) throw new Error(`Missing required environment variable ${name}`);
+  return value;
+}
+
+export const config = {
+  get ordersTable() {
+    return requiredEnv('ORDERS_TABLE');
+  },
+  get storesTable() {
+    return requiredEnv('STORES_TABLE');
+  },
+  get idempotencyTable() {
+    return requiredEnv('IDEMPOTENCY_TABLE');
+  },
+  get eventBusName() {
+    return requiredEnv('EVENT_BUS_NAME');
+  },
+  get partnerApiUrl() {
+    return requiredEnv('PARTNER_API_URL');
+  },
+  get posApiUrl() {
+    return requiredEnv('POS_API_URL');
+  },
+  get ssmPrefix() {
+    return requiredEnv('SSM_PREFIX');
+  },
+  get maxCourierWaitSeconds() {
+    return Number(process.env.MAX_COURIER_WAIT_SECONDS ?? '3600');
+  },
+};
