@@ -1,0 +1,120 @@
+import { z } from 'zod';
+import { PartnerIdSchema, PartnerOrderIdSchema, PartnerStoreIdSchema } from './partners/index';
+
+export const ORDER_STATUSES = [
+  'RECEIVED',
+  'ACCEPTED',
+  'REJECTED',
+  'RELEASED',
+  'CANCELLED',
+  'FAILED',
+] as const;
+export const OrderStatusSchema = z.enum(ORDER_STATUSES);
+export type OrderStatus = z.infer<typeof OrderStatusSchema>;
+
+export const DENY_REASONS = [
+  'STORE_OFFLINE',
+  'STORE_PAUSED',
+  'ITEM_UNAVAILABLE',
+  'INVALID_ORDER',
+  'POS_UNAVAILABLE',
+] as const;
+export const DenyReasonSchema = z.enum(DENY_REASONS);
+export type DenyReason = z.infer<typeof DenyReasonSchema>;
+
+/** Money is integer cents everywhere. The sign is checked by validation, not here. */
+export const CentsSchema = z.number().int().safe();
+/** Our order id: `ord_` + 26 base32 characters (see domain/order.ts `orderIdFor`). */
+export const OrderIdSchema = z.string().regex(/^ord_[a-z2-7]{26}$/, 'expected an order id');
+export const StoreIdSchema = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/, 'expected a store id');
+export const SkuSchema = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'expected a sku');
+export const IsoTimeSchema = z.iso.datetime({ offset: true });
+/** Free text from partners (names, notes): bounded so one order cannot bloat a record. */
+export const NoteSchema = z.string().max(500);
+
+export const ModifierSchema = z.object({
+  sku: SkuSchema.optional(),
+  name: z.string().min(1).max(200),
+  price: CentsSchema,
+});
+export type Modifier = z.infer<typeof ModifierSchema>;
+
+export const OrderItemSchema = z.object({
+  sku: SkuSchema,
+  name: z.string().min(1).max(200),
+  quantity: z.number().int().safe(),
+  unitPrice: CentsSchema,
+  modifiers: z.array(ModifierSchema).max(50),
+  notes: NoteSchema.optional(),
+});
+export type OrderItem = z.infer<typeof OrderItemSchema>;
+
+export const CustomerSchema = z.object({
+  firstName: z.string().max(100),
+  phone: z.string().max(40).optional(),
+});
+export type Customer = z.infer<typeof CustomerSchema>;
+
+/** One order in our own terms, whichever partner sent it. */
+export const CanonicalOrderSchema = z.object({
+  orderId: OrderIdSchema,
+  partner: PartnerIdSchema,
+  partnerOrderId: PartnerOrderIdSchema,
+  storeId: StoreIdSchema,
+  partnerStoreId: PartnerStoreIdSchema,
+  items: z.array(OrderItemSchema).max(200),
+  subtotal: CentsSchema,
+  tax: CentsSchema,
+  total: CentsSchema,
+  currency: z.literal('USD'),
+  customer: CustomerSchema,
+  pickupAt: IsoTimeSchema.optional(),
+  placedAt: IsoTimeSchema,
+  notes: NoteSchema.optional(),
+});
+export type CanonicalOrder = z.infer<typeof CanonicalOrderSchema>;
+
+/** What happened to an order, when; `event` is a short kebab-case fact such as `accepted`. */
+export const TimelineEntrySchema = z.object({
+  at: IsoTimeSchema,
+  event: z.string().min(1).max(64),
+  detail: z.string().max(500).optional(),
+});
+export type TimelineEntry = z.infer<typeof TimelineEntrySchema>;
+
+/** The order record as stored in OrdersTable (docs/design.md). */
+export const OrderRecordSchema = z.object({
+  orderId: OrderIdSchema,
+  partner: PartnerIdSchema,
+  partnerOrderId: PartnerOrderIdSchema,
+  storeId: StoreIdSchema,
+  status: OrderStatusSchema,
+  order: CanonicalOrderSchema,
+  orderHash: z.string().min(1),
+  posReference: z.string().optional(),
+  denyReason: DenyReasonSchema.optional(),
+  pickupAt: IsoTimeSchema.optional(),
+  taskToken: z.string().optional(),
+  releaseRequestedAt: IsoTimeSchema.optional(),
+  claimedBy: z.string().optional(),
+  createdAt: IsoTimeSchema,
+  updatedAt: IsoTimeSchema,
+  timeline: z.array(TimelineEntrySchema),
+});
+export type OrderRecord = z.infer<typeof OrderRecordSchema>;
+
+/** The answer of `GET /orders/{orderId}`: no task token, no customer. */
+export const OrderViewSchema = z.object({
+  orderId: OrderIdSchema,
+  partner: PartnerIdSchema,
+  partnerOrderId: PartnerOrderIdSchema,
+  storeId: StoreIdSchema,
+  status: OrderStatusSchema,
+  items: z.array(OrderItemSchema),
+  total: CentsSchema,
+  posReference: z.string().optional(),
+  denyReason: DenyReasonSchema.optional(),
+  pickupAt: IsoTimeSchema.optional(),
+  timeline: z.array(TimelineEntrySchema),
+});
+export type OrderView = z.infer<typeof OrderViewSchema>;

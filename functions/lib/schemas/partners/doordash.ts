@@ -1,0 +1,174 @@
+/**
+ * DoorDash, modelled on its public Marketplace integration: the full order arrives in the webhook,
+ * prices in cents, the brand's own ids in `merchant_supplied_id`.
+ *
+ * Auth is a shared token, not a signature: the webhook carries `Authorization: Bearer <token>` and
+ * the token must equal one of the configured secrets. It proves who sent the request but not that
+ * the body is unchanged (TLS covers that), so it is weaker than the HMAC schemes of the others.
+ */
+import { z } from 'zod';
+import { CentsSchema, type DenyReason, IsoTimeSchema, NoteSchema } from '../order';
+import type { PartnerApiRoutes } from './index';
+import { PartnerOrderIdSchema, PartnerStoreIdSchema } from './index';
+import { invert, type ReportedStatus } from './signing';
+
+// ── the order ─────────────────────────────────────────────────────────────
+const OptionSchema = z.object({
+  merchant_supplied_id: z.string().max(64).optional(),
+  name: z.string().min(1).max(200),
+  quantity: z.number().int().min(1).max(20).default(1),
+  price: CentsSchema,
+});
+
+const ExtraSchema = z.object({
+  merchant_supplied_id: z.string().max(64).optional(),
+  name: z.string().max(200).optional(),
+  options: z.array(OptionSchema).max(50),
+});
+
+export const ItemSchema = z.object({
+  merchant_supplied_id: z.string().min(1).max(64),
+  name: z.string().min(1).max(200),
+  quantity: z.number().int().safe(),
+  /** Unit price in cents. */
+  price: CentsSchema,
+  extras: z.array(ExtraSchema).max(20).default([]),
+  special_instructions: NoteSchema.optional(),
+});
+
+const CategorySchema = z.object({
+  merchant_supplied_id: z.string().max(64).optional(),
+  name: z.string().max(200).optional(),
+  items: z.array(ItemSchema).max(200),
+});
+
+export const OrderSchema = z.object({
+  id: PartnerOrderIdSchema,
+  store: z.object({
+    merchant_supplied_id: PartnerStoreIdSchema,
+    provider_type: z.string().max(32).optional(),
+  }),
+  consumer: z.object({
+    first_name: z.string().max(100),
+    last_name: z.string().max(100).optional(),
+    phone: z.string().max(40).optional(),
+  }),
+  categories: z.array(CategorySchema).max(50),
+  /** Cents; DoorDash sends no grand total, it is subtotal + tax. */
+  subtotal: CentsSchema,
+  tax: CentsSchema,
+  is_pickup: z.boolean().optional(),
+  estimated_pickup_time: IsoTimeSchema.optional(),
+  created_at: IsoTimeSchema,
+  special_instructions: NoteSchema.optional(),
+});
+export type Order = z.infer<typeof OrderSchema>;
+
+// ── webhooks ──────────────────────────────────────────────────────────────
+export const NewOrderWebhookSchema = z.object({
+  event: z.object({ type: z.literal('order_created'), status: z.string().max(32).optional() }),
+  order: OrderSchema,
+});
+export type NewOrderWebhook = z.infer<typeof NewOrderWebhookSchema>;
+
+const orderEvent = <T extends string>(type: T) =>
+  z.object({
+    event: z.object({ type: z.literal(type) }),
+    order: z.object({ id: PartnerOrderIdSchema }),
+  });
+/** The Dasher is close: release the order to the kitchen. */
+export const ReleaseWebhookSchema = orderEvent('dasher_arriving');
+export type ReleaseWebhook = z.infer<typeof ReleaseWebhookSchema>;
+export const CancelWebhookSchema = orderEvent('order_cancelled');
+export type CancelWebhook = z.infer<typeof CancelWebhookSchema>;
+
+// ── auth: Authorization: Bearer <shared token> ───────────────────────────
+export const AUTH_HEADER = 'Authorization';
+
+export function authorizationFor(token: string): string {
+  return `Bearer ${token}`;
+}
+
+/** The token of an `Authorization` value, or undefined when it is not a bearer token. */
+export function bearerToken(value: string | undefined): string | undefined {
+  const match = value?.match(/^Bearer ([^\s]+)$/);
+  return match?.[1];
+}
+
+// ── the partner API the middleware calls ─────────────────────────────────
+export const api = {
+  accept: { method: 'POST', path: '/doordash/v1/orders/{orderId}/accept' },
+  deny: { method: 'POST', path: '/doordash/v1/orders/{orderId}/deny' },
+  status: { method: 'POST', path: '/doordash/v1/orders/{orderId}/status' },
+} as const satisfies PartnerApiRoutes;
+
+export function apiAuthHeaders(apiKey: string): Record<string, string> {
+  return { Authorization: `Bearer ${apiKey}` };
+}
+
+export const AcceptRequestSchema = z.object({
+  /** The POS's id for the order. */
+  merchant_supplied_id: z.string().min(1).max(128),
+  order_status: z.literal('success'),
+  estimated_pickup_time: IsoTimeSchema.optional(),
+});
+export type AcceptRequest = z.infer<typeof AcceptRequestSchema>;
+
+export const DENY_CODES = {
+  STORE_OFFLINE: 'store_closed',
+  STORE_PAUSED: 'store_busy',
+  ITEM_UNAVAILABLE: 'item_unavailable',
+  INVALID_ORDER: 'invalid_order',
+  POS_UNAVAILABLE: 'pos_unavailable',
+} as const satisfies Record<DenyReason, string>;
+export const DENY_REASON_BY_CODE = invert(DENY_CODES);
+
+export const DenyRequestSchema = z.object({
+  order_status: z.literal('fail'),
+  failure_reason: z.enum([
+    'store_closed',
+    'store_busy',
+    'item_unavailable',
+    'invalid_order',
+    'pos_unavailable',
+  ]),
+  failure_reason_description: z.string().max(500).optional(),
+});
+export type DenyRequest = z.infer<typeof DenyRequestSchema>;
+
+export const STATUS_CODES = {
+  RELEASED: 'preparing',
+  CANCELLED: 'cancelled',
+  FAILED: 'failed',
+} as const satisfies Record<ReportedStatus, string>;
+export const STATUS_BY_CODE = invert(STATUS_CODES);
+
+export const StatusRequestSchema = z.object({ order_status: z.enum(['preparing', 'cancelled', 'failed']) });
+export type StatusRequest = z.infer<typeof StatusRequestSchema>;
+
+export const AcceptResponseSchema = z.object({
+  id: PartnerOrderIdSchema,
+  order_status: z.literal('confirmed'),
+});
+export const DenyResponseSchema = z.object({ id: PartnerOrderIdSchema, order_status: z.literal('failed') });
+export const StatusResponseSchema = z.object({ id: PartnerOrderIdSchema, order_status: z.string().max(32) });
+
+export function buildAcceptRequest(posReference: string, pickupAt?: string): AcceptRequest {
+  return {
+    merchant_supplied_id: posReference,
+    order_status: 'success',
+    ...(pickupAt === undefined ? {} : { estimated_pickup_time: pickupAt }),
+  };
+}
+
+export function buildDenyRequest(reason: DenyReason, description?: string): DenyRequest {
+  return {
+    order_status: 'fail',
+    failure_reason: DENY_CODES[reason],
+    ...(description ? { failure_reason_description: description } : {}),
+  };
+}
+
+export function buildStatusRequest(status: ReportedStatus): StatusRequest {
+  return { order_status: STATUS_CODES[status] };
+}

@@ -1,0 +1,154 @@
+/**
+ * Grubhub, in its own naming: the full order in the webhook (`order_uuid`, `lines`, `diner`), signed
+ * `X-GH-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256(secret, "<t>.<rawBody>")>`; a signature whose
+ * timestamp is more than 300 s away from now (either way) is a replay and is refused.
+ */
+import { z } from 'zod';
+import { CentsSchema, type DenyReason, IsoTimeSchema, NoteSchema } from '../order';
+import type { PartnerApiRoutes } from './index';
+import { PartnerOrderIdSchema, PartnerStoreIdSchema } from './index';
+import { hmacSha256Hex, invert, type ReportedStatus } from './signing';
+
+// ── the order (= the new-order webhook body) ──────────────────────────────
+const OptionSchema = z.object({
+  option_id: z.string().max(64).optional(),
+  name: z.string().min(1).max(200),
+  price: CentsSchema,
+});
+
+export const LineSchema = z.object({
+  menu_item_id: z.string().min(1).max(64),
+  name: z.string().min(1).max(200),
+  quantity: z.number().int().safe(),
+  /** Unit price in cents. */
+  price: CentsSchema,
+  options: z.array(OptionSchema).max(50).default([]),
+  special_instructions: NoteSchema.optional(),
+});
+
+export const NewOrderWebhookSchema = z.object({
+  type: z.literal('ORDER_PLACED'),
+  order_uuid: PartnerOrderIdSchema,
+  restaurant_id: PartnerStoreIdSchema,
+  placed_at: IsoTimeSchema,
+  pickup_time: IsoTimeSchema.optional(),
+  diner: z.object({
+    first_name: z.string().max(100),
+    last_name: z.string().max(100).optional(),
+    phone: z.string().max(40).optional(),
+  }),
+  lines: z.array(LineSchema).max(200),
+  charges: z.object({ subtotal: CentsSchema, tax: CentsSchema, total: CentsSchema }),
+  special_instructions: NoteSchema.optional(),
+});
+export type NewOrderWebhook = z.infer<typeof NewOrderWebhookSchema>;
+export const OrderSchema = NewOrderWebhookSchema;
+export type Order = NewOrderWebhook;
+
+const orderEvent = <T extends string>(type: T) =>
+  z.object({ type: z.literal(type), order_uuid: PartnerOrderIdSchema });
+/** The driver is close: release the order to the kitchen. */
+export const ReleaseWebhookSchema = orderEvent('DRIVER_ARRIVING');
+export type ReleaseWebhook = z.infer<typeof ReleaseWebhookSchema>;
+export const CancelWebhookSchema = orderEvent('ORDER_CANCELLED');
+export type CancelWebhook = z.infer<typeof CancelWebhookSchema>;
+
+// ── signing ───────────────────────────────────────────────────────────────
+export const SIGNATURE_HEADER = 'X-GH-Signature';
+export const REPLAY_WINDOW_SECONDS = 300;
+
+export function signatureFor(rawBody: string, secret: string, unixSeconds: number): string {
+  return `t=${unixSeconds},v1=${hmacSha256Hex(secret, `${unixSeconds}.${rawBody}`)}`;
+}
+
+/** Splits `t=…,v1=…`; undefined when either part is missing or malformed. */
+export function parseSignature(value: string | undefined): { t: number; v1: string } | undefined {
+  if (value === undefined) return undefined;
+  const parts = new Map(
+    value.split(',').map((part) => {
+      const at = part.indexOf('=');
+      return [part.slice(0, at).trim(), part.slice(at + 1).trim()] as const;
+    }),
+  );
+  const t = parts.get('t');
+  const v1 = parts.get('v1');
+  if (t === undefined || !/^\d{1,12}$/.test(t) || v1 === undefined || !/^[0-9a-f]{64}$/.test(v1))
+    return undefined;
+  return { t: Number(t), v1 };
+}
+
+// ── the partner API the middleware calls ─────────────────────────────────
+export const api = {
+  accept: { method: 'POST', path: '/grubhub/v1/orders/{orderId}/accept' },
+  deny: { method: 'POST', path: '/grubhub/v1/orders/{orderId}/deny' },
+  status: { method: 'POST', path: '/grubhub/v1/orders/{orderId}/status' },
+} as const satisfies PartnerApiRoutes;
+
+export const API_KEY_HEADER = 'X-GH-Api-Key';
+
+export function apiAuthHeaders(apiKey: string): Record<string, string> {
+  return { [API_KEY_HEADER]: apiKey };
+}
+
+export const AcceptRequestSchema = z.object({
+  /** The POS's id for the order. */
+  pos_order_id: z.string().min(1).max(128),
+  pickup_time: IsoTimeSchema.optional(),
+});
+export type AcceptRequest = z.infer<typeof AcceptRequestSchema>;
+
+export const DENY_CODES = {
+  STORE_OFFLINE: 'RESTAURANT_CLOSED',
+  STORE_PAUSED: 'RESTAURANT_BUSY',
+  ITEM_UNAVAILABLE: 'ITEM_UNAVAILABLE',
+  INVALID_ORDER: 'INVALID_ORDER',
+  POS_UNAVAILABLE: 'POS_ERROR',
+} as const satisfies Record<DenyReason, string>;
+export const DENY_REASON_BY_CODE = invert(DENY_CODES);
+
+export const DenyRequestSchema = z.object({
+  reason_code: z.enum([
+    'RESTAURANT_CLOSED',
+    'RESTAURANT_BUSY',
+    'ITEM_UNAVAILABLE',
+    'INVALID_ORDER',
+    'POS_ERROR',
+  ]),
+  message: z.string().max(500).optional(),
+});
+export type DenyRequest = z.infer<typeof DenyRequestSchema>;
+
+export const STATUS_CODES = {
+  RELEASED: 'IN_KITCHEN',
+  CANCELLED: 'CANCELLED',
+  FAILED: 'FAILED',
+} as const satisfies Record<ReportedStatus, string>;
+export const STATUS_BY_CODE = invert(STATUS_CODES);
+
+export const StatusRequestSchema = z.object({ status: z.enum(['IN_KITCHEN', 'CANCELLED', 'FAILED']) });
+export type StatusRequest = z.infer<typeof StatusRequestSchema>;
+
+export const AcceptResponseSchema = z.object({
+  order_uuid: PartnerOrderIdSchema,
+  status: z.literal('CONFIRMED'),
+});
+export const DenyResponseSchema = z.object({
+  order_uuid: PartnerOrderIdSchema,
+  status: z.literal('REJECTED'),
+});
+export const StatusResponseSchema = z.object({
+  order_uuid: PartnerOrderIdSchema,
+  status: z.string().max(32),
+});
+
+export function buildAcceptRequest(posReference: string, pickupAt?: string): AcceptRequest {
+  return { pos_order_id: posReference, ...(pickupAt === undefined ? {} : { pickup_time: pickupAt }) };
+}
+
+export function buildDenyRequest(reason: DenyReason, message?: string): DenyRequest {
+  return { reason_code: DENY_CODES[reason], ...(message ? { message } : {}) };
+}
+
+export function buildStatusRequest(status: ReportedStatus): StatusRequest {
+  return { status: STATUS_CODES[status] };
+}

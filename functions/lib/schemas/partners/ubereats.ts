@@ -1,0 +1,159 @@
+/**
+ * Uber Eats, modelled on its public Eats API: a sparse webhook notification (`orders.notification`)
+ * after which the integrator fetches the order; signature = hex HMAC-SHA256 of the raw body.
+ */
+import { z } from 'zod';
+import { CentsSchema, type DenyReason, IsoTimeSchema, NoteSchema } from '../order';
+import type { PartnerApiRoutes } from './index';
+import { PartnerOrderIdSchema, PartnerStoreIdSchema } from './index';
+import { hmacSha256Hex, invert, type ReportedStatus } from './signing';
+
+// ── webhooks ──────────────────────────────────────────────────────────────
+const notification = <T extends string>(eventType: T) =>
+  z.object({
+    event_id: z.string().min(1).max(128),
+    event_type: z.literal(eventType),
+    /** Unix seconds. */
+    event_time: z.number().int().nonnegative(),
+    meta: z.object({
+      resource_id: PartnerOrderIdSchema,
+      /** The Uber Eats store id. */
+      user_id: PartnerStoreIdSchema,
+      status: z.string().max(32).optional(),
+    }),
+    resource_href: z.string().max(500).optional(),
+  });
+
+export const NewOrderWebhookSchema = notification('orders.notification');
+export type NewOrderWebhook = z.infer<typeof NewOrderWebhookSchema>;
+/** The courier is close: release the order to the kitchen. */
+export const ReleaseWebhookSchema = notification('orders.release');
+export type ReleaseWebhook = z.infer<typeof ReleaseWebhookSchema>;
+export const CancelWebhookSchema = notification('orders.cancel');
+export type CancelWebhook = z.infer<typeof CancelWebhookSchema>;
+
+// ── the order, as fetched from GET /ubereats/v1/orders/{id} ────────────────
+const MoneySchema = z.object({ amount: CentsSchema, currency_code: z.string().length(3).optional() });
+
+const SelectedItemSchema = z.object({
+  id: z.string().min(1).max(64),
+  title: z.string().min(1).max(200),
+  quantity: z.number().int().min(1).max(20).default(1),
+  price: z.object({ unit_price: MoneySchema }),
+});
+
+const ModifierGroupSchema = z.object({
+  id: z.string().max(64).optional(),
+  title: z.string().max(200).optional(),
+  selected_items: z.array(SelectedItemSchema).max(50),
+});
+
+export const CartItemSchema = z.object({
+  /** The item id on Uber Eats' menu, which the brand publishes with its own skus. */
+  id: z.string().min(1).max(64),
+  instance_id: z.string().max(64).optional(),
+  title: z.string().min(1).max(200),
+  quantity: z.number().int().safe(),
+  price: z.object({ unit_price: MoneySchema, total_price: MoneySchema.optional() }),
+  selected_modifier_groups: z.array(ModifierGroupSchema).max(20).default([]),
+  special_instructions: NoteSchema.optional(),
+});
+
+export const OrderSchema = z.object({
+  id: PartnerOrderIdSchema,
+  display_id: z.string().max(32).optional(),
+  current_state: z.string().max(32).optional(),
+  type: z.enum(['PICK_UP', 'DELIVERY_BY_UBER', 'DELIVERY_BY_RESTAURANT', 'DINE_IN']).optional(),
+  store: z.object({ id: PartnerStoreIdSchema, name: z.string().max(200).optional() }),
+  eater: z.object({
+    first_name: z.string().max(100),
+    last_name: z.string().max(100).optional(),
+    phone: z.string().max(40).optional(),
+    phone_code: z.string().max(16).optional(),
+  }),
+  cart: z.object({ items: z.array(CartItemSchema).max(200), special_instructions: NoteSchema.optional() }),
+  payment: z.object({
+    charges: z.object({ sub_total: MoneySchema, tax: MoneySchema, total: MoneySchema }),
+  }),
+  placed_at: IsoTimeSchema,
+  estimated_ready_for_pickup_at: IsoTimeSchema.optional(),
+});
+export type Order = z.infer<typeof OrderSchema>;
+
+// ── signing: X-Uber-Signature = lowercase hex HMAC-SHA256(secret, rawBody) ──
+export const SIGNATURE_HEADER = 'X-Uber-Signature';
+
+export function signatureFor(rawBody: string, secret: string): string {
+  return hmacSha256Hex(secret, rawBody);
+}
+
+// ── the partner API the middleware calls ─────────────────────────────────
+export const api = {
+  fetchOrder: { method: 'GET', path: '/ubereats/v1/orders/{orderId}' },
+  accept: { method: 'POST', path: '/ubereats/v1/orders/{orderId}/accept' },
+  deny: { method: 'POST', path: '/ubereats/v1/orders/{orderId}/deny' },
+  status: { method: 'POST', path: '/ubereats/v1/orders/{orderId}/status' },
+} as const satisfies PartnerApiRoutes;
+
+/** Uber Eats authenticates integrators with an OAuth bearer token; our API key plays that part. */
+export function apiAuthHeaders(apiKey: string): Record<string, string> {
+  return { Authorization: `Bearer ${apiKey}` };
+}
+
+export const FetchOrderResponseSchema = OrderSchema;
+
+export const AcceptRequestSchema = z.object({
+  reason: z.string().max(200).optional(),
+  /** The POS's id for the order. */
+  external_reference_id: z.string().min(1).max(128),
+  /** Unix seconds. */
+  pickup_time: z.number().int().nonnegative().optional(),
+});
+export type AcceptRequest = z.infer<typeof AcceptRequestSchema>;
+
+export const DENY_CODES = {
+  STORE_OFFLINE: 'STORE_CLOSED',
+  STORE_PAUSED: 'CAPACITY',
+  ITEM_UNAVAILABLE: 'ITEM_AVAILABILITY',
+  INVALID_ORDER: 'PRICING',
+  POS_UNAVAILABLE: 'POS_OFFLINE',
+} as const satisfies Record<DenyReason, string>;
+export const DENY_REASON_BY_CODE = invert(DENY_CODES);
+
+export const DenyRequestSchema = z.object({
+  reason: z.object({
+    code: z.enum(['STORE_CLOSED', 'CAPACITY', 'ITEM_AVAILABILITY', 'PRICING', 'POS_OFFLINE']),
+    explanation: z.string().max(500).optional(),
+  }),
+});
+export type DenyRequest = z.infer<typeof DenyRequestSchema>;
+
+export const STATUS_CODES = {
+  RELEASED: 'IN_PREPARATION',
+  CANCELLED: 'CANCELED',
+  FAILED: 'FAILED',
+} as const satisfies Record<ReportedStatus, string>;
+export const STATUS_BY_CODE = invert(STATUS_CODES);
+
+export const StatusRequestSchema = z.object({ status: z.enum(['IN_PREPARATION', 'CANCELED', 'FAILED']) });
+export type StatusRequest = z.infer<typeof StatusRequestSchema>;
+
+export const AcceptResponseSchema = z.object({
+  id: PartnerOrderIdSchema,
+  current_state: z.literal('ACCEPTED'),
+});
+export const DenyResponseSchema = z.object({ id: PartnerOrderIdSchema, current_state: z.literal('DENIED') });
+export const StatusResponseSchema = z.object({ id: PartnerOrderIdSchema, current_state: z.string().max(32) });
+
+export function buildAcceptRequest(posReference: string, pickupAt?: string): AcceptRequest {
+  const pickup_time = pickupAt === undefined ? undefined : Math.floor(Date.parse(pickupAt) / 1000);
+  return { external_reference_id: posReference, ...(pickup_time === undefined ? {} : { pickup_time }) };
+}
+
+export function buildDenyRequest(reason: DenyReason, explanation?: string): DenyRequest {
+  return { reason: { code: DENY_CODES[reason], ...(explanation ? { explanation } : {}) } };
+}
+
+export function buildStatusRequest(status: ReportedStatus): StatusRequest {
+  return { status: STATUS_CODES[status] };
+}
