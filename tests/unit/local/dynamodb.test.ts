@@ -1,0 +1,112 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  ConditionalCheckFailedException,
+  DescribeTableCommand,
+  DynamoDBClient,
+  GetItemCommand,
+  PutItemCommand,
+  QueryCommand,
+} from '@aws-sdk/client-dynamodb';
+import { ensureTables, type LocalDynamo, startDynamo } from '../../../local/cloud/dynamodb';
+import { type Edge, startEdge } from '../../../local/cloud/edge';
+
+const dataDir = mkdtempSync(join(tmpdir(), 'dynamo-test-'));
+let dynamo: LocalDynamo;
+let edge: Edge;
+let client: DynamoDBClient;
+
+async function start(fresh = false) {
+  dynamo = await startDynamo({ dataDir, fresh });
+  edge = await startEdge({ port: 0, services: {}, dynamodbEndpoint: dynamo.endpoint });
+  client = new DynamoDBClient({
+    endpoint: edge.url,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'a', secretAccessKey: 'b' },
+  });
+}
+async function stop() {
+  client.destroy();
+  await edge.close();
+  await dynamo.close();
+}
+
+const ordersTable = {
+  name: 'order-middleware-local-orders',
+  properties: {
+    TableName: 'order-middleware-local-orders',
+    BillingMode: 'PAY_PER_REQUEST',
+    AttributeDefinitions: [
+      { AttributeName: 'orderId', AttributeType: 'S' },
+      { AttributeName: 'storeId', AttributeType: 'S' },
+    ],
+    KeySchema: [{ AttributeName: 'orderId', KeyType: 'HASH' }],
+    GlobalSecondaryIndexes: [
+      {
+        IndexName: 'byStore',
+        KeySchema: [{ AttributeName: 'storeId', KeyType: 'HASH' }],
+        Projection: { ProjectionType: 'ALL' },
+      },
+    ],
+    TimeToLiveSpecification: { AttributeName: 'expiration', Enabled: true },
+    PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+  },
+};
+
+const putNew = (orderId: string) =>
+  client.send(
+    new PutItemCommand({
+      TableName: ordersTable.name,
+      Item: { orderId: { S: orderId }, storeId: { S: 'store-001' }, status: { S: 'RECEIVED' } },
+      ConditionExpression: 'attribute_not_exists(orderId)',
+    }),
+  );
+
+beforeAll(() => start(true), 30_000);
+afterAll(async () => {
+  await stop();
+  rmSync(dataDir, { recursive: true, force: true });
+}, 30_000);
+
+test('ensureTables creates the template tables once, active at once, with their indexes', async () => {
+  expect(await ensureTables(client, [ordersTable])).toEqual([ordersTable.name]);
+  expect(await ensureTables(client, [ordersTable])).toEqual([]);
+  const { Table } = await client.send(new DescribeTableCommand({ TableName: ordersTable.name }));
+  expect(Table).toMatchObject({
+    TableStatus: 'ACTIVE',
+    BillingModeSummary: { BillingMode: 'PAY_PER_REQUEST' },
+  });
+  expect(Table?.GlobalSecondaryIndexes?.map((i) => i.IndexName)).toEqual(['byStore']);
+});
+
+test('a conditional put through the edge succeeds once, then surfaces ConditionalCheckFailedException', async () => {
+  await putNew('ord_1');
+  await expect(putNew('ord_1')).rejects.toBeInstanceOf(ConditionalCheckFailedException);
+  const byStore = await client.send(
+    new QueryCommand({
+      TableName: ordersTable.name,
+      IndexName: 'byStore',
+      KeyConditionExpression: 'storeId = :s',
+      ExpressionAttributeValues: { ':s': { S: 'store-001' } },
+    }),
+  );
+  expect(byStore.Items?.map((i) => i.orderId?.S)).toEqual(['ord_1']);
+});
+
+test('data survives a restart on the same directory, and a fresh start empties it', async () => {
+  await putNew('ord_2');
+  await stop();
+  await start();
+  const kept = await client.send(
+    new GetItemCommand({ TableName: ordersTable.name, Key: { orderId: { S: 'ord_2' } } }),
+  );
+  expect(kept.Item?.status?.S).toBe('RECEIVED');
+  await stop();
+  await start(true);
+  expect(await ensureTables(client, [ordersTable])).toEqual([ordersTable.name]);
+  const gone = await client.send(
+    new GetItemCommand({ TableName: ordersTable.name, Key: { orderId: { S: 'ord_2' } } }),
+  );
+  expect(gone.Item).toBeUndefined();
+}, 30_000);

@@ -1,0 +1,206 @@
+import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { InvokeCommand, LambdaClient, ResourceNotFoundException } from '@aws-sdk/client-lambda';
+import {
+  DescribeExecutionCommand,
+  ExecutionDoesNotExist,
+  SFNClient,
+  StartExecutionCommand,
+} from '@aws-sdk/client-sfn';
+import { AwsError, type ServiceApi } from '../../../local/cloud/aws-error';
+import { type Edge, type LambdaInvoker, startEdge } from '../../../local/cloud/edge';
+
+const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
+const clientConfig = (edge: Edge) => ({ endpoint: edge.url, region: 'us-east-1', credentials });
+
+const started: Array<{ input: unknown }> = [];
+const stepfunctions: ServiceApi = {
+  StartExecution: async (input) => {
+    started.push({ input });
+    return {
+      executionArn: `${input.stateMachineArn.replace(':stateMachine:', ':execution:')}:${input.name}`,
+      startDate: new Date(1_700_000_000_000),
+    };
+  },
+  DescribeExecution: async (input) => {
+    throw new AwsError('ExecutionDoesNotExist', `Execution does not exist: '${input.executionArn}'`);
+  },
+};
+const events: ServiceApi = {
+  PutEvents: async (input) => ({
+    FailedEntryCount: 0,
+    Entries: input.Entries.map((_: unknown, i: number) => ({ EventId: `e-${i}` })),
+  }),
+  Broken: async () => {
+    throw new Error('a bug in the emulator');
+  },
+};
+
+const invocations: Array<{ name: string; payload: string; type: string }> = [];
+const lambda: LambdaInvoker = {
+  async invoke(name, payload, type) {
+    invocations.push({ name, payload: payload.toString(), type });
+    if (name === 'missing')
+      throw new AwsError('ResourceNotFoundException', `Function not found: ${name}`, 404);
+    if (type !== 'RequestResponse') return { statusCode: type === 'Event' ? 202 : 204 };
+    if (name === 'fails')
+      return {
+        statusCode: 200,
+        payload: Buffer.from('{"errorType":"Boom","errorMessage":"it broke"}'),
+        functionError: 'Unhandled',
+      };
+    return {
+      statusCode: 200,
+      payload: Buffer.from(JSON.stringify({ echoed: JSON.parse(payload.toString()) })),
+    };
+  },
+};
+
+const measured: string[] = [];
+let edge: Edge;
+beforeAll(async () => {
+  edge = await startEdge({
+    port: 0,
+    services: { stepfunctions, events },
+    lambda,
+    onRequest: (s, op) => measured.push(`${s}.${op}`),
+  });
+});
+afterAll(() => edge.close());
+
+test('routes Step Functions calls by X-Amz-Target and turns Date results into SDK dates', async () => {
+  const sfn = new SFNClient(clientConfig(edge));
+  const out = await sfn.send(
+    new StartExecutionCommand({
+      stateMachineArn: 'arn:aws:states:us-east-1:000000000000:stateMachine:order-workflow',
+      name: 'x1',
+      input: '{}',
+    }),
+  );
+  expect(out.executionArn).toBe('arn:aws:states:us-east-1:000000000000:execution:order-workflow:x1');
+  expect(out.startDate).toEqual(new Date(1_700_000_000_000));
+  expect(started).toHaveLength(1);
+  expect(measured).toContain('stepfunctions.StartExecution');
+});
+
+test('an AwsError reaches the SDK as its named exception', async () => {
+  const sfn = new SFNClient(clientConfig(edge));
+  const call = sfn.send(
+    new DescribeExecutionCommand({ executionArn: 'arn:aws:states:us-east-1:000000000000:execution:m:nope' }),
+  );
+  await expect(call).rejects.toBeInstanceOf(ExecutionDoesNotExist);
+  await expect(call).rejects.toMatchObject({ $metadata: { httpStatusCode: 400 } });
+});
+
+test('routes EventBridge (JSON 1.1) calls', async () => {
+  const bridge = new EventBridgeClient(clientConfig(edge));
+  const out = await bridge.send(
+    new PutEventsCommand({
+      Entries: [{ Source: 'order-middleware', DetailType: 'OrderReceived', Detail: '{}' }],
+    }),
+  );
+  expect(out.Entries).toEqual([{ EventId: 'e-0' }]);
+});
+
+async function post(target: string, body: string, contentType = 'application/x-amz-json-1.1') {
+  const res = await fetch(edge.url, {
+    method: 'POST',
+    headers: { 'X-Amz-Target': target, 'Content-Type': contentType },
+    body,
+  });
+  return {
+    status: res.status,
+    type: res.headers.get('content-type'),
+    errorType: res.headers.get('x-amzn-errortype'),
+    body: await res.json(),
+  };
+}
+
+test('unknown services and operations answer UnknownOperationException', async () => {
+  expect(await post('AWSEvents.NoSuchThing', '{}')).toMatchObject({
+    status: 400,
+    errorType: 'UnknownOperationException',
+    body: { __type: 'UnknownOperationException' },
+  });
+  expect(await post('AmazonKinesis.PutRecord', '{}')).toMatchObject({
+    status: 400,
+    errorType: 'UnknownOperationException',
+  });
+  // inherited object keys are not operations
+  expect(await post('AWSEvents.toString', '{}')).toMatchObject({
+    status: 400,
+    errorType: 'UnknownOperationException',
+  });
+});
+
+test('a malformed JSON body answers SerializationException in the request content type', async () => {
+  const answer = await post(
+    'AWSStepFunctions.StartExecution',
+    '{"stateMachineArn":',
+    'application/x-amz-json-1.0',
+  );
+  expect(answer).toMatchObject({
+    status: 400,
+    type: 'application/x-amz-json-1.0',
+    body: { __type: 'SerializationException' },
+  });
+});
+
+test('an emulator bug is a 500 InternalFailure, not a hung request', async () => {
+  const answer = await post('AWSEvents.Broken', '{}');
+  expect(answer).toMatchObject({
+    status: 500,
+    body: { __type: 'InternalFailure', message: 'a bug in the emulator' },
+  });
+});
+
+describe('Lambda Invoke', () => {
+  const client = () => new LambdaClient(clientConfig(edge));
+
+  test('RequestResponse returns the function payload', async () => {
+    const out = await client().send(
+      new InvokeCommand({
+        FunctionName: 'order-middleware-local-receiveOrder',
+        Payload: Buffer.from('{"n":1}'),
+      }),
+    );
+    expect(out.StatusCode).toBe(200);
+    expect(out.FunctionError).toBeUndefined();
+    expect(JSON.parse(Buffer.from(out.Payload!).toString())).toEqual({ echoed: { n: 1 } });
+    expect(invocations.at(-1)).toEqual({
+      name: 'order-middleware-local-receiveOrder',
+      payload: '{"n":1}',
+      type: 'RequestResponse',
+    });
+  });
+
+  test('a failed function reports FunctionError Unhandled with its error payload', async () => {
+    const out = await client().send(new InvokeCommand({ FunctionName: 'fails', Payload: Buffer.from('{}') }));
+    expect(out.FunctionError).toBe('Unhandled');
+    expect(JSON.parse(Buffer.from(out.Payload!).toString())).toMatchObject({ errorType: 'Boom' });
+  });
+
+  test('Event answers 202 and DryRun 204', async () => {
+    const event = await client().send(
+      new InvokeCommand({ FunctionName: 'a', InvocationType: 'Event', Payload: Buffer.from('{}') }),
+    );
+    const dryRun = await client().send(new InvokeCommand({ FunctionName: 'a', InvocationType: 'DryRun' }));
+    expect([event.StatusCode, dryRun.StatusCode]).toEqual([202, 204]);
+    expect(invocations.slice(-2).map((i) => i.type)).toEqual(['Event', 'DryRun']);
+  });
+
+  test('a function ARN is reduced to its name', async () => {
+    await client().send(
+      new InvokeCommand({
+        FunctionName: 'arn:aws:lambda:us-east-1:000000000000:function:by-arn',
+        Payload: Buffer.from('{}'),
+      }),
+    );
+    expect(invocations.at(-1)?.name).toBe('by-arn');
+  });
+
+  test('an unknown function is ResourceNotFoundException (404)', async () => {
+    const call = client().send(new InvokeCommand({ FunctionName: 'missing', Payload: Buffer.from('{}') }));
+    await expect(call).rejects.toBeInstanceOf(ResourceNotFoundException);
+    await expect(call).rejects.toMatchObject({ $metadata: { httpStatusCode: 404 } });
+  });
+});
