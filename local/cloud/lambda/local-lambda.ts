@@ -1,0 +1,231 @@
+/**
+ * The local Lambda service: one pool of worker-thread sandboxes per function, synchronous and
+ * asynchronous (Event) invocation with Lambda's retries and dead-letter queue, and the usage
+ * figures the cost report reads.
+ */
+import { randomBytes, randomUUID } from 'node:crypto';
+import { dirname } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { AwsError } from '../aws-error';
+import { type LambdaInvoker, lambdaInvoker } from './invoker';
+import { FunctionPool } from './pool';
+import { handlerSetting, Sandbox } from './sandbox';
+import type { FunctionConfig, FunctionStats, InvocationResult, LambdaError, SendToQueue } from './types';
+
+export interface LocalLambdaOptions {
+  functions: FunctionConfig[];
+  region: string;
+  accountId: string;
+  /** Sandboxes per function when its config sets no concurrency. */
+  defaultConcurrency?: number;
+  /** Delivers failed async events to their dead-letter queue. */
+  sendToQueue?: SendToQueue;
+  /** Receives every line a function writes to stdout or stderr. */
+  log?: (functionName: string, line: string) => void;
+  /** Variables every function gets, e.g. AWS_ENDPOINT_URL pointing at the local edge. */
+  baseEnv?: Record<string, string>;
+  /** Wait before the first async retry, doubled for the next (Lambda waits 1 then 2 minutes). */
+  asyncRetryDelayMs?: number;
+}
+
+interface DeployedFunction {
+  config: FunctionConfig;
+  pool: FunctionPool;
+  stats: FunctionStats;
+}
+
+const printLine = (functionName: string, line: string) => console.log(`[${functionName}] ${line}`);
+
+/** `Root=1-<time>-<id>;Parent=…;Sampled=0`: Powertools reads it into `xray_trace_id`. */
+function newTraceId(): string {
+  const time = Math.floor(Date.now() / 1000).toString(16);
+  return `Root=1-${time}-${randomBytes(12).toString('hex')};Parent=${randomBytes(8).toString('hex')};Sampled=0`;
+}
+
+/** A function name, `name:qualifier`, or `arn:aws:lambda:region:account:function:name[:qualifier]`. */
+export function functionNameOf(nameOrArn: string): string {
+  const parts = nameOrArn.split(':');
+  if (parts[0] === 'arn') return parts[6] ?? '';
+  return parts[0] ?? '';
+}
+
+export class LocalLambda {
+  private readonly functions = new Map<string, DeployedFunction>();
+  private readonly pendingAsync = new Set<Promise<void>>();
+  private readonly closing = new AbortController();
+  private readonly log: (functionName: string, line: string) => void;
+
+  constructor(private readonly options: LocalLambdaOptions) {
+    this.log = options.log ?? printLine;
+    for (const config of options.functions) this.deploy(config);
+  }
+
+  has(nameOrArn: string): boolean {
+    return this.functions.has(functionNameOf(nameOrArn));
+  }
+
+  /** RequestResponse: waits for the result; a function error is in `error`, never thrown. */
+  async invoke(
+    nameOrArn: string,
+    event: unknown,
+    requestId: string = randomUUID(),
+  ): Promise<InvocationResult> {
+    const deployed = this.find(nameOrArn);
+    const outcome = await deployed.pool.run(requestId, JSON.stringify(event ?? null), newTraceId());
+    const initDurationMs = outcome.initDurationMs ?? 0;
+    const result: InvocationResult = {
+      ...(outcome.payload !== undefined && { payload: JSON.parse(outcome.payload) }),
+      ...(outcome.error && { error: outcome.error }),
+      requestId,
+      durationMs: outcome.durationMs,
+      ...(outcome.initDurationMs !== undefined && { initDurationMs }),
+      billedDurationMs: Math.max(1, Math.ceil(outcome.durationMs + initDurationMs)),
+      memorySize: deployed.config.memorySize,
+      coldStart: outcome.coldStart,
+    };
+    this.record(deployed, result);
+    return result;
+  }
+
+  /** Event: accepted at once, then run with retries; what still fails goes to the dead-letter queue. */
+  async invokeAsync(nameOrArn: string, event: unknown): Promise<{ requestId: string }> {
+    const deployed = this.find(nameOrArn);
+    const requestId = randomUUID();
+    const run = this.runAsync(deployed, requestId, event).finally(() => this.pendingAsync.delete(run));
+    this.pendingAsync.add(run);
+    return { requestId };
+  }
+
+  /** Resolves once every async invocation accepted so far has succeeded or been dead-lettered. */
+  async drain(): Promise<void> {
+    while (this.pendingAsync.size > 0) await Promise.all(this.pendingAsync);
+  }
+
+  stats(): Record<string, FunctionStats> {
+    return Object.fromEntries([...this.functions].map(([name, { stats }]) => [name, { ...stats }]));
+  }
+
+  /** The adapter the edge (port 4566) serves `POST /2015-03-31/functions/{name}/invocations` with. */
+  invoker(): LambdaInvoker {
+    return lambdaInvoker(this);
+  }
+
+  async close(): Promise<void> {
+    this.closing.abort();
+    for (const { pool } of this.functions.values()) pool.close();
+  }
+
+  private deploy(config: FunctionConfig): void {
+    const environment = this.environmentFor(config);
+    const log = (line: string) => this.log(config.name, line);
+    const pool = new FunctionPool(
+      config.concurrency ?? this.options.defaultConcurrency ?? 4,
+      (onExit) => new Sandbox({ config, environment, log, onExit }),
+    );
+    const stats = {
+      invocations: 0,
+      errors: 0,
+      coldStarts: 0,
+      billedMs: 0,
+      memorySize: config.memorySize,
+      architecture: config.architecture ?? 'x86_64',
+    };
+    this.functions.set(config.name, { config, pool, stats });
+  }
+
+  /** What a Lambda execution environment provides, under the function's own variables. */
+  private environmentFor(config: FunctionConfig): Record<string, string> {
+    const { region, baseEnv } = this.options;
+    return {
+      PATH: process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin',
+      LANG: 'en_US.UTF-8',
+      AWS_ACCESS_KEY_ID: 'local',
+      AWS_SECRET_ACCESS_KEY: 'local',
+      AWS_SESSION_TOKEN: 'local',
+      ...baseEnv,
+      ...config.environment,
+      AWS_REGION: region,
+      AWS_DEFAULT_REGION: region,
+      AWS_LAMBDA_FUNCTION_NAME: config.name,
+      AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(config.memorySize),
+      AWS_LAMBDA_FUNCTION_VERSION: '$LATEST',
+      AWS_LAMBDA_LOG_GROUP_NAME: `/aws/lambda/${config.name}`,
+      AWS_LAMBDA_INITIALIZATION_TYPE: 'on-demand',
+      AWS_EXECUTION_ENV: 'AWS_Lambda_nodejs22.x',
+      _HANDLER: handlerSetting(config),
+      LAMBDA_TASK_ROOT: dirname(config.bundlePath),
+    };
+  }
+
+  private find(nameOrArn: string): DeployedFunction {
+    const deployed = this.functions.get(functionNameOf(nameOrArn));
+    if (deployed) return deployed;
+    const { region, accountId } = this.options;
+    const arn = nameOrArn.startsWith('arn:')
+      ? nameOrArn
+      : `arn:aws:lambda:${region}:${accountId}:function:${nameOrArn}`;
+    throw new AwsError('ResourceNotFoundException', `Function not found: ${arn}`, 404);
+  }
+
+  private record({ config, stats }: DeployedFunction, result: InvocationResult): void {
+    stats.invocations++;
+    stats.billedMs += result.billedDurationMs;
+    if (result.coldStart) stats.coldStarts++;
+    if (result.error) {
+      stats.errors++;
+      this.logError(config.name, result.requestId, result.error);
+    }
+  }
+
+  /** The line Lambda's runtime writes for an unhandled error, so failures show in the function's log. */
+  private logError(functionName: string, requestId: string, error: LambdaError): void {
+    const at = new Date().toISOString();
+    if (error.errorType === 'Sandbox.Timedout')
+      this.log(functionName, `${at} ${requestId} ${error.errorMessage}`);
+    else this.log(functionName, `${at}\t${requestId}\tERROR\tInvoke Error \t${JSON.stringify(error)}`);
+  }
+
+  private async runAsync(deployed: DeployedFunction, requestId: string, event: unknown): Promise<void> {
+    const retries = deployed.config.maximumRetryAttempts ?? 2;
+    const delayMs = this.options.asyncRetryDelayMs ?? 1000;
+    let error: LambdaError | undefined;
+    for (let attempt = 0; attempt <= retries; attempt++) {
+      if (attempt > 0 && !(await this.pause(delayMs * 2 ** (attempt - 1)))) return;
+      // Lambda keeps the request id across the retries of one event.
+      const result = await this.invoke(deployed.config.name, event, requestId).catch(() => undefined);
+      if (!result) return; // closed while running
+      if (!result.error) return;
+      error = result.error;
+    }
+    if (error) await this.deadLetter(deployed.config, requestId, event, error);
+  }
+
+  /** Waits between retries; false once the service is closing. */
+  private async pause(ms: number): Promise<boolean> {
+    try {
+      await sleep(ms, undefined, { signal: this.closing.signal });
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  private async deadLetter(config: FunctionConfig, requestId: string, event: unknown, error: LambdaError) {
+    const { sendToQueue } = this.options;
+    if (!config.deadLetterArn || !sendToQueue) {
+      this.log(config.name, `async event ${requestId} dropped after retries: ${error.errorMessage}`);
+      return;
+    }
+    // Lambda's DLQ message: the event as body, the failure in attributes (ErrorCode 200 = function error).
+    await sendToQueue(config.deadLetterArn, JSON.stringify(event ?? null), {
+      RequestID: { DataType: 'String', StringValue: requestId },
+      ErrorCode: { DataType: 'Number', StringValue: '200' },
+      ErrorMessage: { DataType: 'String', StringValue: error.errorMessage.slice(0, 1024) },
+    }).catch((failure: Error) =>
+      this.log(
+        config.name,
+        `async event ${requestId} not dead-lettered to ${config.deadLetterArn}: ${failure.message}`,
+      ),
+    );
+  }
+}

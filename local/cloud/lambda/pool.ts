@@ -1,0 +1,74 @@
+/**
+ * The execution environments of one function: grows up to its concurrency, reuses warm sandboxes
+ * (most recently used first, so the same few stay warm), and queues further invocations in order.
+ */
+import type { Sandbox, SandboxOutcome } from './sandbox';
+
+interface Waiter {
+  resolve: (sandbox: Sandbox) => void;
+  reject: (error: Error) => void;
+}
+
+export class PoolClosedError extends Error {
+  override name = 'PoolClosedError';
+}
+
+export class FunctionPool {
+  private readonly sandboxes = new Set<Sandbox>();
+  private readonly idle: Sandbox[] = [];
+  private readonly waiting: Waiter[] = [];
+  private closed = false;
+
+  constructor(
+    private readonly concurrency: number,
+    private readonly createSandbox: (onExit: () => void) => Sandbox,
+  ) {}
+
+  async run(requestId: string, event: string, traceId: string): Promise<SandboxOutcome> {
+    const sandbox = await this.acquire();
+    try {
+      return await sandbox.invoke(requestId, event, traceId);
+    } finally {
+      this.release(sandbox);
+    }
+  }
+
+  close(): void {
+    this.closed = true;
+    for (const waiter of this.waiting.splice(0))
+      waiter.reject(new PoolClosedError('the local Lambda is closed'));
+    for (const sandbox of this.sandboxes) sandbox.kill();
+    this.idle.length = 0;
+  }
+
+  private acquire(): Promise<Sandbox> {
+    if (this.closed) return Promise.reject(new PoolClosedError('the local Lambda is closed'));
+    const warm = this.idle.pop();
+    if (warm) return Promise.resolve(warm);
+    if (this.sandboxes.size < this.concurrency) return Promise.resolve(this.spawn());
+    return new Promise((resolve, reject) => this.waiting.push({ resolve, reject }));
+  }
+
+  private spawn(): Sandbox {
+    const sandbox: Sandbox = this.createSandbox(() => this.retire(sandbox));
+    this.sandboxes.add(sandbox);
+    return sandbox;
+  }
+
+  private release(sandbox: Sandbox): void {
+    if (!sandbox.alive || this.closed) return; // retire() frees its place once the worker has exited
+    const next = this.waiting.shift();
+    if (next) next.resolve(sandbox);
+    else this.idle.push(sandbox);
+  }
+
+  /** A sandbox's worker has exited (timeout, crash, or idle death): its place goes to the next waiter. */
+  private retire(sandbox: Sandbox): void {
+    this.sandboxes.delete(sandbox);
+    const idleAt = this.idle.indexOf(sandbox);
+    if (idleAt >= 0) this.idle.splice(idleAt, 1);
+    if (this.closed) return;
+    const next = this.waiting.shift();
+    if (next) next.resolve(this.spawn());
+  }
+}

@@ -1,0 +1,193 @@
+/**
+ * One execution environment: a worker thread that imports the bundle once and then runs one
+ * invocation at a time. A timeout or a crash ends the environment, as on Lambda; the pool replaces it.
+ */
+import { randomBytes } from 'node:crypto';
+import { basename, extname } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { createInterface } from 'node:readline';
+import type { Readable } from 'node:stream';
+import { Worker } from 'node:worker_threads';
+import type { FunctionConfig, InvokeMessage, LambdaError, RuntimeMessage } from './types';
+
+const RUNTIME = new URL('./runtime.mjs', import.meta.url);
+
+export interface SandboxOutcome {
+  /** The handler's result as JSON text. */
+  payload?: string;
+  error?: LambdaError;
+  durationMs: number;
+  initDurationMs?: number;
+  coldStart: boolean;
+}
+
+type Init = { ok: true; initDurationMs: number } | { ok: false; error: LambdaError };
+
+interface Running {
+  requestId: string;
+  coldStart: boolean;
+  initDurationMs?: number;
+  startedAt: number;
+  timer: NodeJS.Timeout;
+  resolve: (outcome: SandboxOutcome) => void;
+}
+
+export interface SandboxOptions {
+  config: FunctionConfig;
+  /** Environment shared by every sandbox of the function (its own variables, the local cloud's). */
+  environment: Record<string, string>;
+  log: (line: string) => void;
+  onExit: () => void;
+}
+
+/** `2025/01/31/[$LATEST]<32 hex>`, the shape of a Lambda log stream name. */
+function newLogStreamName(): string {
+  const day = new Date().toISOString().slice(0, 10).replaceAll('-', '/');
+  return `${day}/[$LATEST]${randomBytes(16).toString('hex')}`;
+}
+
+const wantsSourceMaps = (environment: Record<string, string>) =>
+  (environment.NODE_OPTIONS ?? '').split(/\s+/).includes('--enable-source-maps');
+
+export const handlerSetting = (config: FunctionConfig): string =>
+  `${basename(config.bundlePath, extname(config.bundlePath))}.${config.handlerExport}`;
+
+const exitError = (requestId: string, code: number): LambdaError => ({
+  errorType: 'Runtime.ExitError',
+  errorMessage: `RequestId: ${requestId} Error: Runtime exited with error: exit status ${code}`,
+});
+
+/** What a worker's uncaught error looks like to the invoker. */
+function crashError(error: Error): LambdaError {
+  const errorType =
+    (error as { code?: string }).code === 'ERR_WORKER_OUT_OF_MEMORY' ? 'Runtime.OutOfMemory' : error.name;
+  return { errorType, errorMessage: error.message, trace: (error.stack ?? '').split('\n') };
+}
+
+export class Sandbox {
+  readonly logStreamName = newLogStreamName();
+  private readonly worker: Worker;
+  private readonly initialized: Promise<Init>;
+  private running?: Running;
+  private invocations = 0;
+  private crash?: Error;
+  alive = true;
+
+  constructor(private readonly options: SandboxOptions) {
+    const { config } = options;
+    this.worker = new Worker(RUNTIME, {
+      env: this.environment(),
+      // A clean runtime: not the host's loaders (tsx, Jest's flags), only what the function asks for.
+      execArgv: wantsSourceMaps(options.environment) ? ['--enable-source-maps'] : [],
+      stdout: true,
+      stderr: true,
+      resourceLimits: { maxOldGenerationSizeMb: config.memorySize },
+      workerData: {
+        bundlePath: config.bundlePath,
+        handlerExport: config.handlerExport,
+        handlerName: handlerSetting(config),
+        functionName: config.name,
+        functionVersion: '$LATEST',
+        invokedFunctionArn: config.arn,
+        memoryLimitInMB: String(config.memorySize),
+        logGroupName: `/aws/lambda/${config.name}`,
+        logStreamName: this.logStreamName,
+      },
+    });
+    this.readLines(this.worker.stdout);
+    this.readLines(this.worker.stderr);
+    this.initialized = this.watchInit();
+    this.worker.on('message', (message: RuntimeMessage) => this.onMessage(message));
+    this.worker.on('error', (error) => {
+      this.crash = error;
+    });
+    this.worker.on('exit', (code) => this.onExit(code));
+  }
+
+  /** Runs one invocation; the caller (the pool) never sends a second before this settles. */
+  invoke(requestId: string, event: string, traceId: string): Promise<SandboxOutcome> {
+    const coldStart = this.invocations++ === 0;
+    const timeoutMs = this.options.config.timeout * 1000;
+    const deadline = Date.now() + timeoutMs;
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => this.timeOut(), timeoutMs);
+      this.running = { requestId, coldStart, startedAt: performance.now(), timer, resolve };
+      void this.initialized.then((init) => {
+        if (this.running?.requestId !== requestId) return; // timed out or crashed while starting
+        if (!init.ok) return this.finish({ error: init.error, durationMs: 0 });
+        if (coldStart) this.running.initDurationMs = init.initDurationMs;
+        const message: InvokeMessage = { type: 'invoke', requestId, event, deadline, traceId };
+        this.worker.postMessage(message);
+      });
+    });
+  }
+
+  kill(): void {
+    this.alive = false;
+    void this.worker.terminate();
+  }
+
+  private environment(): Record<string, string> {
+    return { ...this.options.environment, AWS_LAMBDA_LOG_STREAM_NAME: this.logStreamName };
+  }
+
+  private readLines(stream: Readable): void {
+    createInterface({ input: stream, crlfDelay: Number.POSITIVE_INFINITY }).on('line', (line) =>
+      this.options.log(line),
+    );
+  }
+
+  private watchInit(): Promise<Init> {
+    return new Promise((resolve) => {
+      const onInit = (message: RuntimeMessage) => {
+        if (message.type === 'ready') resolve({ ok: true, initDurationMs: message.initDurationMs });
+        if (message.type === 'init-error') resolve({ ok: false, error: message.error });
+      };
+      this.worker.on('message', onInit);
+      this.worker.once('exit', (code) =>
+        resolve({ ok: false, error: this.crash ? crashError(this.crash) : exitError('init', code) }),
+      );
+    });
+  }
+
+  private onMessage(message: RuntimeMessage): void {
+    if (message.type === 'init-error') this.kill();
+    if (
+      message.type === 'ready' ||
+      message.type === 'init-error' ||
+      message.requestId !== this.running?.requestId
+    )
+      return;
+    if (message.type === 'result') this.finish({ payload: message.payload, durationMs: message.durationMs });
+    else this.finish({ error: message.error, durationMs: message.durationMs });
+  }
+
+  private timeOut(): void {
+    const { timeout } = this.options.config;
+    this.kill();
+    this.finish({
+      error: {
+        errorType: 'Sandbox.Timedout',
+        errorMessage: `Task timed out after ${timeout.toFixed(2)} seconds`,
+      },
+      durationMs: timeout * 1000,
+    });
+  }
+
+  private onExit(code: number): void {
+    this.alive = false;
+    if (this.running) {
+      const error = this.crash ? crashError(this.crash) : exitError(this.running.requestId, code);
+      this.finish({ error, durationMs: performance.now() - this.running.startedAt });
+    }
+    this.options.onExit();
+  }
+
+  private finish(outcome: Omit<SandboxOutcome, 'coldStart'>): void {
+    const running = this.running;
+    if (!running) return;
+    this.running = undefined;
+    clearTimeout(running.timer);
+    running.resolve({ ...outcome, coldStart: running.coldStart, initDurationMs: running.initDurationMs });
+  }
+}
