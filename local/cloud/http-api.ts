@@ -1,0 +1,394 @@
+/**
+ * The HTTP API (API Gateway v2) on one port: matches routes, builds the payload format 2.0 event
+ * exactly as API Gateway does — raw body kept byte for byte, since partner signatures are computed
+ * over it — invokes the route's function and maps its answer back to HTTP.
+ */
+import { randomBytes } from 'node:crypto';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+
+export interface HttpApiRoute {
+  /** `METHOD /path/{param}/{proxy+}`, `ANY /path`, or `$default`. */
+  routeKey: string;
+  functionName: string;
+}
+
+export type HttpApiInvoke = (
+  functionName: string,
+  event: APIGatewayProxyEventV2,
+) => Promise<{ payload?: unknown; error?: unknown }>;
+
+export interface HttpApiOptions {
+  port: number;
+  host?: string;
+  routes: HttpApiRoute[];
+  invoke: HttpApiInvoke;
+  stage?: string;
+  accountId?: string;
+  apiId?: string;
+  /** Told why a request ended in a 500 (function error, malformed response). */
+  log?: (line: string) => void;
+}
+
+export interface HttpApi {
+  port: number;
+  close(): Promise<void>;
+}
+
+/** API Gateway's payload limit for HTTP APIs. */
+export const MAX_BODY_BYTES = 10 * 1024 * 1024;
+
+type Segment =
+  | { kind: 'literal'; value: string }
+  | { kind: 'param'; name: string }
+  | { kind: 'greedy'; name: string };
+
+interface CompiledRoute extends HttpApiRoute {
+  method: string;
+  segments: Segment[];
+}
+
+interface Matched {
+  route: CompiledRoute;
+  pathParameters: Record<string, string>;
+}
+
+interface HttpResponse {
+  statusCode: number;
+  headers: Record<string, string | string[]>;
+  body: Buffer;
+}
+
+class MalformedResponse extends Error {}
+
+// ── routes ────────────────────────────────────────────────────────────────────
+
+function compileRoute(route: HttpApiRoute): CompiledRoute {
+  if (route.routeKey === '$default') return { ...route, method: 'ANY', segments: [] };
+  const [method = '', path = ''] = route.routeKey.split(' ');
+  const segments = path
+    .split('/')
+    .filter(Boolean)
+    .map((part): Segment => {
+      const variable = /^\{(.+?)(\+?)\}$/.exec(part);
+      if (!variable) return { kind: 'literal', value: part };
+      return { kind: variable[2] ? 'greedy' : 'param', name: variable[1] ?? '' };
+    });
+  return { ...route, method: method.toUpperCase(), segments };
+}
+
+const decode = (value: string) => {
+  try {
+    return decodeURIComponent(value);
+  } catch {
+    return value;
+  }
+};
+
+function matchPath(segments: Segment[], parts: string[]): Record<string, string> | undefined {
+  const parameters: Record<string, string> = {};
+  for (const [index, segment] of segments.entries()) {
+    const part = parts[index];
+    if (segment.kind === 'greedy') {
+      if (part === undefined) return undefined;
+      parameters[segment.name] = decode(parts.slice(index).join('/'));
+      return parameters;
+    }
+    if (part === undefined || part === '') return undefined;
+    if (segment.kind === 'literal' && segment.value !== part) return undefined;
+    if (segment.kind === 'param') parameters[segment.name] = decode(part);
+  }
+  return parts.length === segments.length ? parameters : undefined;
+}
+
+/** API Gateway prefers the most specific route: literal over variable over greedy, then an exact method. */
+function specificity(route: CompiledRoute): number[] {
+  const rank = { literal: 0, param: 1, greedy: 2 };
+  return [...route.segments.map((segment) => rank[segment.kind]), route.method === 'ANY' ? 1 : 0];
+}
+
+function moreSpecific(a: CompiledRoute, b: CompiledRoute): boolean {
+  const [left, right] = [specificity(a), specificity(b)];
+  for (let i = 0; i < Math.min(left.length, right.length); i++) {
+    if (left[i] !== right[i]) return (left[i] ?? 0) < (right[i] ?? 0);
+  }
+  return left.length > right.length;
+}
+
+function findRoute(routes: CompiledRoute[], method: string, path: string): Matched | undefined {
+  const parts = path.split('/').slice(1);
+  let best: Matched | undefined;
+  for (const route of routes) {
+    if (route.routeKey === '$default' || (route.method !== 'ANY' && route.method !== method)) continue;
+    const pathParameters = matchPath(route.segments, parts);
+    if (pathParameters && (!best || moreSpecific(route, best.route))) best = { route, pathParameters };
+  }
+  const fallback = routes.find((route) => route.routeKey === '$default');
+  return best ?? (fallback && { route: fallback, pathParameters: {} });
+}
+
+// ── request → event ───────────────────────────────────────────────────────────
+
+/** Lowercased names, repeated headers joined with ',', cookies taken out (they travel in `cookies`). */
+function headersOf(req: IncomingMessage): { headers: Record<string, string>; cookies: string[] } {
+  const headers: Record<string, string> = {};
+  const cookies: string[] = [];
+  for (let i = 0; i + 1 < req.rawHeaders.length; i += 2) {
+    const name = (req.rawHeaders[i] ?? '').toLowerCase();
+    const value = req.rawHeaders[i + 1] ?? '';
+    if (name === 'cookie')
+      cookies.push(
+        ...value
+          .split(';')
+          .map((cookie) => cookie.trim())
+          .filter(Boolean),
+      );
+    else headers[name] = name in headers ? `${headers[name]},${value}` : value;
+  }
+  return { headers, cookies };
+}
+
+function queryParametersOf(rawQueryString: string): Record<string, string> | undefined {
+  if (!rawQueryString) return undefined;
+  const parameters: Record<string, string> = {};
+  for (const [name, value] of new URLSearchParams(rawQueryString)) {
+    parameters[name] = name in parameters ? `${parameters[name]},${value}` : value;
+  }
+  return parameters;
+}
+
+const TEXT_TYPES = [
+  /^text\//,
+  /^application\/(.+\+)?json$/,
+  /^application\/(.+\+)?xml$/,
+  /^application\/javascript$/,
+];
+
+/** Text bodies arrive as they were sent; anything else (or bytes that are not UTF-8) as base64. */
+function encodeBody(
+  body: Buffer,
+  contentType: string | undefined,
+): { body?: string; isBase64Encoded: boolean } {
+  if (body.length === 0) return { isBase64Encoded: false };
+  const mediaType = (contentType ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
+  if (TEXT_TYPES.some((type) => type.test(mediaType))) {
+    try {
+      return {
+        body: new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(body),
+        isBase64Encoded: false,
+      };
+    } catch {
+      // not valid UTF-8: fall through, so no byte is lost
+    }
+  }
+  return { body: body.toString('base64'), isBase64Encoded: true };
+}
+
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+
+/** `12/Mar/2020:19:03:58 +0000`, API Gateway's request time. */
+function requestTime(at: Date): string {
+  const two = (n: number) => String(n).padStart(2, '0');
+  const day = `${two(at.getUTCDate())}/${MONTHS[at.getUTCMonth()]}/${at.getUTCFullYear()}`;
+  return `${day}:${two(at.getUTCHours())}:${two(at.getUTCMinutes())}:${two(at.getUTCSeconds())} +0000`;
+}
+
+/** Shaped like API Gateway's ids, e.g. `JKJaXmPLvHcESHA=`. */
+const newRequestId = () => randomBytes(11).toString('base64');
+
+interface EventInput {
+  req: IncomingMessage;
+  matched: Matched;
+  rawPath: string;
+  rawQueryString: string;
+  body: Buffer;
+  requestId: string;
+  stage: string;
+  accountId: string;
+  apiId: string;
+}
+
+function buildEvent(input: EventInput): APIGatewayProxyEventV2 {
+  const { req, matched, rawPath, rawQueryString, requestId, stage } = input;
+  const { headers, cookies } = headersOf(req);
+  const sourceIp = (req.socket.remoteAddress ?? '127.0.0.1').replace(/^::ffff:/, '');
+  headers['x-forwarded-for'] ??= sourceIp;
+  headers['x-forwarded-port'] ??= String(req.socket.localPort ?? '');
+  headers['x-forwarded-proto'] ??= 'http';
+  headers['x-amzn-trace-id'] ??=
+    `Root=1-${Math.floor(Date.now() / 1000).toString(16)}-${randomBytes(12).toString('hex')}`;
+  const domainName = headers.host ?? 'localhost';
+  const queryStringParameters = queryParametersOf(rawQueryString);
+  const hasPathParameters = Object.keys(matched.pathParameters).length > 0;
+  const now = new Date();
+  return {
+    version: '2.0',
+    routeKey: matched.route.routeKey,
+    rawPath,
+    rawQueryString,
+    ...(cookies.length > 0 && { cookies }),
+    headers,
+    ...(queryStringParameters && { queryStringParameters }),
+    requestContext: {
+      accountId: input.accountId,
+      apiId: input.apiId,
+      domainName,
+      domainPrefix: domainName.split('.')[0] ?? domainName,
+      http: {
+        method: req.method ?? 'GET',
+        path: rawPath,
+        protocol: `HTTP/${req.httpVersion}`,
+        sourceIp,
+        userAgent: headers['user-agent'] ?? '',
+      },
+      requestId,
+      routeKey: matched.route.routeKey,
+      stage,
+      time: requestTime(now),
+      timeEpoch: now.getTime(),
+    },
+    ...(hasPathParameters && { pathParameters: matched.pathParameters }),
+    ...encodeBody(input.body, headers['content-type']),
+  };
+}
+
+/** Reads the whole body; past the limit it keeps draining (so the client can read the 413) but keeps nothing. */
+function readBody(req: IncomingMessage): Promise<Buffer | 'too-large'> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= MAX_BODY_BYTES) chunks.push(chunk);
+      else chunks.length = 0;
+    });
+    req.on('end', () => resolve(size > MAX_BODY_BYTES ? 'too-large' : Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
+}
+
+// ── function answer → response ────────────────────────────────────────────────
+
+const isRecord = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
+const jsonResponse = (statusCode: number, value: unknown): HttpResponse => ({
+  statusCode,
+  headers: { 'content-type': 'application/json' },
+  body: Buffer.from(typeof value === 'string' ? value : JSON.stringify(value)),
+});
+
+function structuredHeaders(result: Record<string, unknown>): Record<string, string | string[]> {
+  const headers: Record<string, string | string[]> = {};
+  for (const [name, values] of Object.entries(
+    isRecord(result.multiValueHeaders) ? result.multiValueHeaders : {},
+  )) {
+    if (Array.isArray(values)) headers[name.toLowerCase()] = values.map(String);
+  }
+  for (const [name, value] of Object.entries(isRecord(result.headers) ? result.headers : {})) {
+    headers[name.toLowerCase()] = String(value);
+  }
+  if (Array.isArray(result.cookies) && result.cookies.length > 0)
+    headers['set-cookie'] = result.cookies.map(String);
+  return headers;
+}
+
+/** Format 2.0: an object with a statusCode is a response; any other value is a 200 JSON body. */
+function toHttpResponse(payload: unknown): HttpResponse {
+  if (!isRecord(payload) || !('statusCode' in payload)) return jsonResponse(200, payload ?? null);
+  const { statusCode, body = '', isBase64Encoded } = payload;
+  if (
+    typeof statusCode !== 'number' ||
+    !Number.isInteger(statusCode) ||
+    statusCode < 100 ||
+    statusCode > 599
+  ) {
+    throw new MalformedResponse(`statusCode ${JSON.stringify(statusCode)} is not an HTTP status`);
+  }
+  if (typeof body !== 'string') throw new MalformedResponse(`body is a ${typeof body}, not a string`);
+  return {
+    statusCode,
+    headers: structuredHeaders(payload),
+    body: Buffer.from(body, isBase64Encoded === true ? 'base64' : 'utf8'),
+  };
+}
+
+function send(res: ServerResponse, response: HttpResponse): void {
+  res.writeHead(response.statusCode, { ...response.headers, 'content-length': response.body.length });
+  res.end(response.body);
+}
+
+const message = (statusCode: number, text: string) => jsonResponse(statusCode, { message: text });
+
+// ── server ────────────────────────────────────────────────────────────────────
+
+/** Strips `/<stage>` from the path when the stage is named (a `$default` stage has no prefix). */
+function routePath(rawPath: string, stage: string): string | undefined {
+  if (stage === '$default') return rawPath;
+  const prefix = `/${stage}`;
+  if (rawPath === prefix) return '/';
+  return rawPath.startsWith(`${prefix}/`) ? rawPath.slice(prefix.length) : undefined;
+}
+
+async function respond(
+  req: IncomingMessage,
+  requestId: string,
+  options: Required<HttpApiOptions>,
+  routes: CompiledRoute[],
+): Promise<HttpResponse> {
+  const url = req.url ?? '/';
+  const queryAt = url.indexOf('?');
+  const rawPath = queryAt < 0 ? url : url.slice(0, queryAt);
+  const rawQueryString = queryAt < 0 ? '' : url.slice(queryAt + 1);
+  const path = routePath(rawPath, options.stage);
+  const matched = path === undefined ? undefined : findRoute(routes, req.method ?? 'GET', path);
+  const body = await readBody(req);
+  if (body === 'too-large') return message(413, 'Request Entity Too Large');
+  if (!matched) return message(404, 'Not Found');
+  const event = buildEvent({ req, matched, rawPath, rawQueryString, body, requestId, ...options });
+  const { functionName } = matched.route;
+  try {
+    const result = await options.invoke(functionName, event);
+    if (result.error) {
+      options.log(`${requestId} ${functionName} failed: ${JSON.stringify(result.error)}`);
+      return message(500, 'Internal Server Error');
+    }
+    return toHttpResponse(result.payload);
+  } catch (error) {
+    options.log(`${requestId} ${functionName}: ${(error as Error).message}`);
+    return message(500, 'Internal Server Error');
+  }
+}
+
+export async function startHttpApi(options: HttpApiOptions): Promise<HttpApi> {
+  const settings: Required<HttpApiOptions> = {
+    host: '127.0.0.1',
+    stage: '$default',
+    accountId: '000000000000',
+    apiId: 'local',
+    log: (line) => console.error(`[http-api] ${line}`),
+    ...options,
+  };
+  const routes = options.routes.map(compileRoute);
+  const server = createServer({ keepAlive: true }, (req, res) => {
+    const requestId = newRequestId();
+    res.setHeader('apigw-requestid', requestId);
+    respond(req, requestId, settings, routes).then(
+      (response) => send(res, response),
+      () => send(res, message(500, 'Internal Server Error')),
+    );
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(settings.port, settings.host, resolve);
+  });
+  return {
+    port: (server.address() as AddressInfo).port,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}
