@@ -202,21 +202,37 @@ describe('one invocation at a time per sandbox', () => {
 
   const journal = () => readFileSync(join(workdir, 'journal'), 'utf8').trim().split('\n');
 
-  test('with concurrency 1 the second invocation waits until the first has ended', async () => {
+  test('with concurrency 1 the next invocations wait, in order, until the first has ended', async () => {
     const local = start([fn('gate', 'gate.mjs', { concurrency: 1 })]);
     const gate = join(workdir, 'gate');
     const common = { journal: join(workdir, 'journal') };
 
     // The waiter gives up after a while; the opener can only run once it has.
-    const [waiter, opener] = await Promise.all([
+    const [waiter, opener, ...followers] = await Promise.all([
       local.invoke('gate', { ...common, name: 'waiter', waitFor: gate, patienceMs: 300 }),
       local.invoke('gate', { ...common, name: 'opener', open: gate }),
+      local.invoke('gate', { ...common, name: 'second' }),
+      local.invoke('gate', { ...common, name: 'third' }),
     ]);
 
     expect(waiter.payload).toEqual({ name: 'waiter', opened: false });
     expect(opener.payload).toMatchObject({ name: 'opener' });
-    expect(journal()).toEqual(['start waiter', 'end waiter', 'start opener', 'end opener']);
-    expect([waiter.coldStart, opener.coldStart]).toEqual([true, false]);
+    expect(journal()).toEqual([
+      'start waiter',
+      'end waiter',
+      'start opener',
+      'end opener',
+      'start second',
+      'end second',
+      'start third',
+      'end third',
+    ]);
+    expect([waiter, opener, ...followers].map((result) => result.coldStart)).toEqual([
+      true,
+      false,
+      false,
+      false,
+    ]);
   });
 
   test('with concurrency 2 the second runs while the first is still in flight', async () => {
@@ -256,14 +272,17 @@ describe('failures', () => {
     const local = start([fn('slow-pos', 'kitchen.mjs', { timeout: 0.5, concurrency: 1 })]);
     await local.invoke('slow-pos', {});
 
-    const timedOut = await local.invoke('slow-pos', { action: 'sleep', ms: 60_000 });
+    const waiting = await local.invoke('slow-pos', { action: 'sleep', ms: 60_000 });
+    const spinning = await local.invoke('slow-pos', { action: 'spin' });
     const after = await local.invoke('slow-pos', { action: 'sleep', ms: 1 });
 
-    expect(timedOut.error).toEqual({
-      errorType: 'Sandbox.Timedout',
-      errorMessage: 'Task timed out after 0.50 seconds',
-    });
-    expect(timedOut.durationMs).toBe(500);
+    for (const timedOut of [waiting, spinning]) {
+      expect(timedOut.error).toEqual({
+        errorType: 'Sandbox.Timedout',
+        errorMessage: 'Task timed out after 0.50 seconds',
+      });
+      expect(timedOut.durationMs).toBe(500);
+    }
     expect(after).toMatchObject({ payload: { slept: 1 }, coldStart: true });
   });
 
