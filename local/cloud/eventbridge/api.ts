@@ -55,7 +55,7 @@ export function eventBridgeApi(bridge: LocalEventBridge) {
 export type EventBridgeApi = ReturnType<typeof eventBridgeApi>;
 
 function putEventsEntries(input: Input): PutEventsRequestEntry[] {
-  const entries = input.Entries;
+  const entries = input?.Entries;
   if (!Array.isArray(entries))
     throw validation("Value null at 'entries' failed to satisfy constraint: Member must not be null");
   return entries as PutEventsRequestEntry[];
@@ -114,7 +114,7 @@ function targetShape(target: TargetConfig) {
 
 /** `Limit` / `NextToken` paging; the token is the offset of the next item. */
 function page<T, K extends string>(items: T[], input: Input, key: K) {
-  const limit = typeof input.Limit === 'number' && input.Limit > 0 ? input.Limit : 100;
+  const limit = typeof input?.Limit === 'number' && input.Limit > 0 ? input.Limit : 100;
   const token = optionalString(input, 'NextToken');
   const start = token === undefined ? 0 : Number(token);
   if (!Number.isInteger(start) || start < 0) throw validation('The NextToken is not valid.');

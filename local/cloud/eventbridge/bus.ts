@@ -21,7 +21,8 @@ export type { EventEnvelope, TargetConfig, TargetDelivery } from './targets';
 export interface RuleConfig {
   name: string;
   eventBusName: string;
-  eventPattern: object;
+  /** CloudFormation allows the pattern as JSON text as well as an object. */
+  eventPattern: object | string;
   state?: 'ENABLED' | 'DISABLED';
   description?: string;
   targets: TargetConfig[];
@@ -164,15 +165,16 @@ export class LocalEventBridge {
       if (target.inputPath !== undefined) parseInputPath(target.inputPath);
     }
     const arnPath = bus === 'default' ? rule.name : `${bus}/${rule.name}`;
+    const eventPattern = rulePattern(rule);
     return {
       name: rule.name,
       arn: `arn:aws:events:${this.region}:${this.accountId}:rule/${arnPath}`,
       eventBusName: bus,
-      eventPattern: rule.eventPattern,
+      eventPattern,
       state: rule.state ?? 'ENABLED',
       description: rule.description,
       targets: rule.targets,
-      matches: compileRulePattern(rule),
+      matches: compileRulePattern(rule.name, eventPattern),
     };
   }
 
@@ -242,11 +244,20 @@ export function busNameOf(nameOrArn: string): string {
   return at >= 0 ? nameOrArn.slice(at + marker.length) : nameOrArn;
 }
 
-function compileRulePattern(rule: RuleConfig): EventMatcher {
+function rulePattern(rule: RuleConfig): object {
+  if (typeof rule.eventPattern !== 'string') return rule.eventPattern;
   try {
-    return compilePattern(rule.eventPattern);
+    return JSON.parse(rule.eventPattern) as object;
+  } catch {
+    throw new AwsError('InvalidEventPatternException', `Rule ${rule.name}: Event pattern is not valid JSON.`);
+  }
+}
+
+function compileRulePattern(ruleName: string, pattern: object): EventMatcher {
+  try {
+    return compilePattern(pattern);
   } catch (error) {
-    if (error instanceof AwsError) throw new AwsError(error.code, `Rule ${rule.name}: ${error.message}`);
+    if (error instanceof AwsError) throw new AwsError(error.code, `Rule ${ruleName}: ${error.message}`);
     throw error;
   }
 }

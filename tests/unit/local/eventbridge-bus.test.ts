@@ -456,6 +456,17 @@ describe('rules from configuration', () => {
     );
   });
 
+  it('accepts the pattern as JSON text, as CloudFormation allows', async () => {
+    const delivery = new FakeDelivery();
+    const asText = { ...orderReceivedRule, eventPattern: JSON.stringify(orderReceivedRule.eventPattern) };
+    const bridge = bridgeWith(delivery, { rules: [asText] });
+
+    bridge.putEvents([orderEvent('OrderReceived'), orderEvent('OrderAccepted')]);
+    await bridge.idle();
+
+    expect(delivery.attempts).toEqual([WORKFLOW_ARN]);
+  });
+
   it('refuses a rule on a bus that does not exist', () => {
     expect(() => bridgeWith(new FakeDelivery(), { buses: [] })).toThrow(
       expect.objectContaining({ code: 'ResourceNotFoundException' }),
@@ -490,6 +501,7 @@ describe('eventBridgeApi', () => {
     expect(result.FailedEntryCount).toBe(1);
     expect(delivery.payloadsFor(WORKFLOW_ARN)).toHaveLength(1);
     expect((await awsError(ops.PutEvents({}))).code).toBe('ValidationException');
+    expect((await awsError(ops.PutEvents(undefined as never))).code).toBe('ValidationException');
   });
 
   it('ListEventBuses lists default and the custom bus with ARNs', async () => {
