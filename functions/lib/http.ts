@@ -33,7 +33,9 @@ export function errorResult(error: unknown): HttpResult {
     return json(error.status, { error: { code: error.code, message: error.message } });
   }
   logger.error('request failed', error as Error);
-  return json(500, { error: { code: 'INTERNAL', message: 'Something went wrong on our side; retry later.' } });
+  return json(500, {
+    error: { code: 'INTERNAL', message: 'Something went wrong on our side; retry later.' },
+  });
 }
 
 /** The middy chain of every HTTP function: context-aware logs, metrics, JSON errors. */

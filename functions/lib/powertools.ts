@@ -8,7 +8,16 @@ export const logger = new Logger({ correlationIdSearchFn: search });
 export const metrics = new Metrics({ defaultDimensions: { service: 'order-middleware' } });
 
 /** Keys that never reach a log line: customer details and secrets. */
-const REDACTED_KEYS = new Set(['customer', 'firstName', 'lastName', 'name', 'phone', 'address', 'email', 'taskToken']);
+const REDACTED_KEYS = new Set([
+  'customer',
+  'firstName',
+  'lastName',
+  'name',
+  'phone',
+  'address',
+  'email',
+  'taskToken',
+]);
 
 export function redact(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(redact);

@@ -10,7 +10,12 @@ export async function publishOrderEvent(detailType: string, detail: object): Pro
   const result = await eventBridge.send(
     new PutEventsCommand({
       Entries: [
-        { EventBusName: config.eventBusName, Source: EVENT_SOURCE, DetailType: detailType, Detail: JSON.stringify(detail) },
+        {
+          EventBusName: config.eventBusName,
+          Source: EVENT_SOURCE,
+          DetailType: detailType,
+          Detail: JSON.stringify(detail),
+        },
       ],
     }),
   );

@@ -1,4 +1,4 @@
-import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { config } from '../config';
 import type { OrderRecord, OrderStatus, TimelineEntry } from '../schemas/order';
 import { dynamo, isConditionFailure } from './dynamo';
@@ -50,9 +50,17 @@ export interface OrderChange {
 export type ChangeResult = { applied: true; record: OrderRecord } | { applied: false; current?: OrderRecord };
 
 /** Applies a change to the order if its status allows; otherwise answers the order as it is. */
-export async function changeOrder(orderId: string, change: OrderChange, now = new Date()): Promise<ChangeResult> {
+export async function changeOrder(
+  orderId: string,
+  change: OrderChange,
+  now = new Date(),
+): Promise<ChangeResult> {
   const at = now.toISOString();
-  const names: Record<string, string> = { '#status': 'status', '#timeline': 'timeline', '#updatedAt': 'updatedAt' };
+  const names: Record<string, string> = {
+    '#status': 'status',
+    '#timeline': 'timeline',
+    '#updatedAt': 'updatedAt',
+  };
   const values: Record<string, unknown> = { ':entry': [{ ...change.timeline, at }], ':now': at };
   const sets = ['#timeline = list_append(#timeline, :entry)', '#updatedAt = :now'];
   if (change.to) {
@@ -85,5 +93,22 @@ export async function changeOrder(orderId: string, change: OrderChange, now = ne
   } catch (error) {
     if (!isConditionFailure(error)) throw error;
     return { applied: false, current: await getOrderRecord(orderId) };
+  }
+}
+
+/** Takes back an order whose OrderReceived could not be published, so the partner's retry starts clean. */
+export async function forgetUnpublishedOrder(orderId: string): Promise<void> {
+  try {
+    await dynamo.send(
+      new DeleteCommand({
+        TableName: config.ordersTable,
+        Key: { orderId },
+        ConditionExpression: '#status = :received AND attribute_not_exists(claimedBy)',
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: { ':received': 'RECEIVED' },
+      }),
+    );
+  } catch (error) {
+    if (!isConditionFailure(error)) throw error;
   }
 }

@@ -1,0 +1,9 @@
+import { WaitStepSchema } from './lib/schemas/steps';
+import { waitForCourier } from './lib/services/courier';
+import { stepHandler } from './lib/step';
+
+/** Invoked with the workflow's task token (.waitForTaskToken); the workflow waits until release, cancel or timeout. */
+export const handler = stepHandler(WaitStepSchema, async ({ orderId, taskToken }) => {
+  await waitForCourier(orderId, taskToken);
+  return { waiting: true };
+});
