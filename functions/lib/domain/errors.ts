@@ -1,0 +1,110 @@
+/**
+ * Typed domain errors. A workflow error's `name` is the ASL error name the state machines Retry or
+ * Catch (Lambda reports `name` as the error type); an HTTP error carries its status and body code.
+ */
+import type { ErrorBody, ErrorCode } from '../schemas/http';
+import type { DenyReason } from '../schemas/order';
+
+// ── workflow errors (ASL error names) ─────────────────────────────────────
+export class OrderDenied extends Error {
+  override readonly name = 'OrderDenied';
+  constructor(
+    readonly reason: DenyReason,
+    readonly detail = '',
+  ) {
+    super(detail ? `${reason}: ${detail}` : reason);
+  }
+}
+
+export class OrderCancelled extends Error {
+  override readonly name = 'OrderCancelled';
+  constructor(readonly orderId: string) {
+    super(`order ${orderId} was cancelled`);
+  }
+}
+
+export class PosUnavailable extends Error {
+  override readonly name = 'PosUnavailable';
+}
+
+export class PartnerUnavailable extends Error {
+  override readonly name = 'PartnerUnavailable';
+}
+
+export class OrderNotFound extends Error {
+  override readonly name = 'OrderNotFound';
+  constructor(readonly orderId: string) {
+    super(`order ${orderId} not found`);
+  }
+}
+
+/** The ASL error names the state machines can name in Retry/Catch. */
+export const WORKFLOW_ERROR_NAMES = [
+  'OrderDenied',
+  'OrderCancelled',
+  'PosUnavailable',
+  'PartnerUnavailable',
+  'OrderNotFound',
+] as const;
+
+// ── HTTP errors ──────────────────────────────────────────────────────────
+export abstract class HttpError extends Error {
+  abstract readonly status: number;
+  abstract readonly code: ErrorCode;
+}
+
+export class UnknownPartner extends HttpError {
+  override readonly name = 'UnknownPartner';
+  readonly status = 404;
+  readonly code = 'UNKNOWN_PARTNER';
+  constructor(partner: string) {
+    super(`unknown partner "${partner.slice(0, 40)}"`);
+  }
+}
+
+export class PayloadTooLarge extends HttpError {
+  override readonly name = 'PayloadTooLarge';
+  readonly status = 413;
+  readonly code = 'PAYLOAD_TOO_LARGE';
+}
+
+export class UnsupportedMediaType extends HttpError {
+  override readonly name = 'UnsupportedMediaType';
+  readonly status = 415;
+  readonly code = 'UNSUPPORTED_MEDIA_TYPE';
+}
+
+export class Unauthorized extends HttpError {
+  override readonly name = 'Unauthorized';
+  readonly status = 401;
+  readonly code = 'UNAUTHORIZED';
+}
+
+export class InvalidPayload extends HttpError {
+  override readonly name = 'InvalidPayload';
+  readonly status = 400;
+  readonly code = 'INVALID_PAYLOAD';
+}
+
+export class OrderConflict extends HttpError {
+  override readonly name = 'OrderConflict';
+  readonly status = 409;
+  readonly code = 'ORDER_CONFLICT';
+}
+
+export class NotFound extends HttpError {
+  override readonly name = 'NotFound';
+  readonly status = 404;
+  readonly code = 'NOT_FOUND';
+}
+
+export function isHttpError(error: unknown): error is HttpError {
+  return error instanceof HttpError;
+}
+
+/** The status and JSON body for any error; anything unexpected is a 500 that reveals nothing. */
+export function toErrorResponse(error: unknown): { status: number; body: ErrorBody } {
+  if (isHttpError(error))
+    return { status: error.status, body: { error: { code: error.code, message: error.message } } };
+  return { status: 500, body: { error: { code: 'INTERNAL_ERROR', message: 'internal error' } } };
+}

@@ -1,0 +1,170 @@
+import { signWebhook, verifySignature } from '../../../functions/lib/domain/signatures';
+import { PARTNERS, type PartnerId } from '../../../functions/lib/schemas/partners/index';
+import { doorDashWebhook, grubhubWebhook, uberEatsNotice } from './fixtures';
+
+const NOW = new Date('2025-06-01T18:00:00Z');
+const SECRET = 'whsec_current_0123456789';
+const OLD_SECRET = 'whsec_previous_9876543210';
+
+const bodies: Record<PartnerId, string> = {
+  ubereats: JSON.stringify(uberEatsNotice()),
+  doordash: JSON.stringify(doorDashWebhook()),
+  grubhub: JSON.stringify(grubhubWebhook()),
+};
+
+/** Headers as API Gateway payload 2.0 delivers them: lowercased names. */
+const lowercased = (headers: Record<string, string>) =>
+  Object.fromEntries(Object.entries(headers).map(([name, value]) => [name.toLowerCase(), value]));
+
+const signed = (partner: PartnerId, secret = SECRET, at = NOW) =>
+  lowercased(signWebhook(partner, bodies[partner], secret, at));
+
+/** Flips one character of a header value, keeping its length and alphabet. */
+const changeOneByte = (value: string) => {
+  const last = value.at(-1);
+  return value.slice(0, -1) + (last === '0' ? '1' : '0');
+};
+
+describe.each(PARTNERS)('%s webhook authentication', (partner) => {
+  const body = bodies[partner];
+
+  it('accepts a correctly signed webhook', () => {
+    expect(verifySignature(partner, body, signed(partner), [SECRET], NOW)).toEqual({ ok: true });
+  });
+
+  it('refuses a signature with one changed byte', () => {
+    const headers = Object.fromEntries(
+      Object.entries(signed(partner)).map(([k, v]) => [k, changeOneByte(v)]),
+    );
+    expect(verifySignature(partner, body, headers, [SECRET], NOW)).toEqual({ ok: false, reason: 'mismatch' });
+  });
+
+  it('refuses a webhook signed with another secret', () => {
+    const headers = signed(partner, 'whsec_attacker');
+    expect(verifySignature(partner, body, headers, [SECRET], NOW)).toEqual({ ok: false, reason: 'mismatch' });
+  });
+
+  it('refuses a webhook without its header', () => {
+    expect(verifySignature(partner, body, { 'content-type': 'application/json' }, [SECRET], NOW)).toEqual({
+      ok: false,
+      reason: 'missing-signature',
+    });
+  });
+
+  it('accepts the previous secret during a rotation', () => {
+    const headers = signed(partner, OLD_SECRET);
+    expect(verifySignature(partner, body, headers, [SECRET, OLD_SECRET], NOW)).toEqual({ ok: true });
+  });
+
+  it('refuses everything when no secret is configured', () => {
+    expect(verifySignature(partner, body, signed(partner), [], NOW)).toEqual({
+      ok: false,
+      reason: 'no-secrets',
+    });
+    expect(verifySignature(partner, body, signed(partner, ''), [''], NOW)).toEqual({
+      ok: false,
+      reason: 'no-secrets',
+    });
+  });
+
+  it('finds the header whatever its case', () => {
+    const headers = signWebhook(partner, body, SECRET, NOW);
+    expect(verifySignature(partner, body, headers, [SECRET], NOW)).toEqual({ ok: true });
+  });
+});
+
+describe.each(['ubereats', 'grubhub'] as const)('%s signs the raw body', (partner) => {
+  it('refuses the same JSON re-serialised (whitespace changed)', () => {
+    const pretty = JSON.stringify(JSON.parse(bodies[partner]), null, 2);
+    expect(verifySignature(partner, pretty, signed(partner), [SECRET], NOW)).toEqual({
+      ok: false,
+      reason: 'mismatch',
+    });
+  });
+
+  it('refuses a body changed by one byte', () => {
+    const body = bodies[partner];
+    const at = body.indexOf('1');
+    const tampered = `${body.slice(0, at)}2${body.slice(at + 1)}`;
+    expect(tampered).not.toBe(bodies[partner]);
+    expect(verifySignature(partner, tampered, signed(partner), [SECRET], NOW).ok).toBe(false);
+  });
+});
+
+describe('DoorDash shared token', () => {
+  it('authenticates the sender only: a re-serialised body still passes (TLS protects the body)', () => {
+    const pretty = JSON.stringify(JSON.parse(bodies.doordash), null, 2);
+    expect(verifySignature('doordash', pretty, signed('doordash'), [SECRET], NOW)).toEqual({ ok: true });
+  });
+
+  it('refuses a token that is only a prefix of the secret', () => {
+    const headers = { authorization: `Bearer ${SECRET.slice(0, 10)}` };
+    expect(verifySignature('doordash', bodies.doordash, headers, [SECRET], NOW).ok).toBe(false);
+  });
+
+  it('refuses an Authorization header that is not a bearer token', () => {
+    const headers = { authorization: `Basic ${SECRET}` };
+    expect(verifySignature('doordash', bodies.doordash, headers, [SECRET], NOW)).toEqual({
+      ok: false,
+      reason: 'malformed-signature',
+    });
+  });
+});
+
+describe('Grubhub replay window', () => {
+  const body = bodies.grubhub;
+  const secondsFromNow = (s: number) => new Date(NOW.getTime() + s * 1000);
+
+  it('accepts a signature 300 s old or 300 s ahead', () => {
+    expect(
+      verifySignature('grubhub', body, signed('grubhub', SECRET, secondsFromNow(-300)), [SECRET], NOW).ok,
+    ).toBe(true);
+    expect(
+      verifySignature('grubhub', body, signed('grubhub', SECRET, secondsFromNow(300)), [SECRET], NOW).ok,
+    ).toBe(true);
+  });
+
+  it('refuses a stale signature (301 s old)', () => {
+    const headers = signed('grubhub', SECRET, secondsFromNow(-301));
+    expect(verifySignature('grubhub', body, headers, [SECRET], NOW)).toEqual({
+      ok: false,
+      reason: 'stale-timestamp',
+    });
+  });
+
+  it('refuses a signature from the future (301 s ahead)', () => {
+    const headers = signed('grubhub', SECRET, secondsFromNow(301));
+    expect(verifySignature('grubhub', body, headers, [SECRET], NOW)).toEqual({
+      ok: false,
+      reason: 'stale-timestamp',
+    });
+  });
+
+  it('refuses a signature whose timestamp was moved (signed t is part of the MAC)', () => {
+    const header = signed('grubhub')['x-gh-signature']!;
+    const t = Math.floor(NOW.getTime() / 1000);
+    const moved = header.replace(`t=${t}`, `t=${t + 10}`);
+    expect(verifySignature('grubhub', body, { 'x-gh-signature': moved }, [SECRET], NOW)).toEqual({
+      ok: false,
+      reason: 'mismatch',
+    });
+  });
+
+  it('refuses a header without v1', () => {
+    const headers = { 'x-gh-signature': `t=${Math.floor(NOW.getTime() / 1000)}` };
+    expect(verifySignature('grubhub', body, headers, [SECRET], NOW)).toEqual({
+      ok: false,
+      reason: 'malformed-signature',
+    });
+  });
+});
+
+describe('Uber Eats signature format', () => {
+  it('is the lowercase hex HMAC-SHA256 of the raw body in X-Uber-Signature', () => {
+    const headers = signWebhook('ubereats', 'abc', 'key', NOW);
+    // HMAC-SHA256("key", "abc"), computed independently.
+    expect(headers).toEqual({
+      'X-Uber-Signature': '9c196e32dc0175f86f4b1cb89289d6619de6bee699e4c378e68309ed97a1a6ab',
+    });
+  });
+});
