@@ -145,14 +145,23 @@ export class LocalSqs {
     return this.queueUrl(name);
   }
 
-  /** How emulated services (EventBridge targets, async Lambda) deliver to a DLQ named by ARN. */
+  /**
+   * How emulated services (EventBridge targets, async Lambda) deliver to a DLQ named by ARN. Attributes
+   * may be SQS attribute values or plain strings (sent as `String` attributes, like EventBridge's DLQ metadata).
+   */
   sendToQueueArn(
     arn: string,
     body: string,
-    messageAttributes: Record<string, MessageAttributeValue> = {},
+    messageAttributes: Record<string, MessageAttributeValue | string> = {},
   ): { MessageId: string; MD5OfMessageBody: string } {
     const name = arn.split(':').at(-1) ?? '';
-    return this.send(this.queue(name, arn), body, messageAttributes, 0);
+    const attributes = Object.fromEntries(
+      Object.entries(messageAttributes).map(([key, value]) => [
+        key,
+        typeof value === 'string' ? { DataType: 'String', StringValue: value } : value,
+      ]),
+    );
+    return this.send(this.queue(name, arn), body, attributes, 0);
   }
 
   /** Messages currently in a queue (visible or not), for tests and the start-up summary. */

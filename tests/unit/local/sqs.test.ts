@@ -126,14 +126,16 @@ test('DLQ contents survive a restart, and a fresh start empties them', async () 
   local.createQueue('kept');
   local.sendToQueueArn(local.queueArn('kept'), 'survivor', {
     source: { DataType: 'String', StringValue: 'rule' },
+    ERROR_CODE: 'Boom', // plain strings, as EventBridge's DLQ metadata is sent
   });
   await stop();
   await start();
   const QueueUrl = (await sqs.send(new GetQueueUrlCommand({ QueueName: 'kept' }))).QueueUrl!;
-  const out = await sqs.send(new ReceiveMessageCommand({ QueueUrl, MessageAttributeNames: ['source'] }));
-  expect(out.Messages?.[0]).toMatchObject({
-    Body: 'survivor',
-    MessageAttributes: { source: { StringValue: 'rule' } },
+  const out = await sqs.send(new ReceiveMessageCommand({ QueueUrl, MessageAttributeNames: ['All'] }));
+  expect(out.Messages?.[0]?.Body).toBe('survivor');
+  expect(out.Messages?.[0]?.MessageAttributes).toEqual({
+    source: { DataType: 'String', StringValue: 'rule' },
+    ERROR_CODE: { DataType: 'String', StringValue: 'Boom' },
   });
   await stop();
   await start(true);
