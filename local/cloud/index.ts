@@ -1,0 +1,258 @@
+/**
+ * The local cloud: the packaged CloudFormation template brought up on one machine. Data flows one
+ * way — template → emulators → functions — and the functions reach the emulators only through the
+ * AWS SDK and HTTP, exactly as on AWS.
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import path from 'node:path';
+import {
+  DeleteItemCommand,
+  DynamoDBClient,
+  GetItemCommand,
+  PutItemCommand,
+  QueryCommand,
+  UpdateItemCommand,
+} from '@aws-sdk/client-dynamodb';
+import { startDynamo, ensureTables } from './dynamodb';
+import { startEdge } from './edge';
+import { LocalEventBridge } from './eventbridge/index';
+import { eventBridgeApi } from './eventbridge/api';
+import { startHttpApi } from './http-api';
+import { LocalLambda } from './lambda/index';
+import { LocalSqs } from './sqs';
+import { LocalSsm } from './ssm';
+import { LocalStepFunctions } from './stepfunctions/service';
+import { stepFunctionsApi } from './stepfunctions/api';
+import { loadTemplate, type LocalStackModel } from './template';
+
+export const REGION = 'us-east-1';
+export const ACCOUNT_ID = '000000000000';
+
+export interface LocalCloudOptions {
+  /** The `sls package` output folder: the template and one zip per function. */
+  packageDir: string;
+  /** Where tables, executions and queues live; emptied with `fresh`. */
+  dataDir: string;
+  fresh?: boolean;
+  stage?: string;
+  ports?: Partial<Record<'http' | 'aws', number>>;
+  host?: string;
+  /** Where each function line goes (Powertools JSON lines); silent when omitted. */
+  log?: (functionName: string, line: string) => void;
+  /** The Lambda env vars to override (e.g. partner and POS URLs on other ports). */
+  environmentOverrides?: Record<string, string>;
+  /** EventBridge's first retry delay; the local stage keeps it short. */
+  busRetryBaseDelayMs?: number;
+}
+
+export interface LocalCloud {
+  model: LocalStackModel;
+  httpUrl: string;
+  awsUrl: string;
+  dynamodbEndpoint: string;
+  lambda: LocalLambda;
+  stepFunctions: LocalStepFunctions;
+  eventBridge: LocalEventBridge;
+  sqs: LocalSqs;
+  ssm: LocalSsm;
+  close(): Promise<void>;
+}
+
+/** Packages the service offline, exactly as a deployment would. */
+export function packageService(outDir: string, stage = 'local', env: Record<string, string> = {}): void {
+  rmSync(outDir, { recursive: true, force: true });
+  execFileSync(path.resolve('node_modules/.bin/sls'), ['package', '--stage', stage, '--package', outDir], {
+    stdio: ['ignore', 'ignore', 'inherit'],
+    env: { ...process.env, AWS_ACCESS_KEY_ID: 'local', AWS_SECRET_ACCESS_KEY: 'local', SLS_TELEMETRY_DISABLED: '1', ...env },
+  });
+}
+
+/** Unzips each function's artifact so its worker imports exactly the bundle that would deploy. */
+function extractBundles(model: LocalStackModel, packageDir: string, bundlesDir: string) {
+  rmSync(bundlesDir, { recursive: true, force: true });
+  return model.functions.map((fn) => {
+    const zip = path.join(packageDir, path.basename(fn.artifactKey ?? `${fn.logicalId}.zip`));
+    if (!existsSync(zip)) throw new Error(`No artifact ${zip} for function ${fn.name}`);
+    const dir = path.join(bundlesDir, fn.name);
+    mkdirSync(dir, { recursive: true });
+    execFileSync('unzip', ['-q', '-o', zip, '-d', dir]);
+    const [modulePath, handlerExport] = splitHandler(fn.handler);
+    const bundlePath = ['.mjs', '.js', '.cjs'].map((ext) => path.join(dir, modulePath + ext)).find(existsSync);
+    if (!bundlePath) throw new Error(`No bundle for handler ${fn.handler} in ${zip}`);
+    return { fn, bundlePath, handlerExport };
+  });
+}
+
+function splitHandler(handler: string): [string, string] {
+  const dot = handler.lastIndexOf('.');
+  return [handler.slice(0, dot), handler.slice(dot + 1)];
+}
+
+const DYNAMODB_COMMANDS = {
+  getItem: GetItemCommand,
+  putItem: PutItemCommand,
+  updateItem: UpdateItemCommand,
+  deleteItem: DeleteItemCommand,
+  query: QueryCommand,
+} as const;
+
+export async function startLocalCloud(options: LocalCloudOptions): Promise<LocalCloud> {
+  const stage = options.stage ?? 'local';
+  const host = options.host ?? '127.0.0.1';
+  const closers: Array<() => Promise<void>> = [];
+  const close = async () => {
+    for (const closeOne of closers.reverse()) await closeOne().catch(() => {});
+  };
+  try {
+    if (options.fresh) rmSync(options.dataDir, { recursive: true, force: true });
+    mkdirSync(options.dataDir, { recursive: true });
+
+    // The edge's port is known before the template is resolved: queue URLs and endpoints name it.
+    const awsPort = options.ports?.aws ?? 4566;
+    const awsUrl = `http://${host}:${awsPort}`;
+    const template = readFileSync(path.join(options.packageDir, 'cloudformation-template-update-stack.json'), 'utf8');
+    const model = loadTemplate(template, { stage, region: REGION, accountId: ACCOUNT_ID, edgeUrl: awsUrl });
+
+    const dynamo = await startDynamo({ dataDir: path.join(options.dataDir, 'dynamodb') });
+    closers.push(dynamo.close);
+    const dynamoClient = new DynamoDBClient({
+      endpoint: dynamo.endpoint,
+      region: REGION,
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    });
+    await ensureTables(dynamoClient, model.tables);
+
+    const ssm = new LocalSsm({ stage, region: REGION, accountId: ACCOUNT_ID });
+    const sqs = new LocalSqs({ region: REGION, accountId: ACCOUNT_ID, endpoint: awsUrl, dataDir: options.dataDir });
+    closers.push(() => sqs.close());
+    for (const queue of model.queues) sqs.createQueue(queue.name, queue.attributes);
+    const sendToQueue = (arn: string, body: string, attributes?: Record<string, unknown>) =>
+      Promise.resolve(sqs.sendToQueueArn(arn, body, attributes as never)).then(() => undefined);
+
+    const bundles = extractBundles(model, options.packageDir, path.join(options.dataDir, 'bundles'));
+    const lambda = new LocalLambda({
+      region: REGION,
+      accountId: ACCOUNT_ID,
+      sendToQueue,
+      log: options.log ?? (() => {}),
+      // The SDK inside each function reaches the local endpoints; DynamoDB goes straight to dynalite.
+      baseEnv: { AWS_ENDPOINT_URL: awsUrl, AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint },
+      functions: bundles.map(({ fn, bundlePath, handlerExport }) => ({
+        name: fn.name,
+        arn: fn.arn,
+        bundlePath,
+        handlerExport,
+        environment: { ...fn.environment, ...options.environmentOverrides },
+        memorySize: fn.memorySize,
+        timeout: fn.timeout,
+        concurrency: fn.reservedConcurrency,
+        architecture: fn.architecture,
+        deadLetterArn: fn.deadLetterArn,
+        maximumRetryAttempts: fn.maximumRetryAttempts,
+      })),
+    });
+    closers.push(() => lambda.close());
+
+    // eventBridge is created after stepFunctions but both need each other: late binding.
+    let eventBridge: LocalEventBridge | undefined;
+    const stepFunctions = new LocalStepFunctions({
+      region: REGION,
+      accountId: ACCOUNT_ID,
+      dataDir: path.join(options.dataDir, 'stepfunctions'),
+      integrations: {
+        invokeLambda: async (name, payload) => {
+          const result = await lambda.invoke(name, payload);
+          return { payload: result.payload, error: result.error };
+        },
+        putEvents: async (entries) => {
+          if (!eventBridge) throw new Error('EventBridge is not up yet');
+          return eventBridge.putEvents(entries);
+        },
+        dynamodb: async (action, params) => {
+          const Command = DYNAMODB_COMMANDS[action as keyof typeof DYNAMODB_COMMANDS] as unknown as
+            | (new (input: unknown) => GetItemCommand)
+            | undefined;
+          if (!Command) throw new Error(`dynamodb:${action} is not supported locally`);
+          const { $metadata: _metadata, ...output } = await dynamoClient.send(new Command(params));
+          return output;
+        },
+      },
+    });
+    closers.push(() => stepFunctions.close());
+    for (const machine of model.stateMachines) {
+      stepFunctions.createStateMachine({
+        name: machine.name,
+        definition: machine.definition,
+        roleArn: machine.roleArn ?? `arn:aws:iam::${ACCOUNT_ID}:role/local`,
+        type: machine.type,
+      });
+    }
+
+    eventBridge = new LocalEventBridge({
+      region: REGION,
+      accountId: ACCOUNT_ID,
+      buses: model.buses.map((bus) => bus.name),
+      retryBaseDelayMs: options.busRetryBaseDelayMs ?? 200,
+      rules: model.rules.map((rule) => ({
+        name: rule.name,
+        eventBusName: rule.eventBusName,
+        eventPattern: rule.eventPattern,
+        state: rule.state as 'ENABLED' | 'DISABLED',
+        targets: rule.targets,
+      })),
+      delivery: {
+        deliver: async (arn, payload) => {
+          if (arn.includes(':states:')) await stepFunctions.eventBridgeTarget(arn, JSON.parse(payload));
+          else if (arn.includes(':lambda:')) await lambda.invokeAsync(arn, JSON.parse(payload));
+          else if (arn.includes(':sqs:')) await sendToQueue(arn, payload);
+          else throw Object.assign(new Error(`No local target for ${arn}`), { retryable: false });
+        },
+        sendToQueue: (arn, body, attributes) => sendToQueue(arn, body, attributes),
+      },
+    });
+    const bridge = eventBridge;
+    closers.push(() => bridge.close());
+
+    const edge = await startEdge({
+      port: awsPort,
+      host,
+      dynamodbEndpoint: dynamo.endpoint,
+      lambda: lambda.invoker(),
+      services: {
+        stepfunctions: stepFunctionsApi(stepFunctions),
+        events: eventBridgeApi(bridge),
+        ssm: ssm.api,
+        sqs: sqs.api,
+      },
+    });
+    closers.push(edge.close);
+
+    const http = await startHttpApi({
+      port: options.ports?.http ?? 3000,
+      host,
+      routes: model.httpApi?.routes ?? [],
+      invoke: (functionName, event) => lambda.invoke(functionName, event),
+    });
+    closers.push(http.close);
+
+    // Executions that were waiting (or running) when the cloud stopped carry on where they were.
+    await stepFunctions.resume();
+
+    return {
+      model,
+      httpUrl: `http://${host}:${http.port}`,
+      awsUrl: edge.url,
+      dynamodbEndpoint: dynamo.endpoint,
+      lambda,
+      stepFunctions,
+      eventBridge: bridge,
+      sqs,
+      ssm,
+      close,
+    };
+  } catch (error) {
+    await close();
+    throw error;
+  }
+}

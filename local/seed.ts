@@ -1,0 +1,26 @@
+import { DynamoDBClient, PutItemCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
+import { marshall } from '@aws-sdk/util-dynamodb';
+import { DEMO_STORES } from '../functions/lib/domain/demo-stores';
+
+/** Demo stores and their partner store ids, written only into an empty store table. */
+export async function seedDemoStores(dynamodbEndpoint: string, storesTable: string): Promise<boolean> {
+  const client = new DynamoDBClient({
+    endpoint: dynamodbEndpoint,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+  });
+  const { Count } = await client.send(new ScanCommand({ TableName: storesTable, Limit: 1, Select: 'COUNT' }));
+  if (Count) return false;
+  for (const store of DEMO_STORES) {
+    await client.send(new PutItemCommand({ TableName: storesTable, Item: marshall({ pk: `STORE#${store.storeId}`, ...store }) }));
+    for (const [partner, partnerStoreId] of Object.entries(store.partnerStoreIds)) {
+      await client.send(
+        new PutItemCommand({
+          TableName: storesTable,
+          Item: marshall({ pk: `PARTNER#${partner}#${partnerStoreId}`, storeId: store.storeId }),
+        }),
+      );
+    }
+  }
+  return true;
+}
