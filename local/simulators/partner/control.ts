@@ -1,0 +1,266 @@
+/**
+ * The partner simulator's `_control` API (architecture §4): make the partner send new-order,
+ * release and cancel webhooks, redeliver, inspect what the partner saw, and inject faults.
+ */
+import { randomUUID } from 'node:crypto';
+import { z } from 'zod';
+import { type PartnerId, PartnerIdSchema } from '../../../functions/lib/schemas/partners/index';
+import { BaseFaultsSchema } from '../shared/faults';
+import { HttpError, json, parseWith, type Request, type Route } from '../shared/http';
+import { deepMerge } from '../shared/merge';
+import { draftOrder } from './order-draft';
+import {
+  orderKey,
+  orderView,
+  PARTNER_ENDPOINTS,
+  type PartnerOrder,
+  type PartnerSimulatorState,
+} from './state';
+import type { StoreCatalog } from './stores';
+import type { PartnerShape, Payload } from './types';
+import {
+  deliver,
+  type PartnerSecrets,
+  SIGNATURE_MODES,
+  type SignatureMode,
+  signedDelivery,
+  type WebhookAnswer,
+  webhookUrl,
+} from './webhooks';
+
+export interface ControlContext {
+  state: PartnerSimulatorState;
+  shapes: Record<PartnerId, PartnerShape>;
+  secrets: Record<PartnerId, PartnerSecrets>;
+  catalog: StoreCatalog;
+  middlewareUrl: string;
+  now: () => Date;
+  random: () => number;
+}
+
+const DEFAULT_PICKUP_IN_SECONDS = 600;
+
+const ModifierSchema = z.object({ sku: z.string().optional(), name: z.string(), price: z.number().int() });
+
+const NewOrderSchema = z.object({
+  partner: PartnerIdSchema,
+  storeId: z.string().min(1).max(64),
+  /** Not in the architecture table: pins the partner's order id (re-sending an order under the same id). */
+  partnerOrderId: z.string().min(1).max(200).optional(),
+  items: z
+    .array(
+      z.object({
+        sku: z.string().min(1),
+        quantity: z.number().int(),
+        unitPrice: z.number().int().optional(),
+        modifiers: z.array(ModifierSchema).optional(),
+        notes: z.string().optional(),
+      }),
+    )
+    .optional(),
+  pickupInSeconds: z.number().int().default(DEFAULT_PICKUP_IN_SECONDS),
+  notes: z.string().optional(),
+  signature: z.enum(SIGNATURE_MODES).default('valid'),
+  /** Deep-merged into the webhook payload. */
+  body: z.record(z.string(), z.unknown()).optional(),
+  /** Uber Eats only: deep-merged into the order its API serves (the webhook itself is sparse). */
+  order: z.record(z.string(), z.unknown()).optional(),
+});
+
+const ActionSchema = z.object({ signature: z.enum(SIGNATURE_MODES).default('valid') });
+const RedeliverSchema = z.object({
+  times: z.number().int().min(1).max(1000).default(1),
+  concurrent: z.boolean().default(false),
+});
+const PartnerFaultsSchema = BaseFaultsSchema.extend({
+  endpoints: z.array(z.enum(PARTNER_ENDPOINTS)).optional(),
+});
+
+function partnerOf(request: Request): PartnerId {
+  const partner = PartnerIdSchema.safeParse(request.params['partner']);
+  if (!partner.success)
+    throw new HttpError(404, 'UNKNOWN_PARTNER', `no partner "${request.params['partner']}"`);
+  return partner.data;
+}
+
+function knownOrder(ctx: ControlContext, request: Request): PartnerOrder {
+  const partner = partnerOf(request);
+  const partnerOrderId = request.params['partnerOrderId'] ?? '';
+  const order = ctx.state.orders.get(orderKey(partner, partnerOrderId));
+  if (!order)
+    throw new HttpError(
+      404,
+      'ORDER_NOT_FOUND',
+      `the simulator never sent ${partner} order ${partnerOrderId}`,
+    );
+  return order;
+}
+
+async function send(
+  ctx: ControlContext,
+  order: PartnerOrder,
+  payload: unknown,
+  mode: SignatureMode,
+  url: string,
+) {
+  const { rawBody, headers } = signedDelivery(
+    ctx.shapes[order.partner],
+    payload,
+    ctx.secrets[order.partner],
+    mode,
+    ctx.now(),
+  );
+  return deliver(url, rawBody, headers);
+}
+
+/** Builds the order, remembers it (the middleware may fetch it while the webhook is in flight), sends it. */
+async function placeOrder(ctx: ControlContext, request: Request) {
+  const input = parseWith(NewOrderSchema, request);
+  const shape = ctx.shapes[input.partner];
+  const draft = draftOrder({
+    partnerOrderId: input.partnerOrderId ?? randomUUID(),
+    partnerStoreId: ctx.catalog.partnerStoreId(input.storeId, input.partner),
+    storeName: ctx.catalog.storeName(input.storeId),
+    menu: await ctx.catalog.menu(input.storeId),
+    items: input.items,
+    pickupInSeconds: input.pickupInSeconds,
+    notes: input.notes,
+    now: ctx.now(),
+    random: ctx.random,
+  });
+  const built = shape.newOrder(draft);
+  const payload = (input.body ? deepMerge(built.webhook, input.body) : built.webhook) as Payload;
+  const fetchable =
+    built.fetchable && input.order ? (deepMerge(built.fetchable, input.order) as Payload) : built.fetchable;
+  const partnerOrderId = shape.partnerOrderIdOf(payload) ?? draft.partnerOrderId;
+  const order = remember(ctx, {
+    partner: input.partner,
+    partnerOrderId,
+    storeId: input.storeId,
+    partnerStoreId: draft.partnerStoreId,
+    payload,
+    ...(fetchable ? { fetchable } : {}),
+  });
+  const answer = await send(
+    ctx,
+    order,
+    payload,
+    input.signature,
+    webhookUrl(ctx.middlewareUrl, input.partner),
+  );
+  return json(201, { partner: input.partner, partnerOrderId, ...orderIdOf(answer), ...answer });
+}
+
+/** A re-sent id keeps what the partner saw so far but sends (and serves) the new payload. */
+function remember(
+  ctx: ControlContext,
+  sent: Pick<
+    PartnerOrder,
+    'partner' | 'partnerOrderId' | 'storeId' | 'partnerStoreId' | 'payload' | 'fetchable'
+  >,
+) {
+  const key = orderKey(sent.partner, sent.partnerOrderId);
+  const existing = ctx.state.orders.get(key);
+  const order: PartnerOrder = existing
+    ? { ...existing, ...sent }
+    : {
+        ...sent,
+        state: 'pending',
+        updates: [],
+        calls: { fetch: 0, accept: 0, deny: 0, status: 0 },
+        createdAt: ctx.now().toISOString(),
+      };
+  ctx.state.orders.set(key, order);
+  return order;
+}
+
+function orderIdOf(answer: WebhookAnswer): { orderId?: string } {
+  const body = answer.webhookBody as { orderId?: unknown } | null;
+  return typeof body?.orderId === 'string' ? { orderId: body.orderId } : {};
+}
+
+function orderAction(ctx: ControlContext, kind: 'release' | 'cancel'): Route['handle'] {
+  return async (request) => {
+    const order = knownOrder(ctx, request);
+    const { signature } = parseWith(ActionSchema, request);
+    const shape = ctx.shapes[order.partner];
+    const payload =
+      kind === 'release' ? shape.releaseWebhook(order, ctx.now()) : shape.cancelWebhook(order, ctx.now());
+    const url = webhookUrl(ctx.middlewareUrl, order.partner, { partnerOrderId: order.partnerOrderId, kind });
+    const answer = await send(ctx, order, payload, signature, url);
+    if (answer.webhookStatus >= 200 && answer.webhookStatus < 300) {
+      if (kind === 'release') order.releasedAt = ctx.now().toISOString();
+      else {
+        order.state = 'cancelled';
+        order.cancelledAt = ctx.now().toISOString();
+      }
+    }
+    return json(200, answer);
+  };
+}
+
+/** The same order again, each delivery validly re-signed at its own moment, as partners retry. */
+async function redeliver(ctx: ControlContext, request: Request) {
+  const order = knownOrder(ctx, request);
+  const { times, concurrent } = parseWith(RedeliverSchema, request);
+  const url = webhookUrl(ctx.middlewareUrl, order.partner);
+  const once = () => send(ctx, order, order.payload, 'valid', url);
+  const answers: WebhookAnswer[] = [];
+  if (concurrent) answers.push(...(await Promise.all(Array.from({ length: times }, once))));
+  else for (let i = 0; i < times; i += 1) answers.push(await once());
+  return json(200, {
+    webhookStatuses: answers.map((answer) => answer.webhookStatus),
+    webhookBodies: answers.map((answer) => answer.webhookBody),
+  });
+}
+
+function setFaults(ctx: ControlContext, request: Request) {
+  const { endpoints, ...faults } = parseWith(PartnerFaultsSchema, request);
+  ctx.state.faults.set(faults);
+  ctx.state.faultEndpoints = new Set(endpoints ?? PARTNER_ENDPOINTS);
+  return json(200, faultsView(ctx));
+}
+
+function faultsView(ctx: ControlContext) {
+  return { ...ctx.state.faults.settings, endpoints: [...ctx.state.faultEndpoints] };
+}
+
+export function controlRoutes(ctx: ControlContext): Route[] {
+  const orderPath = '/_control/orders/{partner}/{partnerOrderId}';
+  return [
+    { method: 'POST', pattern: '/_control/orders', handle: (request) => placeOrder(ctx, request) },
+    {
+      method: 'GET',
+      pattern: '/_control/orders',
+      handle: () => json(200, [...ctx.state.orders.values()].map(orderView)),
+    },
+    {
+      method: 'DELETE',
+      pattern: '/_control/orders',
+      handle() {
+        const forgotten = ctx.state.orders.size;
+        ctx.state.orders.clear();
+        return json(200, { forgotten });
+      },
+    },
+    {
+      method: 'GET',
+      pattern: orderPath,
+      handle: (request) => json(200, orderView(knownOrder(ctx, request))),
+    },
+    { method: 'POST', pattern: `${orderPath}/release`, handle: orderAction(ctx, 'release') },
+    { method: 'POST', pattern: `${orderPath}/cancel`, handle: orderAction(ctx, 'cancel') },
+    { method: 'POST', pattern: `${orderPath}/redeliver`, handle: (request) => redeliver(ctx, request) },
+    { method: 'GET', pattern: '/_control/faults', handle: () => json(200, faultsView(ctx)) },
+    { method: 'PUT', pattern: '/_control/faults', handle: (request) => setFaults(ctx, request) },
+    {
+      method: 'DELETE',
+      pattern: '/_control/faults',
+      handle() {
+        ctx.state.faults.clear();
+        ctx.state.faultEndpoints = new Set(PARTNER_ENDPOINTS);
+        return json(200, faultsView(ctx));
+      },
+    },
+  ];
+}

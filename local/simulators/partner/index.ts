@@ -1,0 +1,99 @@
+/**
+ * The partner simulator (default port 4010): plays Uber Eats, DoorDash and Grubhub at once. It sends
+ * their signed webhooks to the middleware when told to through `_control`, and serves the partner
+ * APIs the middleware calls back (fetch, accept, deny, status).
+ */
+import { readFileSync } from 'node:fs';
+import { PARTNERS, type PartnerId } from '../../../functions/lib/schemas/partners/index';
+import type { Store } from '../../../functions/lib/schemas/store';
+import { FaultInjector, seededRandom } from '../shared/faults';
+import { startJsonServer } from '../shared/http';
+import { controlRoutes } from './control';
+import { doorDashShape } from './doordash';
+import { grubhubShape } from './grubhub';
+import { partnerApiRoutes } from './partner-api';
+import { PARTNER_ENDPOINTS, type PartnerSimulatorState } from './state';
+import { storeCatalog } from './stores';
+import type { PartnerShape } from './types';
+import { uberEatsShape } from './ubereats';
+import type { PartnerSecrets } from './webhooks';
+
+export type { PartnerOrder, PartnerSimulatorState } from './state';
+export type { PartnerSecrets, SignatureMode } from './webhooks';
+
+/** Each partner's side of the wire; adding a partner adds its shape module and a line here. */
+export const PARTNER_SHAPES: Record<PartnerId, PartnerShape> = {
+  ubereats: uberEatsShape,
+  doordash: doorDashShape,
+  grubhub: grubhubShape,
+};
+
+export interface PartnerSimulatorOptions {
+  /** 0 picks a free port. Default 4010. */
+  port?: number;
+  host?: string;
+  /** Where webhooks go. Default http://127.0.0.1:3000 */
+  middlewareUrl?: string;
+  /** Default: the development-only values of local/dev-secrets.json (stage `local`). */
+  secrets?: Record<PartnerId, PartnerSecrets>;
+  /** Stores with menus and partner store ids. Default: the demo stores. */
+  stores?: readonly Store[];
+  /** `live` (default) asks the middleware which items are available; `static` uses `stores` only. */
+  menuSource?: 'live' | 'static';
+  /** Seeds the PRNG behind faults and generated orders, for repeatable runs. */
+  seed?: number;
+  now?: () => Date;
+}
+
+export interface PartnerSimulator {
+  port: number;
+  url: string;
+  state: PartnerSimulatorState;
+  close(): Promise<void>;
+}
+
+/** The partners' secrets from the committed development-only file: the newest signing secret of each. */
+export function devPartnerSecrets(
+  file: string | URL = new URL('../../dev-secrets.json', import.meta.url),
+): Record<PartnerId, PartnerSecrets> {
+  const { parameters } = JSON.parse(readFileSync(file, 'utf8')) as {
+    parameters: Record<string, { value: string }>;
+  };
+  const value = (name: string) => {
+    const parameter = parameters[`/order-middleware/local/${name}`];
+    if (!parameter) throw new Error(`dev-secrets.json has no ${name}`);
+    return parameter.value;
+  };
+  const secretsOf = (partner: PartnerId): PartnerSecrets => ({
+    signing: value(`partners/${partner}/signing-secrets`).split(',')[0] ?? '',
+    apiKey: value(`partners/${partner}/api-key`),
+  });
+  return Object.fromEntries(PARTNERS.map((partner) => [partner, secretsOf(partner)])) as Record<
+    PartnerId,
+    PartnerSecrets
+  >;
+}
+
+export async function startPartnerSimulator(
+  options: PartnerSimulatorOptions = {},
+): Promise<PartnerSimulator> {
+  const host = options.host ?? '127.0.0.1';
+  const middlewareUrl = (options.middlewareUrl ?? 'http://127.0.0.1:3000').replace(/\/+$/, '');
+  const secrets = options.secrets ?? devPartnerSecrets();
+  const now = options.now ?? (() => new Date());
+  const random = options.seed === undefined ? Math.random : seededRandom(options.seed);
+  const state: PartnerSimulatorState = {
+    orders: new Map(),
+    faults: new FaultInjector(random),
+    faultEndpoints: new Set(PARTNER_ENDPOINTS),
+  };
+  const catalog = storeCatalog({ stores: options.stores, middlewareUrl, menuSource: options.menuSource });
+  const routes = [
+    ...controlRoutes({ state, shapes: PARTNER_SHAPES, secrets, catalog, middlewareUrl, now, random }),
+    ...PARTNERS.flatMap((partner) =>
+      partnerApiRoutes({ state, shape: PARTNER_SHAPES[partner], secrets: secrets[partner], now }),
+    ),
+  ];
+  const server = await startJsonServer(routes, options.port ?? 4010, host);
+  return { port: server.port, url: `http://${host}:${server.port}`, state, close: server.close };
+}
