@@ -12,13 +12,20 @@ import { handleSqsQuery } from './sqs';
 
 export type InvocationType = 'RequestResponse' | 'Event' | 'DryRun';
 
+export interface LambdaInvokeResult {
+  statusCode: number;
+  payload?: Buffer;
+  /** `Unhandled` when the function failed: sent as `X-Amz-Function-Error` with the error payload. */
+  functionError?: string;
+  executedVersion?: string;
+  requestId?: string;
+  /** A service error (unknown function: 404 ResourceNotFoundException), sent in Lambda's REST-JSON error shape. */
+  error?: { code: string; message: string };
+}
+
 export interface LambdaInvoker {
-  /** Throws AwsError('ResourceNotFoundException', …, 404) for a function it does not know. */
-  invoke(
-    functionName: string,
-    payload: Buffer,
-    invocationType: InvocationType,
-  ): Promise<{ statusCode: number; payload?: Buffer; functionError?: string }>;
+  /** Reports a service error either as `error` in the result or by throwing an AwsError. */
+  invoke(functionName: string, payload: Buffer, invocationType: InvocationType): Promise<LambdaInvokeResult>;
 }
 
 export interface EdgeServices {
@@ -223,9 +230,13 @@ async function invokeLambda(
   }
   try {
     const result = await lambda.invoke(nameFromArn(functionName), payload, invocationType);
+    if (result.error) {
+      sendRestError(res, new AwsError(result.error.code, result.error.message, result.statusCode));
+      return;
+    }
     const headers: Record<string, string> = {
-      'X-Amz-Executed-Version': '$LATEST',
-      'x-amzn-RequestId': randomUUID(),
+      'X-Amz-Executed-Version': result.executedVersion ?? '$LATEST',
+      'x-amzn-RequestId': result.requestId ?? randomUUID(),
     };
     if (result.functionError) headers['X-Amz-Function-Error'] = result.functionError;
     const status = invocationType === 'Event' ? 202 : invocationType === 'DryRun' ? 204 : result.statusCode;

@@ -41,6 +41,12 @@ const lambda: LambdaInvoker = {
     invocations.push({ name, payload: payload.toString(), type });
     if (name === 'missing')
       throw new AwsError('ResourceNotFoundException', `Function not found: ${name}`, 404);
+    if (name === 'reported-missing') {
+      return {
+        statusCode: 404,
+        error: { code: 'ResourceNotFoundException', message: `Function not found: ${name}` },
+      };
+    }
     if (type !== 'RequestResponse') return { statusCode: type === 'Event' ? 202 : 204 };
     if (name === 'fails')
       return {
@@ -198,9 +204,12 @@ describe('Lambda Invoke', () => {
     expect(invocations.at(-1)?.name).toBe('by-arn');
   });
 
-  test('an unknown function is ResourceNotFoundException (404)', async () => {
-    const call = client().send(new InvokeCommand({ FunctionName: 'missing', Payload: Buffer.from('{}') }));
-    await expect(call).rejects.toBeInstanceOf(ResourceNotFoundException);
-    await expect(call).rejects.toMatchObject({ $metadata: { httpStatusCode: 404 } });
-  });
+  test.each(['missing', 'reported-missing'])(
+    'an unknown function (%s) is ResourceNotFoundException (404)',
+    async (name) => {
+      const call = client().send(new InvokeCommand({ FunctionName: name, Payload: Buffer.from('{}') }));
+      await expect(call).rejects.toBeInstanceOf(ResourceNotFoundException);
+      await expect(call).rejects.toMatchObject({ $metadata: { httpStatusCode: 404 } });
+    },
+  );
 });
