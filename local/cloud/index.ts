@@ -4,6 +4,7 @@
  * AWS SDK and HTTP, exactly as on AWS.
  */
 import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import {
@@ -130,7 +131,9 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
     const sendToQueue = (arn: string, body: string, attributes?: Record<string, unknown>) =>
       Promise.resolve(sqs.sendToQueueArn(arn, body, attributes as never)).then(() => undefined);
 
-    const bundles = extractBundles(model, options.packageDir, path.join(options.dataDir, 'bundles'));
+    // Inside the project, so a bundle's external @aws-sdk imports resolve like the Lambda runtime's own SDK.
+    const bundlesDir = path.resolve('.local', 'bundles', createHash('sha1').update(options.dataDir).digest('hex').slice(0, 8));
+    const bundles = extractBundles(model, options.packageDir, bundlesDir);
     const lambda = new LocalLambda({
       region: REGION,
       accountId: ACCOUNT_ID,
