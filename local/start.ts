@@ -1,0 +1,68 @@
+/**
+ * `npm start`: package the service for stage `local` (offline), bring the packaged template up on
+ * this machine, start the partner and POS simulators, seed the demo stores, and run until Ctrl-C.
+ * `npm start -- --fresh` empties tables, executions and queues first.
+ */
+import path from 'node:path';
+import { packageService, startLocalCloud } from './cloud/index';
+import { formatLogLine } from './log-format';
+import { seedDemoStores } from './seed';
+import { startPartnerSimulator } from './simulators/partner/index';
+import { startPosSimulator } from './simulators/pos/index';
+
+const port = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
+const ports = {
+  http: port('LOCAL_HTTP_PORT', 3000),
+  aws: port('LOCAL_AWS_PORT', 4566),
+  partner: port('LOCAL_PARTNER_PORT', 4010),
+  pos: port('LOCAL_POS_PORT', 4020),
+};
+const fresh = process.argv.includes('--fresh');
+const quiet = process.argv.includes('--quiet');
+const root = process.cwd();
+const packageDir = path.join(root, '.serverless');
+const dataDir = path.join(root, '.local');
+const partnerUrl = `http://127.0.0.1:${ports.partner}`;
+const posUrl = `http://127.0.0.1:${ports.pos}`;
+
+console.log('Packaging order-middleware for stage local (offline)…');
+packageService(packageDir, 'local', { PARTNER_API_URL: partnerUrl, POS_API_URL: posUrl });
+
+const cloud = await startLocalCloud({
+  packageDir,
+  dataDir,
+  fresh,
+  ports,
+  log: quiet ? undefined : (fn, line) => console.log(formatLogLine(fn, line)),
+});
+const storesTable = cloud.model.tables.find((t) => t.logicalId === 'StoresTable')?.name;
+if (!storesTable) throw new Error('The template has no StoresTable');
+const seeded = await seedDemoStores(cloud.dynamodbEndpoint, storesTable);
+const partner = await startPartnerSimulator({ port: ports.partner, middlewareUrl: cloud.httpUrl });
+const pos = await startPosSimulator({ port: ports.pos });
+
+console.log(`
+order-middleware local cloud
+  HTTP API           ${cloud.httpUrl}   (POST /webhooks/{partner}/orders, GET /orders/{orderId}, GET /stores/{storeId})
+  AWS endpoint       ${cloud.awsUrl}   (Step Functions, EventBridge, DynamoDB, SSM, SQS, Lambda Invoke)
+  partner simulator  ${partner.url}   (POST /_control/orders)
+  POS simulator      ${pos.url}   (GET /_control/orders)
+  data               ${dataDir}${fresh ? ' (fresh)' : ''}; demo stores ${seeded ? 'seeded' : 'kept'}
+  not emulated       ${cloud.model.notEmulated
+    .map((r) => r.type)
+    .filter((t, i, all) => all.indexOf(t) === i)
+    .join(', ')}
+Try: curl -s -XPOST ${partner.url}/_control/orders -d '{"partner":"doordash","storeId":"store-001"}'
+ready`);
+
+let stopping = false;
+async function stop() {
+  if (stopping) return;
+  stopping = true;
+  console.log('Stopping…');
+  await Promise.allSettled([partner.close(), pos.close()]);
+  await cloud.close();
+  process.exit(0);
+}
+process.on('SIGINT', stop);
+process.on('SIGTERM', stop);

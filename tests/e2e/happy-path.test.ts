@@ -1,0 +1,71 @@
+import {
+  givenALocalCloud,
+  type TestCloud,
+  theOrder,
+  theOrderReaches,
+  thePosOrders,
+  whatThePartnerSaw,
+  whenThePartnerSays,
+  whenThePartnerSendsAnOrder,
+} from '../steps/local-cloud';
+
+let t: TestCloud;
+beforeAll(async () => {
+  t = await givenALocalCloud();
+}, 120_000);
+afterAll(async () => {
+  await t?.stop();
+});
+
+describe.each(['doordash', 'ubereats', 'grubhub'])(
+  'a %s order, accepted then released by the courier',
+  (partner) => {
+    test('reaches the kitchen exactly once, with the partner told at each step', async () => {
+      const sent = await whenThePartnerSendsAnOrder(t, {
+        partner,
+        storeId: 'store-001',
+        pickupInSeconds: 60,
+      });
+      expect(sent.webhookStatus).toBe(202);
+      expect(sent.webhookBody).toEqual({
+        orderId: expect.stringMatching(/^ord_/),
+        partner,
+        partnerOrderId: sent.partnerOrderId,
+        status: 'RECEIVED',
+      });
+      const orderId = sent.webhookBody.orderId as string;
+
+      const accepted = await theOrderReaches(t, orderId, 'ACCEPTED');
+      const held = await thePosOrders(t, orderId);
+      expect(held).toEqual([expect.objectContaining({ status: 'held', storeId: 'store-001' })]);
+      expect(accepted.posReference).toBe(held[0].posOrderId);
+      expect(await whatThePartnerSaw(t, partner, sent.partnerOrderId)).toMatchObject({
+        state: 'accepted',
+        posReference: held[0].posOrderId,
+      });
+
+      const release = await whenThePartnerSays(t, partner, sent.partnerOrderId, 'release');
+      expect(release.webhookStatus).toBe(202);
+      const released = await theOrderReaches(t, orderId, 'RELEASED');
+      expect(await thePosOrders(t, orderId)).toEqual([
+        expect.objectContaining({ status: 'fired', createRequests: 1 }),
+      ]);
+      expect(released.timeline.map((e: { event: string }) => e.event)).toEqual(
+        expect.arrayContaining([
+          'received',
+          'held-in-pos',
+          'accepted',
+          'waiting-for-courier',
+          'courier-arriving',
+          'released-to-kitchen',
+        ]),
+      );
+    });
+  },
+);
+
+test('GET /orders of an unknown order is a JSON 404', async () => {
+  const answer = await theOrder(t, 'ord_aaaaaaaaaaaaaaaaaaaaaaaaaa');
+  expect(answer.status).toBe(404);
+  expect(answer.body).toEqual({ error: { code: 'NOT_FOUND', message: expect.any(String) } });
+});

@@ -1,0 +1,164 @@
+/**
+ * Given/when/then helpers for end-to-end tests: the real packaged stack in the local cloud, driven
+ * as a partner would — signed webhooks through the partner simulator — and observed through the
+ * HTTP API, the POS simulator and the AWS SDK.
+ */
+import { randomUUID } from 'node:crypto';
+import { rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import path from 'node:path';
+import { type LocalCloud, startLocalCloud } from '../../local/cloud/index';
+import { seedDemoStores } from '../../local/seed';
+import { startPartnerSimulator } from '../../local/simulators/partner/index';
+import { startPosSimulator } from '../../local/simulators/pos/index';
+import { packagedStack } from '../support/package';
+
+export interface TestCloud {
+  cloud: LocalCloud;
+  partnerUrl: string;
+  posUrl: string;
+  stop(): Promise<void>;
+  restart(): Promise<void>;
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** Starts the whole stack on free ports with an empty data folder of its own. */
+export async function givenALocalCloud(): Promise<TestCloud> {
+  const packageDir = await packagedStack();
+  const dataDir = path.resolve('.local', `e2e-${randomUUID().slice(0, 8)}`);
+  const [http, aws, partnerPort, posPort] = [
+    await freePort(),
+    await freePort(),
+    await freePort(),
+    await freePort(),
+  ];
+  const partnerUrl = `http://127.0.0.1:${partnerPort}`;
+  const posUrl = `http://127.0.0.1:${posPort}`;
+  const startCloud = (fresh: boolean) =>
+    startLocalCloud({
+      packageDir,
+      dataDir,
+      fresh,
+      ports: { http, aws },
+      environmentOverrides: { PARTNER_API_URL: partnerUrl, POS_API_URL: posUrl },
+      log: process.env.E2E_LOGS ? (fn, line) => console.log(fn, line) : undefined,
+    });
+  let cloud = await startCloud(true);
+  const storesTable = cloud.model.tables.find((t) => t.logicalId === 'StoresTable')!.name;
+  await seedDemoStores(cloud.dynamodbEndpoint, storesTable);
+  const partner = await startPartnerSimulator({ port: partnerPort, middlewareUrl: cloud.httpUrl, seed: 7 });
+  const pos = await startPosSimulator({ port: posPort });
+  const testCloud: TestCloud = {
+    get cloud() {
+      return cloud;
+    },
+    partnerUrl,
+    posUrl,
+    async restart() {
+      await cloud.close();
+      cloud = await startCloud(false);
+    },
+    async stop() {
+      await Promise.allSettled([partner.close(), pos.close()]);
+      await cloud.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+  return testCloud;
+}
+
+export async function call(
+  method: string,
+  url: string,
+  body?: unknown,
+): Promise<{ status: number; body: any }> {
+  const response = await fetch(url, {
+    method,
+    headers: body === undefined ? {} : { 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await response.text();
+  return { status: response.status, body: text ? JSON.parse(text) : undefined };
+}
+
+/** The partner sends a new order through its simulator (signed as that partner signs). */
+export async function whenThePartnerSendsAnOrder(t: TestCloud, order: Record<string, unknown>) {
+  const { status, body } = await call('POST', `${t.partnerUrl}/_control/orders`, order);
+  if (status !== 201) throw new Error(`partner simulator answered ${status}: ${JSON.stringify(body)}`);
+  return body as {
+    partner: string;
+    partnerOrderId: string;
+    orderId?: string;
+    webhookStatus: number;
+    webhookBody: any;
+  };
+}
+
+export async function whenThePartnerSays(
+  t: TestCloud,
+  partner: string,
+  partnerOrderId: string,
+  what: 'release' | 'cancel',
+) {
+  const { body } = await call(
+    'POST',
+    `${t.partnerUrl}/_control/orders/${partner}/${partnerOrderId}/${what}`,
+    {},
+  );
+  return body as { webhookStatus: number; webhookBody: any };
+}
+
+export async function theOrder(t: TestCloud, orderId: string) {
+  return call('GET', `${t.cloud.httpUrl}/orders/${orderId}`);
+}
+
+export async function thePosOrders(t: TestCloud, orderId?: string): Promise<any[]> {
+  const { body } = await call('GET', `${t.posUrl}/_control/orders`);
+  return orderId ? body.filter((o: { reference: string }) => o.reference === orderId) : body;
+}
+
+export async function whatThePartnerSaw(t: TestCloud, partner: string, partnerOrderId: string) {
+  return (await call('GET', `${t.partnerUrl}/_control/orders/${partner}/${partnerOrderId}`)).body;
+}
+
+/** Polls until `check` returns a value (not undefined), or fails with what it last saw. */
+export async function eventually<T>(
+  check: () => Promise<T | undefined>,
+  what: string,
+  timeoutMs = 20_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const value = await check();
+      if (value !== undefined) return value;
+    } catch (error) {
+      last = error;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${last}` : ''}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+/** Waits until the order has the given status and answers it. */
+export async function theOrderReaches(t: TestCloud, orderId: string, status: string, timeoutMs?: number) {
+  return eventually(
+    async () => {
+      const order = await theOrder(t, orderId);
+      return order.body?.status === status ? order.body : undefined;
+    },
+    `order ${orderId} to be ${status}`,
+    timeoutMs,
+  );
+}

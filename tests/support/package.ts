@@ -1,0 +1,60 @@
+/**
+ * One offline `sls package` per source state, shared by every test file and worker: the output
+ * folder is keyed by a hash of what goes into the package, and a lock directory keeps two Jest
+ * workers from packaging at once (serverless-esbuild writes .esbuild/ in the project).
+ */
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { packageService } from '../../local/cloud/index';
+
+const SOURCES = ['serverless.yml', 'package-lock.json', 'resources', 'statemachines', 'functions'];
+
+function hashSources(root: string): string {
+  const hash = createHash('sha256');
+  const visit = (p: string) => {
+    const full = path.join(root, p);
+    if (!existsSync(full)) return;
+    if (statSync(full).isDirectory()) {
+      for (const entry of readdirSync(full).sort()) visit(path.join(p, entry));
+    } else {
+      hash.update(p).update(readFileSync(full));
+    }
+  };
+  for (const source of SOURCES) visit(source);
+  return hash.digest('hex').slice(0, 16);
+}
+
+async function withLock<T>(lockDir: string, work: () => T): Promise<T> {
+  const deadline = Date.now() + 180_000;
+  for (;;) {
+    try {
+      mkdirSync(lockDir);
+      break;
+    } catch {
+      // A lock older than three minutes belongs to a run that died.
+      if (Date.now() - statSync(lockDir, { throwIfNoEntry: false })?.mtimeMs > 180_000)
+        rmSync(lockDir, { recursive: true, force: true });
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${lockDir}`);
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+  }
+  try {
+    return work();
+  } finally {
+    rmSync(lockDir, { recursive: true, force: true });
+  }
+}
+
+/** The packaged stack for `stage`, built at most once per source state. */
+export async function packagedStack(stage = 'local'): Promise<string> {
+  const root = process.cwd();
+  const dir = path.join(os.tmpdir(), `order-middleware-pkg-${stage}-${hashSources(root)}`);
+  const template = path.join(dir, 'cloudformation-template-update-stack.json');
+  if (existsSync(template)) return dir;
+  return withLock(path.join(os.tmpdir(), 'order-middleware-pkg.lock'), () => {
+    if (!existsSync(template)) packageService(dir, stage);
+    return dir;
+  });
+}
