@@ -12,7 +12,12 @@ export async function seedDemoStores(dynamodbEndpoint: string, storesTable: stri
   const { Count } = await client.send(new ScanCommand({ TableName: storesTable, Limit: 1, Select: 'COUNT' }));
   if (Count) return false;
   for (const store of DEMO_STORES) {
-    await client.send(new PutItemCommand({ TableName: storesTable, Item: marshall({ pk: `STORE#${store.storeId}`, ...store }) }));
+    await client.send(
+      new PutItemCommand({
+        TableName: storesTable,
+        Item: marshall({ pk: `STORE#${store.storeId}`, ...store }),
+      }),
+    );
     for (const [partner, partnerStoreId] of Object.entries(store.partnerStoreIds)) {
       await client.send(
         new PutItemCommand({

@@ -15,17 +15,17 @@ import {
   QueryCommand,
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
-import { startDynamo, ensureTables } from './dynamodb';
+import { ensureTables, startDynamo } from './dynamodb';
 import { startEdge } from './edge';
-import { LocalEventBridge } from './eventbridge/index';
 import { eventBridgeApi } from './eventbridge/api';
+import { LocalEventBridge } from './eventbridge/index';
 import { startHttpApi } from './http-api';
 import { LocalLambda } from './lambda/index';
 import { LocalSqs } from './sqs';
 import { LocalSsm } from './ssm';
-import { LocalStepFunctions } from './stepfunctions/service';
 import { stepFunctionsApi } from './stepfunctions/api';
-import { loadTemplate, type LocalStackModel } from './template';
+import { LocalStepFunctions } from './stepfunctions/service';
+import { type LocalStackModel, loadTemplate } from './template';
 
 export const REGION = 'us-east-1';
 export const ACCOUNT_ID = '000000000000';
@@ -65,7 +65,13 @@ export function packageService(outDir: string, stage = 'local', env: Record<stri
   rmSync(outDir, { recursive: true, force: true });
   execFileSync(path.resolve('node_modules/.bin/sls'), ['package', '--stage', stage, '--package', outDir], {
     stdio: ['ignore', 'ignore', 'inherit'],
-    env: { ...process.env, AWS_ACCESS_KEY_ID: 'local', AWS_SECRET_ACCESS_KEY: 'local', SLS_TELEMETRY_DISABLED: '1', ...env },
+    env: {
+      ...process.env,
+      AWS_ACCESS_KEY_ID: 'local',
+      AWS_SECRET_ACCESS_KEY: 'local',
+      SLS_TELEMETRY_DISABLED: '1',
+      ...env,
+    },
   });
 }
 
@@ -79,7 +85,9 @@ function extractBundles(model: LocalStackModel, packageDir: string, bundlesDir: 
     mkdirSync(dir, { recursive: true });
     execFileSync('unzip', ['-q', '-o', zip, '-d', dir]);
     const [modulePath, handlerExport] = splitHandler(fn.handler);
-    const bundlePath = ['.mjs', '.js', '.cjs'].map((ext) => path.join(dir, modulePath + ext)).find(existsSync);
+    const bundlePath = ['.mjs', '.js', '.cjs']
+      .map((ext) => path.join(dir, modulePath + ext))
+      .find(existsSync);
     if (!bundlePath) throw new Error(`No bundle for handler ${fn.handler} in ${zip}`);
     return { fn, bundlePath, handlerExport };
   });
@@ -112,7 +120,10 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
     // The edge's port is known before the template is resolved: queue URLs and endpoints name it.
     const awsPort = options.ports?.aws ?? 4566;
     const awsUrl = `http://${host}:${awsPort}`;
-    const template = readFileSync(path.join(options.packageDir, 'cloudformation-template-update-stack.json'), 'utf8');
+    const template = readFileSync(
+      path.join(options.packageDir, 'cloudformation-template-update-stack.json'),
+      'utf8',
+    );
     const model = loadTemplate(template, { stage, region: REGION, accountId: ACCOUNT_ID, edgeUrl: awsUrl });
 
     const dynamo = await startDynamo({ dataDir: path.join(options.dataDir, 'dynamodb') });
@@ -125,14 +136,23 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
     await ensureTables(dynamoClient, model.tables);
 
     const ssm = new LocalSsm({ stage, region: REGION, accountId: ACCOUNT_ID });
-    const sqs = new LocalSqs({ region: REGION, accountId: ACCOUNT_ID, endpoint: awsUrl, dataDir: options.dataDir });
+    const sqs = new LocalSqs({
+      region: REGION,
+      accountId: ACCOUNT_ID,
+      endpoint: awsUrl,
+      dataDir: options.dataDir,
+    });
     closers.push(() => sqs.close());
     for (const queue of model.queues) sqs.createQueue(queue.name, queue.attributes);
     const sendToQueue = (arn: string, body: string, attributes?: Record<string, unknown>) =>
       Promise.resolve(sqs.sendToQueueArn(arn, body, attributes as never)).then(() => undefined);
 
     // Inside the project, so a bundle's external @aws-sdk imports resolve like the Lambda runtime's own SDK.
-    const bundlesDir = path.resolve('.local', 'bundles', createHash('sha1').update(options.dataDir).digest('hex').slice(0, 8));
+    const bundlesDir = path.resolve(
+      '.local',
+      'bundles',
+      createHash('sha1').update(options.dataDir).digest('hex').slice(0, 8),
+    );
     const bundles = extractBundles(model, options.packageDir, bundlesDir);
     const lambda = new LocalLambda({
       region: REGION,
@@ -174,7 +194,9 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
         },
         dynamodb: async (action, params) => {
           const Command = DYNAMODB_COMMANDS[action as keyof typeof DYNAMODB_COMMANDS] as unknown as
-            | (new (input: unknown) => GetItemCommand)
+            | (new (
+                input: unknown,
+              ) => GetItemCommand)
             | undefined;
           if (!Command) throw new Error(`dynamodb:${action} is not supported locally`);
           const { $metadata: _metadata, ...output } = await dynamoClient.send(new Command(params));
