@@ -1,0 +1,482 @@
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { adaptOrder, partnerOrderIdOf } from '../../../functions/lib/domain/adapters/index';
+import { DEMO_STORES } from '../../../functions/lib/domain/demo-stores';
+import { orderIdFor } from '../../../functions/lib/domain/order';
+import { verifySignature } from '../../../functions/lib/domain/signatures';
+import * as doordash from '../../../functions/lib/schemas/partners/doordash';
+import * as grubhub from '../../../functions/lib/schemas/partners/grubhub';
+import { PARTNERS, type PartnerId, partnerApiPath } from '../../../functions/lib/schemas/partners/index';
+import { partnerWire } from '../../../functions/lib/schemas/partners/registry';
+import type { MenuItem } from '../../../functions/lib/schemas/store';
+import {
+  type PartnerSecrets,
+  type PartnerSimulator,
+  startPartnerSimulator,
+} from '../../../local/simulators/index';
+
+// ── a tiny middleware: verifies webhooks with the domain's own check, records what arrived ──
+interface Received {
+  method: string;
+  path: string;
+  headers: IncomingMessage['headers'];
+  rawBody: string;
+}
+
+const secrets: Record<PartnerId, PartnerSecrets> = {
+  ubereats: { signing: 'ue-secret', wrongSecret: 'ue-old', apiKey: 'ue-key' },
+  doordash: { signing: 'dd-token', apiKey: 'dd-key' },
+  grubhub: { signing: 'gh-secret', apiKey: 'gh-key' },
+};
+
+let received: Received[] = [];
+let liveMenu: MenuItem[] | undefined;
+let middleware: Server;
+let simulator: PartnerSimulator;
+let clock = new Date('2025-06-01T18:00:00Z');
+
+function answerWebhook(path: string, rawBody: string, headers: IncomingMessage['headers']) {
+  const partner = path.split('/')[2] as PartnerId;
+  const check = verifySignature(
+    partner,
+    rawBody,
+    headers as Record<string, string>,
+    [secrets[partner].signing],
+    clock,
+  );
+  if (!check.ok) return { status: 401, body: { error: { code: 'UNAUTHORIZED', message: check.reason } } };
+  const partnerOrderId = path.split('/')[4] ?? partnerOrderIdOf(partner, JSON.parse(rawBody));
+  return {
+    status: 202,
+    body: { orderId: orderIdFor(partner, partnerOrderId), partner, partnerOrderId, status: 'RECEIVED' },
+  };
+}
+
+beforeAll(async () => {
+  middleware = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => {
+      const rawBody = Buffer.concat(chunks).toString('utf8');
+      const path = req.url ?? '/';
+      received.push({ method: req.method ?? '', path, headers: req.headers, rawBody });
+      let answer: { status: number; body: unknown } = {
+        status: 404,
+        body: { error: { code: 'NOT_FOUND', message: path } },
+      };
+      if (path.startsWith('/webhooks/')) answer = answerWebhook(path, rawBody, req.headers);
+      else if (path === '/stores/store-001' && liveMenu)
+        answer = { status: 200, body: { storeId: 'store-001', name: 'x', status: 'online', menu: liveMenu } };
+      res.writeHead(answer.status, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(answer.body));
+    });
+  });
+  await new Promise<void>((resolve) => middleware.listen(0, '127.0.0.1', resolve));
+  const { port } = middleware.address() as AddressInfo;
+  simulator = await startPartnerSimulator({
+    port: 0,
+    middlewareUrl: `http://127.0.0.1:${port}`,
+    secrets,
+    seed: 7,
+    now: () => clock,
+  });
+});
+
+afterAll(async () => {
+  await simulator.close();
+  await new Promise<void>((resolve) => middleware.close(() => resolve()));
+});
+
+beforeEach(async () => {
+  received = [];
+  liveMenu = undefined;
+  clock = new Date('2025-06-01T18:00:00Z');
+  await call('DELETE', '/_control/orders');
+  await call('DELETE', '/_control/faults');
+});
+
+async function call(method: string, path: string, body?: unknown, headers: Record<string, string> = {}) {
+  const response = await fetch(`${simulator.url}${path}`, {
+    method,
+    headers: { 'content-type': 'application/json', ...headers },
+    body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+  });
+  const text = await response.text();
+  return { status: response.status, body: text ? JSON.parse(text) : undefined };
+}
+
+const placeOrder = (request: Record<string, unknown>) =>
+  call('POST', '/_control/orders', { storeId: 'store-001', ...request });
+const lastWebhook = () => received.filter((r) => r.path.startsWith('/webhooks/')).at(-1)!;
+const store001 = DEMO_STORES.find((store) => store.storeId === 'store-001')!;
+const menuPrice = (sku: string) => store001.menu.find((item) => item.sku === sku)?.price;
+
+/** The partner's full order: fetched from the partner API for Uber Eats, the webhook for the others. */
+async function fullOrder(partner: PartnerId, partnerOrderId: string, webhookBody: unknown) {
+  const fetchRoute = partnerWire[partner].api.fetchOrder;
+  if (!fetchRoute) return webhookBody;
+  const fetched = await call(
+    'GET',
+    partnerApiPath(fetchRoute, partnerOrderId),
+    undefined,
+    partnerWire[partner].apiAuthHeaders(secrets[partner].apiKey),
+  );
+  expect(fetched.status).toBe(200);
+  return fetched.body;
+}
+
+describe('new-order webhooks', () => {
+  test.each(PARTNERS)('%s sends a signed order in its own format, priced from the menu', async (partner) => {
+    const placed = await placeOrder({ partner, pickupInSeconds: 900 });
+
+    expect(placed.status).toBe(201);
+    expect(placed.body).toMatchObject({ partner, webhookStatus: 202 });
+    expect(placed.body.orderId).toBe(orderIdFor(partner, placed.body.partnerOrderId));
+    const webhook = lastWebhook();
+    expect(webhook.path).toBe(`/webhooks/${partner}/orders`);
+    expect(webhook.headers['content-type']).toBe('application/json');
+    const body = partnerWire[partner].NewOrderWebhookSchema.parse(JSON.parse(webhook.rawBody));
+    expect(
+      verifySignature(
+        partner,
+        webhook.rawBody,
+        webhook.headers as Record<string, string>,
+        [secrets[partner].signing],
+        clock,
+      ),
+    ).toEqual({ ok: true });
+
+    const order = await adaptOrder(partner, await fullOrder(partner, placed.body.partnerOrderId, body), {
+      storeIdFor: (p, partnerStoreId) =>
+        store001.partnerStoreIds[p] === partnerStoreId ? 'store-001' : undefined,
+    });
+    expect(order.storeId).toBe('store-001');
+    expect(order.items.length).toBeGreaterThan(0);
+    for (const item of order.items) expect(item.unitPrice).toBe(menuPrice(item.sku));
+    expect(order.items[0]?.modifiers.map((m) => m.name)).toContain('No onions');
+    const lines = order.items.reduce(
+      (sum, i) => sum + (i.unitPrice + i.modifiers.reduce((s, m) => s + m.price, 0)) * i.quantity,
+      0,
+    );
+    expect(order.subtotal).toBe(lines);
+    expect(order.total).toBe(order.subtotal + order.tax);
+    expect(order.pickupAt && Date.parse(order.pickupAt)).toBe(clock.getTime() + 900_000);
+  });
+
+  test('orders exactly the items asked for, with the menu price unless one is given', async () => {
+    const placed = await placeOrder({
+      partner: 'grubhub',
+      items: [
+        { sku: 'TACO-POLLO', quantity: 3 },
+        { sku: 'NOT-ON-MENU', quantity: 1, unitPrice: 99 },
+      ],
+    });
+    const body = grubhub.NewOrderWebhookSchema.parse(JSON.parse(lastWebhook().rawBody));
+
+    expect(placed.body.webhookStatus).toBe(202);
+    expect(body.lines.map((l) => [l.menu_item_id, l.quantity, l.price])).toEqual([
+      ['TACO-POLLO', 3, 425],
+      ['NOT-ON-MENU', 1, 99],
+    ]);
+    expect(body.restaurant_id).toBe(store001.partnerStoreIds.grubhub);
+  });
+
+  test('picks only items the middleware says are available right now', async () => {
+    liveMenu = store001.menu.map((item) => ({ ...item, available: item.sku === 'TACO-VEG' }));
+
+    for (let i = 0; i < 5; i += 1) await placeOrder({ partner: 'doordash' });
+
+    const skus = received
+      .filter((r) => r.path === '/webhooks/doordash/orders')
+      .flatMap((r) =>
+        doordash.NewOrderWebhookSchema.parse(JSON.parse(r.rawBody)).order.categories.flatMap((category) =>
+          category.items.map((item) => item.merchant_supplied_id),
+        ),
+      );
+    expect(new Set(skus)).toEqual(new Set(['TACO-VEG']));
+  });
+
+  test('body overrides are deep-merged into the payload before signing', async () => {
+    const placed = await placeOrder({
+      partner: 'doordash',
+      body: JSON.parse(
+        '{"order":{"consumer":{"first_name":"<script>"},"__proto__":{"polluted":true}},"extra":1}',
+      ),
+    });
+    const body = JSON.parse(lastWebhook().rawBody);
+
+    expect(placed.body.webhookStatus).toBe(202);
+    expect(body.extra).toBe(1);
+    expect(body.order.consumer.first_name).toBe('<script>');
+    expect(body.order.consumer.last_name).toEqual(expect.any(String));
+    expect(Object.hasOwn(body.order, '__proto__')).toBe(true);
+    expect(({} as Record<string, unknown>)['polluted']).toBeUndefined();
+  });
+});
+
+describe('signature modes', () => {
+  const reasonOf = (answer: { body: { webhookBody?: { error?: { message?: string } } } }) =>
+    answer.body.webhookBody?.error?.message;
+
+  test.each(PARTNERS)(
+    '%s: missing, wrong-secret and tampered are refused by the verifier',
+    async (partner) => {
+      expect(reasonOf(await placeOrder({ partner, signature: 'missing' }))).toBe('missing-signature');
+      expect(reasonOf(await placeOrder({ partner, signature: 'wrong-secret' }))).toBe('mismatch');
+      const tampered = await placeOrder({ partner, signature: 'tampered' });
+      expect(tampered.status).toBe(201);
+      expect(tampered.body.webhookStatus).toBe(401);
+      expect(reasonOf(tampered)).toBe('mismatch');
+      // Tampering keeps the body a valid order, so only the signature can catch it.
+      expect(() =>
+        partnerWire[partner].NewOrderWebhookSchema.parse(JSON.parse(lastWebhook().rawBody)),
+      ).not.toThrow();
+    },
+  );
+
+  test('wrong-secret signs with the configured old secret', async () => {
+    await placeOrder({ partner: 'ubereats', signature: 'wrong-secret' });
+    const webhook = lastWebhook();
+    expect(
+      verifySignature(
+        'ubereats',
+        webhook.rawBody,
+        webhook.headers as Record<string, string>,
+        ['ue-old'],
+        clock,
+      ),
+    ).toEqual({ ok: true });
+  });
+
+  test('stale is outside the Grubhub replay window; Uber Eats signs no time, so stale still verifies', async () => {
+    const staleGrubhub = await placeOrder({ partner: 'grubhub', signature: 'stale' });
+    expect(staleGrubhub.body.webhookStatus).toBe(401);
+    expect(reasonOf(staleGrubhub)).toBe('stale-timestamp');
+    expect((await placeOrder({ partner: 'ubereats', signature: 'stale' })).body.webhookStatus).toBe(202);
+  });
+});
+
+describe('release, cancel and redelivery', () => {
+  test.each(PARTNERS)(
+    '%s release and cancel webhooks are signed and parse with the schemas',
+    async (partner) => {
+      const { body: placed } = await placeOrder({ partner });
+      const base = `/_control/orders/${partner}/${placed.partnerOrderId}`;
+
+      const released = await call('POST', `${base}/release`);
+      const releaseHook = lastWebhook();
+      const cancelled = await call('POST', `${base}/cancel`);
+      const cancelHook = lastWebhook();
+
+      expect(released.body.webhookStatus).toBe(202);
+      expect(releaseHook.path).toBe(`/webhooks/${partner}/orders/${placed.partnerOrderId}/release`);
+      partnerWire[partner].ReleaseWebhookSchema.parse(JSON.parse(releaseHook.rawBody));
+      expect(cancelled.body.webhookStatus).toBe(202);
+      expect(cancelHook.path).toBe(`/webhooks/${partner}/orders/${placed.partnerOrderId}/cancel`);
+      partnerWire[partner].CancelWebhookSchema.parse(JSON.parse(cancelHook.rawBody));
+      expect((await call('GET', base)).body.state).toBe('cancelled');
+    },
+  );
+
+  test('redelivery re-signs each delivery with a fresh timestamp and the same body', async () => {
+    const { body: placed } = await placeOrder({ partner: 'grubhub' });
+    const first = lastWebhook();
+    clock = new Date(clock.getTime() + 400_000); // past the first signature's replay window
+
+    const again = await call('POST', `/_control/orders/grubhub/${placed.partnerOrderId}/redeliver`, {
+      times: 3,
+      concurrent: true,
+    });
+
+    expect(again.body.webhookStatuses).toEqual([202, 202, 202]);
+    const deliveries = received.filter((r) => r.path === '/webhooks/grubhub/orders').slice(1);
+    expect(deliveries).toHaveLength(3);
+    for (const delivery of deliveries) {
+      expect(delivery.rawBody).toBe(first.rawBody);
+      expect(delivery.headers['x-gh-signature']).not.toBe(first.headers['x-gh-signature']);
+    }
+  });
+
+  test('sequential redelivery of a tampered order sends it correctly signed', async () => {
+    const { body: placed } = await placeOrder({ partner: 'ubereats', signature: 'tampered' });
+    const again = await call('POST', `/_control/orders/ubereats/${placed.partnerOrderId}/redeliver`, {
+      times: 2,
+      concurrent: false,
+    });
+    expect(again.body.webhookStatuses).toEqual([202, 202]);
+  });
+
+  test('an order the partner never sent is 404 on the control API', async () => {
+    const answer = await call('POST', '/_control/orders/doordash/nope/release');
+    expect(answer.status).toBe(404);
+    expect(answer.body.error.code).toBe('ORDER_NOT_FOUND');
+  });
+});
+
+describe('the partner API the middleware calls', () => {
+  const apiCall = (
+    partner: PartnerId,
+    name: 'accept' | 'deny' | 'status',
+    id: string,
+    body: unknown,
+    key = secrets[partner].apiKey,
+  ) =>
+    call(
+      'POST',
+      partnerApiPath(partnerWire[partner].api[name], id),
+      body,
+      partnerWire[partner].apiAuthHeaders(key),
+    );
+
+  test.each(PARTNERS)('%s: wrong API key is 401 and nothing is recorded', async (partner) => {
+    const { body: placed } = await placeOrder({ partner });
+    const answer = await apiCall(
+      partner,
+      'accept',
+      placed.partnerOrderId,
+      partnerWire[partner].buildAcceptRequest('pos-1'),
+      'wrong',
+    );
+    expect(answer.status).toBe(401);
+    expect((await call('GET', `/_control/orders/${partner}/${placed.partnerOrderId}`)).body.state).toBe(
+      'pending',
+    );
+  });
+
+  test.each(PARTNERS)('%s: accept records the POS reference and is idempotent', async (partner) => {
+    const { body: placed } = await placeOrder({ partner });
+    const request = partnerWire[partner].buildAcceptRequest('pos-000042', '2025-06-01T18:20:00.000Z');
+
+    const first = await apiCall(partner, 'accept', placed.partnerOrderId, request);
+    const second = await apiCall(partner, 'accept', placed.partnerOrderId, request);
+
+    expect(first.status).toBe(200);
+    partnerWire[partner].AcceptResponseSchema.parse(first.body);
+    expect(second).toEqual(first);
+    const seen = (await call('GET', `/_control/orders/${partner}/${placed.partnerOrderId}`)).body;
+    expect(seen).toMatchObject({
+      state: 'accepted',
+      posReference: 'pos-000042',
+      pickupAt: '2025-06-01T18:20:00.000Z',
+    });
+    expect(seen.calls.accept).toBe(2);
+  });
+
+  test.each(PARTNERS)(
+    '%s: deny is recorded in our deny reason terms; accept after deny is 409',
+    async (partner) => {
+      const { body: placed } = await placeOrder({ partner });
+
+      const denied = await apiCall(
+        partner,
+        'deny',
+        placed.partnerOrderId,
+        partnerWire[partner].buildDenyRequest('ITEM_UNAVAILABLE', '86d'),
+      );
+      const accepted = await apiCall(
+        partner,
+        'accept',
+        placed.partnerOrderId,
+        partnerWire[partner].buildAcceptRequest('pos-1'),
+      );
+
+      expect(denied.status).toBe(200);
+      partnerWire[partner].DenyResponseSchema.parse(denied.body);
+      expect(accepted.status).toBe(409);
+      const seen = (await call('GET', `/_control/orders/${partner}/${placed.partnerOrderId}`)).body;
+      expect(seen).toMatchObject({ state: 'denied', denyReason: 'ITEM_UNAVAILABLE' });
+      expect(seen.posReference).toBeUndefined();
+    },
+  );
+
+  test('status updates are recorded in order, CANCELLED ends the order', async () => {
+    const { body: placed } = await placeOrder({ partner: 'ubereats' });
+    for (const status of ['RELEASED', 'CANCELLED'] as const) {
+      const answer = await apiCall(
+        'ubereats',
+        'status',
+        placed.partnerOrderId,
+        partnerWire.ubereats.buildStatusRequest(status),
+      );
+      partnerWire.ubereats.StatusResponseSchema.parse(answer.body);
+    }
+    const seen = (await call('GET', `/_control/orders/ubereats/${placed.partnerOrderId}`)).body;
+    expect(seen.updates.map((u: { status: string; code: string }) => [u.status, u.code])).toEqual([
+      ['RELEASED', 'IN_PREPARATION'],
+      ['CANCELLED', 'CANCELED'],
+    ]);
+    expect(seen.state).toBe('cancelled');
+  });
+
+  test('a body the schema refuses is 400; an unknown order is 404; malformed JSON is 400', async () => {
+    const { body: placed } = await placeOrder({ partner: 'doordash' });
+    const bad = await apiCall('doordash', 'accept', placed.partnerOrderId, {
+      merchant_supplied_id: 'x',
+      order_status: 'maybe',
+    });
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.code).toBe('INVALID_REQUEST');
+    expect(
+      (await apiCall('doordash', 'accept', 'unknown-order', partnerWire.doordash.buildAcceptRequest('p')))
+        .status,
+    ).toBe(404);
+    expect((await apiCall('doordash', 'accept', placed.partnerOrderId, '{not json')).status).toBe(400);
+    expect((await call('GET', '/nowhere')).status).toBe(404);
+  });
+
+  test('the control GET lists every order the partner sent', async () => {
+    await placeOrder({ partner: 'ubereats' });
+    await placeOrder({ partner: 'grubhub' });
+    const listed = (await call('GET', '/_control/orders')).body;
+    expect(listed.map((o: { partner: string }) => o.partner).sort()).toEqual(['grubhub', 'ubereats']);
+  });
+});
+
+describe('faults on the partner API', () => {
+  const accept = (id: string) =>
+    call(
+      'POST',
+      partnerApiPath(partnerWire.grubhub.api.accept, id),
+      partnerWire.grubhub.buildAcceptRequest('pos-9'),
+      partnerWire.grubhub.apiAuthHeaders('gh-key'),
+    );
+  const report = (id: string) =>
+    call(
+      'POST',
+      partnerApiPath(partnerWire.grubhub.api.status, id),
+      partnerWire.grubhub.buildStatusRequest('RELEASED'),
+      partnerWire.grubhub.apiAuthHeaders('gh-key'),
+    );
+
+  test('failNext fails only the named endpoints, n times, then recovers', async () => {
+    const { body: placed } = await placeOrder({ partner: 'grubhub' });
+    await call('PUT', '/_control/faults', { errorRate: 0, latencyMs: 0, endpoints: ['accept'], failNext: 2 });
+
+    const statuses = [
+      (await accept(placed.partnerOrderId)).status,
+      (await report(placed.partnerOrderId)).status,
+    ];
+    statuses.push((await accept(placed.partnerOrderId)).status, (await accept(placed.partnerOrderId)).status);
+
+    expect(statuses).toEqual([503, 200, 503, 200]);
+    const seen = (await call('GET', `/_control/orders/grubhub/${placed.partnerOrderId}`)).body;
+    expect(seen.calls.accept).toBe(1); // failed calls never reached the order
+  });
+
+  test('errorRate 1 fails every call with a JSON error until the faults are deleted', async () => {
+    const { body: placed } = await placeOrder({ partner: 'grubhub' });
+    await call('PUT', '/_control/faults', { errorRate: 1, latencyMs: 0 });
+
+    const failed = await report(placed.partnerOrderId);
+    await call('DELETE', '/_control/faults');
+
+    expect(failed.status).toBe(503);
+    expect(failed.body.error.code).toBe('PARTNER_UNAVAILABLE');
+    expect((await report(placed.partnerOrderId)).status).toBe(200);
+  });
+
+  test('fault settings are validated', async () => {
+    expect((await call('PUT', '/_control/faults', { errorRate: 2 })).status).toBe(400);
+    expect((await call('PUT', '/_control/faults', { endpoints: ['cook'] })).status).toBe(400);
+  });
+});
