@@ -1,0 +1,83 @@
+import { createHash } from 'node:crypto';
+import { appendFileSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { HistoryEvent } from './history';
+
+export type ExecutionStatus = 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT' | 'ABORTED';
+
+/** What an execution was started with; enough to run it again after a restart. */
+export interface ExecutionStart {
+  executionArn: string;
+  stateMachineArn: string;
+  name: string;
+  type: 'STANDARD' | 'EXPRESS';
+  input: string;
+  startDate: number;
+  roleArn: string;
+  /** The definition it started with: like AWS, a running execution keeps its definition. */
+  definition: string;
+}
+
+export interface ExecutionEnd {
+  status: Exclude<ExecutionStatus, 'RUNNING'>;
+  stopDate: number;
+  output?: string;
+  error?: string;
+  cause?: string;
+}
+
+/** A task waiting on a token; `timeoutAt` is epoch ms, absent when the task has no timeout. */
+export interface TokenWait {
+  state: string;
+  token: string;
+  timeoutAt?: number;
+}
+
+export type JournalEntry =
+  | { t: 'start'; start: ExecutionStart }
+  | { t: 'event'; event: HistoryEvent }
+  | { t: 'wait'; wait: TokenWait }
+  | { t: 'end'; end: ExecutionEnd };
+
+/**
+ * Append-only JSON lines, one file per Standard execution, under `<dataDir>/executions`. Every
+ * state entered is a history event carrying its input, so a restart knows where each execution
+ * was; writes are synchronous so an entry is on disk before the engine moves on.
+ */
+export class Journal {
+  private readonly dir: string;
+
+  constructor(dataDir: string) {
+    this.dir = join(dataDir, 'executions');
+    mkdirSync(this.dir, { recursive: true });
+  }
+
+  append(executionArn: string, entry: JournalEntry): void {
+    appendFileSync(this.fileOf(executionArn), `${JSON.stringify(entry)}\n`);
+  }
+
+  /** Every execution's entries, in the order they were written; a torn last line is dropped. */
+  readAll(): JournalEntry[][] {
+    return readdirSync(this.dir)
+      .filter((file) => file.endsWith('.jsonl'))
+      .map((file) => parseLines(readFileSync(join(this.dir, file), 'utf8')))
+      .filter((entries) => entries[0]?.t === 'start');
+  }
+
+  private fileOf(executionArn: string): string {
+    return join(this.dir, `${createHash('sha256').update(executionArn).digest('hex').slice(0, 32)}.jsonl`);
+  }
+}
+
+function parseLines(text: string): JournalEntry[] {
+  const entries: JournalEntry[] = [];
+  for (const line of text.split('\n')) {
+    if (!line) continue;
+    try {
+      entries.push(JSON.parse(line) as JournalEntry);
+    } catch {
+      break; // a crash mid-write leaves at most one partial line, at the end
+    }
+  }
+  return entries;
+}
