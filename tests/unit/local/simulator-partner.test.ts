@@ -181,6 +181,15 @@ describe('new-order webhooks', () => {
     expect(body.restaurant_id).toBe(store001.partnerStoreIds.grubhub);
   });
 
+  test('a store the brand does not know still gets an order, under our store id as the partner store id', async () => {
+    const placed = await placeOrder({ partner: 'grubhub', storeId: 'store-999' });
+    const body = grubhub.NewOrderWebhookSchema.parse(JSON.parse(lastWebhook().rawBody));
+
+    expect(placed.body.webhookStatus).toBe(202);
+    expect(body.restaurant_id).toBe('store-999');
+    expect(body.lines.length).toBeGreaterThan(0);
+  });
+
   test('picks only items the middleware says are available right now', async () => {
     liveMenu = store001.menu.map((item) => ({ ...item, available: item.sku === 'TACO-VEG' }));
 

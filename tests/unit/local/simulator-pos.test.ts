@@ -213,6 +213,14 @@ describe('faults', () => {
     });
   });
 
+  test('latencyMs holds every answer back at least that long', async () => {
+    await withFaults({ latencyMs: 150 }, async () => {
+      const started = performance.now();
+      expect((await create(heldOrder(12), reference(12))).status).toBe(201);
+      expect(performance.now() - started).toBeGreaterThanOrEqual(140);
+    });
+  });
+
   test('DELETE /_control/faults clears everything, offline stores included', async () => {
     await call('PUT', '/_control/faults', { errorRate: 1, latencyMs: 0, offlineStores: ['store-001'] });
     const cleared = await call('DELETE', '/_control/faults');
