@@ -1,0 +1,89 @@
+/** The HTTP API a partner and the brand's operators reach, as the packaged stack makes it. */
+import {
+  type CfnTemplate,
+  getAtt,
+  type Json,
+  PACKAGING_TIMEOUT_MS,
+  packagedStack,
+  resource,
+  resourcesOfType,
+} from './packaged-stack';
+
+let template: CfnTemplate;
+
+beforeAll(async () => {
+  ({ template } = await packagedStack());
+}, PACKAGING_TIMEOUT_MS);
+
+/** Architecture section 3: every route, and the function that answers it. */
+const ROUTES: Record<string, string> = {
+  'POST /webhooks/{partner}/orders': 'ReceiveOrderLambdaFunction',
+  'POST /webhooks/{partner}/orders/{partnerOrderId}/release': 'ReleaseOrderLambdaFunction',
+  'POST /webhooks/{partner}/orders/{partnerOrderId}/cancel': 'CancelOrderLambdaFunction',
+  'GET /orders/{orderId}': 'GetOrderLambdaFunction',
+  'GET /stores/{storeId}': 'StoresLambdaFunction',
+  'PUT /stores/{storeId}/status': 'StoresLambdaFunction',
+  'PUT /stores/{storeId}/items/{sku}': 'StoresLambdaFunction',
+};
+
+const routes = () =>
+  resourcesOfType(template, 'AWS::ApiGatewayV2::Route').map(([, route]) => route.Properties ?? {});
+
+const routeFor = (routeKey: string) => {
+  const found = routes().find((route) => route.RouteKey === routeKey);
+  if (!found) throw new Error(`no route ${routeKey}`);
+  return found;
+};
+
+/** The integration a route targets: `Fn::Join ['/', ['integrations', {Ref}]]`. */
+function integrationOf(route: Record<string, Json>) {
+  const [, parts] = route.Target['Fn::Join'] as [string, [string, { Ref: string }]];
+  return resource(template, parts[1].Ref).Properties ?? {};
+}
+
+describe('HTTP API', () => {
+  it('is one HTTP API (not REST) carrying exactly the seven routes of the architecture', () => {
+    const apis = resourcesOfType(template, 'AWS::ApiGatewayV2::Api');
+    expect(apis).toHaveLength(1);
+    expect(apis[0]![1].Properties?.ProtocolType).toBe('HTTP');
+    expect(resourcesOfType(template, 'AWS::ApiGatewayV2::Route')).toHaveLength(7);
+    expect(routes().map((route) => route.RouteKey)).toEqual(expect.arrayContaining(Object.keys(ROUTES)));
+    expect(resourcesOfType(template, 'AWS::ApiGateway::RestApi')).toHaveLength(0);
+  });
+
+  it.each(Object.entries(ROUTES))('%s is answered by %s with payload format 2.0', (routeKey, functionId) => {
+    const integration = integrationOf(routeFor(routeKey));
+    expect(integration.IntegrationType).toBe('AWS_PROXY');
+    expect(integration.IntegrationUri).toEqual(getAtt(functionId, 'Arn'));
+    expect(integration.PayloadFormatVersion).toBe('2.0');
+  });
+
+  it('leaves the partner webhooks open to partners: they authenticate by signature, not IAM', () => {
+    const webhooks = routes().filter((route) => String(route.RouteKey).includes(' /webhooks/'));
+    expect(webhooks).toHaveLength(3);
+    for (const route of webhooks) {
+      expect([undefined, 'NONE']).toContain(route.AuthorizationType);
+      expect(route.AuthorizerId).toBeUndefined();
+    }
+  });
+
+  it('requires AWS_IAM on every /orders and /stores route', () => {
+    const operations = routes().filter((route) => /^\w+ \/(orders|stores)\//.test(String(route.RouteKey)));
+    expect(operations).toHaveLength(4);
+    for (const route of operations) expect(route.AuthorizationType).toBe('AWS_IAM');
+  });
+
+  it('lets API Gateway invoke only the functions behind routes', () => {
+    const permissions = resourcesOfType(template, 'AWS::Lambda::Permission').map(
+      ([, permission]) => permission.Properties ?? {},
+    );
+    const invoked = new Set(Object.values(ROUTES));
+    for (const permission of permissions) {
+      expect(permission.Principal).toBe('apigateway.amazonaws.com');
+      expect(permission.Action).toBe('lambda:InvokeFunction');
+      expect(invoked).toContain(permission.FunctionName['Fn::GetAtt'][0]);
+      expect(JSON.stringify(permission.SourceArn)).toContain('{"Ref":"HttpApi"}');
+    }
+    expect(permissions).toHaveLength(invoked.size);
+  });
+});
