@@ -10,7 +10,7 @@ const seconds = (ms: number | undefined) => (ms === undefined ? undefined : ms /
 const STATUSES: ExecutionStatus[] = ['RUNNING', 'SUCCEEDED', 'FAILED', 'TIMED_OUT', 'ABORTED'];
 
 /** The Step Functions JSON 1.0 operations (`AWSStepFunctions.<Operation>`), AWS request/response shapes. */
-export function stepFunctionsApi(service: LocalStepFunctions): ServiceApi {
+export function stepFunctionsApi(service: LocalStepFunctions) {
   return {
     CreateStateMachine: async (input: {
       name: string;
@@ -22,18 +22,15 @@ export function stepFunctionsApi(service: LocalStepFunctions): ServiceApi {
       const machine = service.createStateMachine(input);
       return { stateMachineArn: machine.stateMachineArn, creationDate: seconds(machine.creationDate) };
     },
-    ListStateMachines: async (input: PageRequest) =>
-      page(
-        service.listStateMachines(),
-        input,
-        (machine) => ({
-          stateMachineArn: machine.stateMachineArn,
-          name: machine.name,
-          type: machine.type,
-          creationDate: seconds(machine.creationDate),
-        }),
-        'stateMachines',
-      ),
+    ListStateMachines: async (input: PageRequest) => {
+      const { items, nextToken } = page(service.listStateMachines(), input, (machine) => ({
+        stateMachineArn: machine.stateMachineArn,
+        name: machine.name,
+        type: machine.type,
+        creationDate: seconds(machine.creationDate),
+      }));
+      return { stateMachines: items, ...(nextToken && { nextToken }) };
+    },
     DescribeStateMachine: async (input: { stateMachineArn: string }) =>
       describeMachine(service.describeStateMachine(input.stateMachineArn)),
     StartExecution: async (input: { stateMachineArn: string; name?: string; input?: string }) => {
@@ -50,12 +47,12 @@ export function stepFunctionsApi(service: LocalStepFunctions): ServiceApi {
       if (input.statusFilter && !STATUSES.includes(input.statusFilter)) {
         throw new AwsError('ValidationException', `Invalid statusFilter ${input.statusFilter}`);
       }
-      return page(
+      const { items, nextToken } = page(
         service.listExecutions(input.stateMachineArn, input.statusFilter),
         input,
         listedExecution,
-        'executions',
       );
+      return { executions: items, ...(nextToken && { nextToken }) };
     },
     GetExecutionHistory: async (input: {
       executionArn: string;
@@ -83,7 +80,7 @@ export function stepFunctionsApi(service: LocalStepFunctions): ServiceApi {
       service.sendTaskHeartbeat(input.taskToken);
       return {};
     },
-  };
+  } satisfies ServiceApi;
 }
 
 interface PageRequest {
@@ -91,13 +88,17 @@ interface PageRequest {
   nextToken?: string;
 }
 
-function page<T, R>(items: T[], request: PageRequest, map: (item: T) => R, key: string) {
+function page<T, R>(
+  items: T[],
+  request: PageRequest,
+  map: (item: T) => R,
+): { items: R[]; nextToken?: string } {
   const size = request.maxResults && request.maxResults > 0 ? Math.min(request.maxResults, 1000) : 100;
   const start = request.nextToken ? Number(Buffer.from(request.nextToken, 'base64url').toString('utf8')) : 0;
   if (!Number.isInteger(start) || start < 0) throw new AwsError('InvalidToken', 'Invalid nextToken');
   const next =
     start + size < items.length ? Buffer.from(String(start + size)).toString('base64url') : undefined;
-  return { [key]: items.slice(start, start + size).map(map), ...(next && { nextToken: next }) };
+  return { items: items.slice(start, start + size).map(map), ...(next && { nextToken: next }) };
 }
 
 function required(input: object | undefined, ...fields: string[]): void {

@@ -80,6 +80,11 @@ export class Execution {
   private readonly timers = new Set<NodeJS.Timeout>();
   private readonly stateInputs = new Map<string, unknown>();
   private sealed = false;
+  /** A resumed token wait, open from the moment `start` returns so no SendTaskSuccess is lost. */
+  private reopened: { token: string; answer: Promise<unknown> } | undefined;
+  /** Rejects every in-flight task handler when the execution halts, so the engine settles too. */
+  private readonly halted: Promise<never>;
+  private rejectHalted: (error: Error) => void = () => {};
   private suspended = false;
   private stopReason: { error?: string; cause?: string } | undefined;
 
@@ -89,6 +94,10 @@ export class Execution {
     private readonly host: ExecutionHost,
   ) {
     this.done = Promise.resolve(record);
+    this.halted = new Promise<never>((_, reject) => {
+      this.rejectHalted = reject;
+    });
+    this.halted.catch(() => {});
   }
 
   /** Runs from the start, or — after a restart — from where the journal says it was. */
@@ -102,6 +111,7 @@ export class Execution {
     this.skipNextEntered = resume !== undefined;
     this.resumeWait = resume?.wait;
     const input = resume ? resume.input : JSON.parse(this.record.input);
+    if (resume?.wait) this.reopen(resume.wait, input);
     const run = this.loaded.machineFrom(resume?.state).run(input, {
       context: this.contextObject(),
       overrides: { taskResourceLocalHandlers: this.taskHandlers() },
@@ -124,8 +134,18 @@ export class Execution {
     this.halt();
   }
 
+  private reopen(wait: TokenWait, stateInput: unknown): void {
+    const task = this.loaded.tasks.get(wait.state);
+    const heartbeatMs = task ? heartbeatSecondsOf(task, stateInput) * 1000 || undefined : undefined;
+    const answer = this.host.callbacks.wait(wait.token, heartbeatMs, heartbeatTimeout);
+    answer.catch(() => {}); // observed by the task once the engine reaches it
+    this.openTokens.add(wait.token);
+    this.reopened = { token: wait.token, answer };
+  }
+
   private halt(): void {
     this.sealed = true;
+    this.rejectHalted(new ExecutionStopped());
     for (const timer of this.timers) clearTimeout(timer);
     for (const token of this.openTokens) this.host.callbacks.cancel(token, new ExecutionStopped());
     this.abortEngine();
@@ -156,7 +176,7 @@ export class Execution {
     const handlers: TaskHandlers = {};
     for (const task of this.loaded.tasks.values()) {
       handlers[task.name] = (parameters) =>
-        this.runTask(task, parameters) as ReturnType<TaskHandlers[string]>;
+        Promise.race([this.runTask(task, parameters), this.halted]) as ReturnType<TaskHandlers[string]>;
     }
     return handlers;
   }
@@ -258,8 +278,9 @@ export class Execution {
   private async invokeAndWait(task: TaskState, parameters: unknown, attempt: TaskAttempt): Promise<unknown> {
     const { callbacks, integrations } = this.host;
     const { token, resumed, heartbeatMs } = attempt;
-    const heartbeatTimeout = () => new TaskFailure('States.HeartbeatTimeout', '');
-    const answer = callbacks.wait(token, heartbeatMs, heartbeatTimeout);
+    const reopened = this.reopened?.token === token ? this.reopened.answer : undefined;
+    this.reopened = undefined;
+    const answer = reopened ?? callbacks.wait(token, heartbeatMs, heartbeatTimeout);
     answer.catch(() => {}); // observed below; the invoke may fail first
     this.openTokens.add(token);
     try {
@@ -377,6 +398,8 @@ class TaskEvents {
     return this.execution.record.executionArn.split(':')[3] ?? '';
   }
 }
+
+const heartbeatTimeout = () => new TaskFailure('States.HeartbeatTimeout', '');
 
 function taskTimeoutMs(task: TaskState, input: unknown): number {
   if (task.timeoutSeconds !== undefined) return task.timeoutSeconds * 1000;
