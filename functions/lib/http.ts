@@ -34,7 +34,7 @@ export function errorResult(error: unknown): HttpResult {
   }
   logger.error('request failed', error as Error);
   return json(500, {
-    error: { code: 'INTERNAL', message: 'Something went wrong on our side; retry later.' },
+    error: { code: 'INTERNAL_ERROR', message: 'Something went wrong on our side; retry later.' },
   });
 }
 
