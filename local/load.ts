@@ -1,0 +1,247 @@
+/**
+ * `npm run load -- --orders N --concurrency C --duplicates 0.2 --pos-errors 0.1 --partner-errors 0.05
+ * --cancel 0.05 [--json]`: a load and chaos run through the partner simulator against a local cloud
+ * this process starts. Every order must end with exactly one outcome, no POS order twice, no DLQ
+ * message: the run exits 0 only then.
+ */
+import { parseArgs } from 'node:util';
+import { startToolCloud, type ToolCloud } from './tools/cloud';
+import {
+  dlqMessages,
+  getOrder,
+  inPool,
+  PARTNERS,
+  type PlacedOrder,
+  partnerSays,
+  placeOrder,
+  posOrders,
+  redeliver,
+  StatusWatcher,
+  setPartnerFaults,
+  setPosFaults,
+  settle,
+} from './tools/orders';
+import { isTerminal, reconcile, reconciled, type SentOrder } from './tools/reconcile';
+import { progressBar, say, writeResult } from './tools/report';
+import { percentiles, round, tally } from './tools/stats';
+
+const { values: args } = parseArgs({
+  options: {
+    orders: { type: 'string', default: '200' },
+    concurrency: { type: 'string', default: '20' },
+    duplicates: { type: 'string', default: '0.2' },
+    'pos-errors': { type: 'string', default: '0.1' },
+    'partner-errors': { type: 'string', default: '0.05' },
+    cancel: { type: 'string', default: '0.05' },
+    'pickup-seconds': { type: 'string', default: '60' },
+    seed: { type: 'string', default: '42' },
+    json: { type: 'boolean', default: false },
+    logs: { type: 'boolean', default: false },
+  },
+});
+
+const settings = {
+  orders: Number(args.orders),
+  concurrency: Number(args.concurrency),
+  duplicates: Number(args.duplicates),
+  posErrors: Number(args['pos-errors']),
+  partnerErrors: Number(args['partner-errors']),
+  cancel: Number(args.cancel),
+  pickupInSeconds: Number(args['pickup-seconds']),
+  seed: Number(args.seed),
+};
+for (const [name, value] of Object.entries(settings)) {
+  if (!Number.isFinite(value) || value < 0) throw new Error(`--${name} must be a number ≥ 0`);
+}
+
+/** The same choices for the same seed: which orders are redelivered or cancelled, and when. */
+function seeded(seed: number) {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = Math.imul(state ^ (state >>> 15), state | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+interface Plan {
+  partner: (typeof PARTNERS)[number];
+  duplicate: boolean;
+  cancel?: 'before-accept' | 'while-waiting';
+}
+
+interface Tracked extends SentOrder {
+  plan: Plan;
+  sentAt: number;
+  webhookStatus: number;
+  releaseSentAt?: number;
+}
+
+function plans(count: number): Plan[] {
+  const random = seeded(settings.seed);
+  return Array.from({ length: count }, (_, i) => {
+    const duplicate = random() < settings.duplicates;
+    const cancelled = random() < settings.cancel;
+    const when = random() < 0.5 ? 'before-accept' : 'while-waiting';
+    return {
+      partner: PARTNERS[i % PARTNERS.length] ?? 'doordash',
+      duplicate,
+      ...(cancelled && { cancel: when }),
+    } as Plan;
+  });
+}
+
+/** One order's life as its partner lives it: send, maybe resend, maybe cancel, release once accepted. */
+async function driveOrder(t: ToolCloud, watcher: StatusWatcher, plan: Plan, tracked: Tracked[]) {
+  const placed: PlacedOrder = await placeOrder(t, {
+    partner: plan.partner,
+    pickupInSeconds: settings.pickupInSeconds,
+  });
+  const order: Tracked = { ...placed, plan };
+  tracked.push(order);
+  if (placed.webhookStatus !== 202 || !placed.orderId) return;
+  if (plan.duplicate) await redeliver(t, placed, 2);
+  if (plan.cancel === 'before-accept') await partnerSays(t, placed, 'cancel');
+  const bound = (settings.pickupInSeconds + 60) * 1000;
+  const settled = await watcher.waitFor(placed.orderId, (status) => status !== 'RECEIVED', bound);
+  if (settled === 'ACCEPTED') {
+    if (plan.cancel === 'while-waiting') await partnerSays(t, placed, 'cancel');
+    else {
+      order.releaseSentAt = Date.now();
+      await partnerSays(t, placed, 'release');
+    }
+  }
+  await watcher.waitFor(placed.orderId, isTerminal, bound);
+}
+
+/** When the timeline says `event` happened, as epoch ms. */
+function timeOf(order: Tracked, event: string): number | undefined {
+  const entry = (order.order?.timeline as Array<{ event: string; at?: string }> | undefined)?.find(
+    (e) => e.event === event,
+  );
+  return entry?.at ? Date.parse(entry.at) : undefined;
+}
+
+/** Waits (bounded) until no Standard execution is still running, so the DLQ count is final. */
+async function executionsFinished(t: ToolCloud, timeoutMs = 30_000) {
+  const deadline = Date.now() + timeoutMs;
+  const machines = t.cloud.stepFunctions.listStateMachines();
+  while (Date.now() < deadline) {
+    await settle(t);
+    const running = machines.reduce(
+      (sum, m) => sum + t.cloud.stepFunctions.listExecutions(m.stateMachineArn, 'RUNNING').length,
+      0,
+    );
+    if (running === 0) return;
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+}
+
+async function run() {
+  say(
+    `Starting a local cloud for the load run (${settings.orders} orders, concurrency ${settings.concurrency})…`,
+  );
+  const t = await startToolCloud({ seed: settings.seed, logs: args.logs });
+  try {
+    await setPosFaults(t, { errorRate: settings.posErrors });
+    await setPartnerFaults(t, { errorRate: settings.partnerErrors, endpoints: ['accept', 'deny', 'status'] });
+    const watcher = new StatusWatcher(t, 150);
+    const tracked: Tracked[] = [];
+    const bar = progressBar('orders', settings.orders);
+    const startedAt = Date.now();
+    await inPool(plans(settings.orders), settings.concurrency, async (plan) => {
+      await driveOrder(t, watcher, plan, tracked).catch((error: Error) =>
+        say(`order failed to drive: ${error.message}`),
+      );
+      bar.increment(1, { detail: `${tracked.length} sent` });
+    });
+    const drivenMs = Date.now() - startedAt;
+    bar.stop();
+    await executionsFinished(t);
+    await inPool(tracked, 16, async (order) => {
+      if (!order.orderId) return;
+      const answer = await getOrder(t, order.orderId);
+      if (answer.status === 200) order.order = answer.body;
+    });
+    await setPosFaults(t, {});
+    const reconciliation = reconcile(tracked, await posOrders(t), dlqMessages(t));
+    const report = buildReport(t, tracked, drivenMs, reconciliation);
+    const file = writeResult('load', report);
+    if (args.json) process.stdout.write(`${JSON.stringify(report)}\n`);
+    else printReport(report, file);
+    return reconciled(reconciliation);
+  } finally {
+    await t.stop();
+  }
+}
+
+function buildReport(
+  t: ToolCloud,
+  tracked: Tracked[],
+  drivenMs: number,
+  reconciliation: ReturnType<typeof reconcile>,
+) {
+  const spans = (from: (o: Tracked) => number | undefined, to: (o: Tracked) => number | undefined) =>
+    tracked.flatMap((o) => {
+      const [a, b] = [from(o), to(o)];
+      return a !== undefined && b !== undefined ? [b - a] : [];
+    });
+  const toAccept = spans(
+    (o) => o.sentAt,
+    (o) => timeOf(o, 'accepted'),
+  );
+  const toRelease = spans(
+    (o) => o.releaseSentAt,
+    (o) => timeOf(o, 'released-to-kitchen'),
+  );
+  const { examples, ...counts } = reconciliation;
+  const pick = ({ p50, p99 }: { p50: number | null; p99: number | null }) => ({ p50, p99 });
+  return {
+    tool: 'load',
+    at: new Date().toISOString(),
+    settings,
+    ordersSent: tracked.length,
+    webhookErrors: tracked.filter((o) => o.webhookStatus !== 202).length,
+    redelivered: tracked.filter((o) => o.plan.duplicate).length,
+    cancelsSent: tracked.filter((o) => o.plan.cancel).length,
+    outcomes: tally(
+      tracked.map((o) => o.order?.status ?? (o.orderId ? 'MISSING' : `webhook-${o.webhookStatus}`)),
+    ),
+    webhookAck: { ...percentiles(t.webhookAcks), count: t.webhookAcks.length },
+    timeToAcceptMs: pick(percentiles(toAccept)),
+    timeToReleaseMs: pick(percentiles(toRelease)),
+    ordersPerSecond: round(tracked.length / (drivenMs / 1000), 1),
+    durationSeconds: round(drivenMs / 1000, 1),
+    reconciliation: counts,
+    examples,
+    passed: reconciled(counts),
+  };
+}
+
+function printReport(report: ReturnType<typeof buildReport>, file: string) {
+  const r = report.reconciliation;
+  const lines = [
+    '',
+    `Load run: ${report.ordersSent} orders sent in ${report.durationSeconds} s (${report.ordersPerSecond} orders/s), concurrency ${report.settings.concurrency}`,
+    `  chaos: ${report.redelivered} redelivered, ${report.cancelsSent} cancels, POS errors ${report.settings.posErrors}, partner errors ${report.settings.partnerErrors}`,
+    `  outcomes: ${Object.entries(report.outcomes)
+      .map(([s, n]) => `${s} ${n}`)
+      .join(', ')}`,
+    `  webhook ack (${report.webhookAck.count} deliveries): p50 ${report.webhookAck.p50} ms, p95 ${report.webhookAck.p95} ms, p99 ${report.webhookAck.p99} ms`,
+    `  time to accept: p50 ${report.timeToAcceptMs.p50} ms, p99 ${report.timeToAcceptMs.p99} ms`,
+    `  time to release: p50 ${report.timeToReleaseMs.p50} ms, p99 ${report.timeToReleaseMs.p99} ms`,
+    `  reconciliation: lost ${r.lost}, without a single outcome ${r.withoutSingleOutcome}, duplicate POS orders ${r.duplicatePosOrders}, DLQ messages ${r.dlqMessages}`,
+    report.passed ? '  PASSED: nothing lost, nothing twice' : `  FAILED: ${JSON.stringify(report.examples)}`,
+    `  report: ${file}`,
+  ];
+  process.stdout.write(`${lines.join('\n')}\n`);
+}
+
+run().then(
+  (passed) => process.exit(passed ? 0 : 1),
+  (error) => {
+    console.error(error);
+    process.exit(2);
+  },
+);

@@ -1,0 +1,129 @@
+/**
+ * The local cloud as the tools run it: in this process, on free loopback ports, with its own data
+ * folder, the partner and POS simulators, a timing proxy in front of the HTTP API (webhook
+ * acknowledgements as the partner sees them) and, when asked, a metering proxy in front of dynalite
+ * (the DynamoDB calls the functions make). Stopped and cleaned up by `stop()`.
+ */
+import { createHash, randomUUID } from 'node:crypto';
+import { rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import path from 'node:path';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { packagedStack } from '../../tests/support/package';
+import { type LocalCloud, REGION, startLocalCloud } from '../cloud/index';
+import { seedDemoStores } from '../seed';
+import { type PartnerSimulator, startPartnerSimulator } from '../simulators/partner/index';
+import { type PosSimulator, startPosSimulator } from '../simulators/pos/index';
+import { type DynamoMeter, startDynamoMeter } from './dynamo-meter';
+import { type RecordingProxy, startRecordingProxy } from './proxy';
+
+export interface ToolCloud {
+  cloud: LocalCloud;
+  partner: PartnerSimulator;
+  pos: PosSimulator;
+  partnerUrl: string;
+  posUrl: string;
+  /** Acknowledgement times (ms) of new-order webhooks, in arrival order. */
+  webhookAcks: number[];
+  /** Every request the partner made to the HTTP API. */
+  apiRequests: () => number;
+  /** Present when started with `meterDynamo`. */
+  dynamoMeter?: DynamoMeter;
+  /** A client straight to dynalite (not metered). */
+  dynamo: DynamoDBClient;
+  ordersTable: string;
+  storesTable: string;
+  stop(): Promise<void>;
+}
+
+export interface ToolCloudOptions {
+  /** Route the functions' DynamoDB calls through the metering proxy. */
+  meterDynamo?: boolean;
+  /** Print the functions' log lines (noisy). */
+  logs?: boolean;
+  seed?: number;
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+const NEW_ORDER_WEBHOOK = /^\/webhooks\/[^/]+\/orders$/;
+
+export async function startToolCloud(options: ToolCloudOptions = {}): Promise<ToolCloud> {
+  const packageDir = await packagedStack();
+  const dataDir = path.resolve('.local', `tools-${randomUUID().slice(0, 8)}`);
+  const webhookAcks: number[] = [];
+  let apiRequests = 0;
+  const httpProxy: RecordingProxy = await startRecordingProxy({
+    onExchange: ({ method, path: route, ms }) => {
+      apiRequests += 1;
+      if (method === 'POST' && NEW_ORDER_WEBHOOK.test(route)) webhookAcks.push(ms);
+    },
+  });
+  const dynamoMeter = options.meterDynamo ? await startDynamoMeter() : undefined;
+  const pos = await startPosSimulator({ port: 0, seed: options.seed });
+  const partner = await startPartnerSimulator({
+    port: 0,
+    middlewareUrl: httpProxy.url,
+    menuSource: 'static', // no GET /stores per order: the runs measure the middleware, not the simulator
+    seed: options.seed,
+  });
+  const [http, aws] = [await freePort(), await freePort()];
+  const cloud = await startLocalCloud({
+    packageDir,
+    dataDir,
+    fresh: true,
+    ports: { http, aws },
+    environmentOverrides: {
+      PARTNER_API_URL: partner.url,
+      POS_API_URL: pos.url,
+      ...(dynamoMeter && { AWS_ENDPOINT_URL_DYNAMODB: dynamoMeter.url }),
+    },
+    log: options.logs ? (fn, line) => console.error(fn, line) : undefined,
+  });
+  httpProxy.setTarget(cloud.httpUrl);
+  dynamoMeter?.setTarget(cloud.dynamodbEndpoint);
+  const tableName = (logicalId: string) => {
+    const table = cloud.model.tables.find((t) => t.logicalId === logicalId);
+    if (!table) throw new Error(`The template has no ${logicalId}`);
+    return table.name;
+  };
+  const storesTable = tableName('StoresTable');
+  await seedDemoStores(cloud.dynamodbEndpoint, storesTable);
+  const dynamo = new DynamoDBClient({
+    endpoint: cloud.dynamodbEndpoint,
+    region: REGION,
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+  });
+  return {
+    cloud,
+    partner,
+    pos,
+    partnerUrl: partner.url,
+    posUrl: pos.url,
+    webhookAcks,
+    apiRequests: () => apiRequests,
+    dynamoMeter,
+    dynamo,
+    ordersTable: tableName('OrdersTable'),
+    storesTable,
+    async stop() {
+      await Promise.allSettled([partner.close(), pos.close()]);
+      await cloud.close();
+      await Promise.allSettled([httpProxy.close(), dynamoMeter?.close()]);
+      dynamo.destroy();
+      rmSync(dataDir, { recursive: true, force: true });
+      // startLocalCloud unpacks the bundles under a folder named by the data folder's hash.
+      const bundles = createHash('sha1').update(dataDir).digest('hex').slice(0, 8);
+      rmSync(path.resolve('.local', 'bundles', bundles), { recursive: true, force: true });
+    },
+  };
+}
