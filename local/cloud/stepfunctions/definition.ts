@@ -121,7 +121,8 @@ export function loadDefinition(text: string): LoadedDefinition {
 function validateAsl(definition: Json): void {
   try {
     // The engine's own validator (asl-validator): paths, ARNs, fields, reachability.
-    new StateMachine(definition as unknown as StateMachineDefinition);
+    // on a copy: asl-validator writes a default QueryLanguage into every state it checks
+    new StateMachine(structuredClone(definition) as unknown as StateMachineDefinition);
   } catch (error) {
     throw new AwsError('InvalidDefinition', `Invalid State Machine Definition: ${(error as Error).message}`);
   }

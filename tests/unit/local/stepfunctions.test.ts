@@ -395,6 +395,32 @@ describe('nested executions (states:startExecution.sync:2)', () => {
   });
 });
 
+describe('Map states', () => {
+  test('a Task inside a Map runs per item through the same integrations', async () => {
+    const { service } = newService({ price: async (p) => ({ payload: (p as { cents: number }).cents * 2 }) });
+    const arn = createMachine(service, 'map', {
+      StartAt: 'EachItem',
+      States: {
+        EachItem: {
+          Type: 'Map',
+          ItemsPath: '$.items',
+          ItemProcessor: {
+            StartAt: 'PriceItem',
+            States: { PriceItem: { Type: 'Task', Resource: fn('price'), End: true } },
+          },
+          End: true,
+        },
+      },
+    });
+
+    const done = await runToEnd(service, arn, { items: [{ cents: 1 }, { cents: 5 }] });
+
+    expect(JSON.parse(done.output!)).toEqual([2, 10]);
+    expect(historyTypes(done.history).filter((type) => type === 'LambdaFunctionSucceeded')).toHaveLength(2);
+    expect(historyTypes(done.history)).toContain('MapIterationSucceeded');
+  });
+});
+
 describe('service integrations', () => {
   test('events:putEvents sends Detail as JSON text; a failed entry fails the task with EventBridge.FailedEntry', async () => {
     const { service, integrations } = newService();
