@@ -11,7 +11,7 @@ export function stageName(branch) {
   if (!slug) throw new Error(`Branch name "${branch}" has no usable characters`);
   const hash = createHash('sha256').update(slug).digest('hex').slice(0, 6);
   const head = slug.slice(0, 20).replace(/-+$/, '');
-  return /^[a-z]/.test(head) ? `${head}-${hash}` : `b${head.slice(0, 19)}-${hash}`;
+  return /^[a-z]/.test(head) ? `${head}-${hash}` : `b${head.slice(0, 19).replace(/-+$/, '')}-${hash}`;
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
