@@ -19,11 +19,11 @@ import {
   StatusWatcher,
   setPartnerFaults,
   setPosFaults,
-  settle,
 } from './tools/orders';
 import { isTerminal, reconcile, reconciled, type SentOrder } from './tools/reconcile';
 import { progressBar, say, writeResult } from './tools/report';
 import { percentiles, round, tally } from './tools/stats';
+import { quiesce } from './tools/usage';
 
 const { values: args } = parseArgs({
   options: {
@@ -123,21 +123,6 @@ function timeOf(order: Tracked, event: string): number | undefined {
   return entry?.at ? Date.parse(entry.at) : undefined;
 }
 
-/** Waits (bounded) until no Standard execution is still running, so the DLQ count is final. */
-async function executionsFinished(t: ToolCloud, timeoutMs = 30_000) {
-  const deadline = Date.now() + timeoutMs;
-  const machines = t.cloud.stepFunctions.listStateMachines();
-  while (Date.now() < deadline) {
-    await settle(t);
-    const running = machines.reduce(
-      (sum, m) => sum + t.cloud.stepFunctions.listExecutions(m.stateMachineArn, 'RUNNING').length,
-      0,
-    );
-    if (running === 0) return;
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-}
-
 async function run() {
   say(
     `Starting a local cloud for the load run (${settings.orders} orders, concurrency ${settings.concurrency})…`,
@@ -158,7 +143,7 @@ async function run() {
     });
     const drivenMs = Date.now() - startedAt;
     bar.stop();
-    await executionsFinished(t);
+    await quiesce(t);
     await inPool(tracked, 16, async (order) => {
       if (!order.orderId) return;
       const answer = await getOrder(t, order.orderId);

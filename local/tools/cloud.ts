@@ -11,6 +11,7 @@ import path from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { packagedStack } from '../../tests/support/package';
 import { type LocalCloud, REGION, startLocalCloud } from '../cloud/index';
+import { statesTimeout } from '../cloud/stepfunctions/errors';
 import { seedDemoStores } from '../seed';
 import { type PartnerSimulator, startPartnerSimulator } from '../simulators/partner/index';
 import { type PosSimulator, startPosSimulator } from '../simulators/pos/index';
@@ -58,6 +59,10 @@ async function freePort(): Promise<number> {
 const NEW_ORDER_WEBHOOK = /^\/webhooks\/[^/]+\/orders$/;
 
 export async function startToolCloud(options: ToolCloudOptions = {}): Promise<ToolCloud> {
+  // The engine learns its States.Timeout class from a 1 ms probe racing a 50 ms timer, once per
+  // process; on a busy start-up the probe can lose and every later timeout then fails. Probe now,
+  // while the event loop is idle.
+  await statesTimeout('');
   const packageDir = await packagedStack();
   const dataDir = path.resolve('.local', `tools-${randomUUID().slice(0, 8)}`);
   const webhookAcks: number[] = [];
