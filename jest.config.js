@@ -11,4 +11,6 @@ export default {
   testMatch: ['<rootDir>/tests/**/*.test.ts'],
   testPathIgnorePatterns: ['/node_modules/', '/.serverless/', '/.local/'],
   testTimeout: 30000,
+  // Worker threads and child processes of the local cloud can outlive a failed test's cleanup.
+  forceExit: true,
 };

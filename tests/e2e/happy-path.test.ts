@@ -1,4 +1,5 @@
 import {
+  eventually,
   givenALocalCloud,
   type TestCloud,
   theOrder,
