@@ -34,8 +34,8 @@ async function withLock<T>(lockDir: string, work: () => T): Promise<T> {
       break;
     } catch {
       // A lock older than three minutes belongs to a run that died.
-      if (Date.now() - statSync(lockDir, { throwIfNoEntry: false })?.mtimeMs > 180_000)
-        rmSync(lockDir, { recursive: true, force: true });
+      const lockedAt = statSync(lockDir, { throwIfNoEntry: false })?.mtimeMs ?? Date.now();
+      if (Date.now() - lockedAt > 180_000) rmSync(lockDir, { recursive: true, force: true });
       if (Date.now() > deadline) throw new Error(`timed out waiting for ${lockDir}`);
       await new Promise((resolve) => setTimeout(resolve, 250));
     }
