@@ -14,6 +14,7 @@ export type Partner = (typeof PARTNERS)[number];
 
 export interface Answer {
   status: number;
+  // biome-ignore lint/suspicious/noExplicitAny: JSON from the simulators and the API, read field by field
   body: any;
 }
 
