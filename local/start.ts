@@ -21,7 +21,7 @@ const fresh = process.argv.includes('--fresh');
 const quiet = process.argv.includes('--quiet');
 const root = process.cwd();
 const packageDir = path.join(root, '.serverless');
-const dataDir = path.join(root, '.local');
+const dataDir = path.join(root, '.local', 'data');
 const partnerUrl = `http://127.0.0.1:${ports.partner}`;
 const posUrl = `http://127.0.0.1:${ports.pos}`;
 
