@@ -162,3 +162,86 @@ export async function theOrderReaches(t: TestCloud, orderId: string, status: str
     timeoutMs,
   );
 }
+
+/** The partner re-sends the same new-order webhook, each delivery re-signed at its own moment. */
+export async function whenThePartnerRedelivers(
+  t: TestCloud,
+  partner: string,
+  partnerOrderId: string,
+  redelivery: { times: number; concurrent: boolean },
+) {
+  const { status, body } = await call(
+    'POST',
+    `${t.partnerUrl}/_control/orders/${partner}/${partnerOrderId}/redeliver`,
+    redelivery,
+  );
+  if (status !== 200) throw new Error(`partner simulator answered ${status}: ${JSON.stringify(body)}`);
+  return body as { webhookStatuses: number[]; webhookBodies: any[] };
+}
+
+/** Faults on the POS API (`undefined` heals it): errorRate, latencyMs, offlineStores, failNext, dropResponseAfterWrite. */
+export async function givenThePosFaults(t: TestCloud, faults: Record<string, unknown> | undefined) {
+  const answer = await call(faults ? 'PUT' : 'DELETE', `${t.posUrl}/_control/faults`, faults);
+  if (answer.status !== 200) throw new Error(`POS simulator answered ${answer.status}`);
+}
+
+/** Faults on the partner API the middleware calls (`undefined` heals it): errorRate, latencyMs, endpoints, failNext. */
+export async function givenThePartnerApiFaults(t: TestCloud, faults: Record<string, unknown> | undefined) {
+  const answer = await call(faults ? 'PUT' : 'DELETE', `${t.partnerUrl}/_control/faults`, faults);
+  if (answer.status !== 200) throw new Error(`partner simulator answered ${answer.status}`);
+}
+
+/** Waits until the order reaches one of the given statuses and answers it; says where it stuck if not. */
+export async function theOrderSettles(t: TestCloud, orderId: string, statuses: string[], timeoutMs?: number) {
+  try {
+    return await eventually(
+      async () => {
+        const order = await theOrder(t, orderId);
+        return statuses.includes(order.body?.status) ? order.body : undefined;
+      },
+      `order ${orderId} to be one of ${statuses.join(', ')}`,
+      timeoutMs,
+    );
+  } catch (error) {
+    throw new Error(`${(error as Error).message}\n${await whereTheOrderIs(t, orderId)}`);
+  }
+}
+
+/** A diagnosis for a failed wait: the order's timeline and where its workflows are. */
+export async function whereTheOrderIs(t: TestCloud, orderId: string): Promise<string> {
+  const order = (await theOrder(t, orderId)).body;
+  const timeline = (order?.timeline ?? []).map((e: { event: string; detail?: string }) =>
+    e.detail ? `${e.event} (${e.detail})` : e.event,
+  );
+  const machines = t.cloud.model.stateMachines.map((machine) => ({
+    name: machine.logicalId,
+    runs: t.cloud.stepFunctions.listExecutions(machine.arn).filter((run) => run.input.includes(orderId)),
+  }));
+  const describeRun = (run: (typeof machines)[number]['runs'][number]) => {
+    const last = run.history.at(-1) as
+      | { type?: string; stateEnteredEventDetails?: { name: string } }
+      | undefined;
+    const entered = [...run.history]
+      .reverse()
+      .find((e) => (e as { stateEnteredEventDetails?: unknown }).stateEnteredEventDetails) as
+      | { stateEnteredEventDetails: { name: string } }
+      | undefined;
+    return `${run.status} in ${entered?.stateEnteredEventDetails.name ?? '?'} (last event ${last?.type ?? '?'})`;
+  };
+  const runs = machines.flatMap(({ name, runs }) => runs.map((run) => `${name} ${describeRun(run)}`));
+  const pos = await thePosOrders(t, orderId);
+  return [
+    `order ${orderId}: ${order?.status ?? 'missing'}; timeline: ${timeline.join(' → ')}`,
+    `workflows: ${runs.join('; ') || 'none'}`,
+    `POS: ${pos.map((o) => `${o.posOrderId} ${o.status} x${o.createRequests}`).join(', ') || 'none'}`,
+  ].join('\n');
+}
+
+/** The workflow executions (the STANDARD order-workflow machine) started for one order, newest first. */
+export function theWorkflowExecutionsOf(t: TestCloud, orderId: string) {
+  const machine = t.cloud.model.stateMachines.find((m) => m.logicalId === 'OrderWorkflow');
+  if (!machine) throw new Error('no OrderWorkflow state machine in the template');
+  return t.cloud.stepFunctions
+    .listExecutions(machine.arn)
+    .filter((execution) => JSON.parse(execution.input)?.detail?.orderId === orderId);
+}
