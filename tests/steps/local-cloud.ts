@@ -245,3 +245,20 @@ export function theWorkflowExecutionsOf(t: TestCloud, orderId: string) {
     .listExecutions(machine.arn)
     .filter((execution) => JSON.parse(execution.input)?.detail?.orderId === orderId);
 }
+
+/** Once every workflow execution of the order has ended: the order and its POS orders, settled. */
+export async function theOrderOnceItsWorkflowsEnd(t: TestCloud, orderId: string, timeoutMs = 30_000) {
+  try {
+    await eventually(
+      async () => {
+        const runs = theWorkflowExecutionsOf(t, orderId);
+        return runs.length > 0 && runs.every((run) => run.status !== 'RUNNING') ? runs : undefined;
+      },
+      `the workflow of ${orderId} to end`,
+      timeoutMs,
+    );
+  } catch (error) {
+    throw new Error(`${(error as Error).message}\n${await whereTheOrderIs(t, orderId)}`);
+  }
+  return { order: (await theOrder(t, orderId)).body, pos: await thePosOrders(t, orderId) };
+}

@@ -1,0 +1,218 @@
+/**
+ * Reliability against a flaky POS, a partner API that is down, and stores that cannot take orders.
+ * What a store manager checks first: one order is never two POS tickets, and an order that cannot
+ * be placed is denied to the partner with the right reason instead of silently vanishing.
+ */
+import { statesTimeout } from '../../local/cloud/stepfunctions/errors';
+import {
+  call,
+  eventually,
+  givenALocalCloud,
+  givenThePartnerApiFaults,
+  givenThePosFaults,
+  type TestCloud,
+  theOrderOnceItsWorkflowsEnd,
+  theOrderReaches,
+  theOrderSettles,
+  thePosOrders,
+  whatThePartnerSaw,
+  whenThePartnerSays,
+  whenThePartnerSendsAnOrder,
+} from '../steps/local-cloud';
+
+let t: TestCloud;
+beforeAll(async () => {
+  // Works around a local-cloud start-up race (see the reliability report): the Step Functions
+  // emulator learns the engine's timeout class from a 1 ms probe racing a 50 ms timer, started while
+  // start-up blocks the event loop, and caches a failed probe for good. Probing while idle avoids it.
+  await statesTimeout('');
+  t = await givenALocalCloud();
+}, 120_000);
+afterAll(async () => {
+  await t?.stop();
+});
+afterEach(async () => {
+  await givenThePosFaults(t, undefined);
+  await givenThePartnerApiFaults(t, undefined);
+});
+
+/** What the partner saw once it matches `expected` (the order record changes before the partner is told). */
+async function thePartnerSees(partner: string, partnerOrderId: string, expected: Record<string, unknown>) {
+  return eventually(
+    async () => {
+      const seen = await whatThePartnerSaw(t, partner, partnerOrderId);
+      return Object.entries(expected).every(([key, value]) => seen[key] === value) ? seen : undefined;
+    },
+    `${partner} order ${partnerOrderId} to show ${JSON.stringify(expected)}`,
+  );
+}
+
+/** The POS orders of one reference once they match `done`. */
+async function thePosOrdersSettle(orderId: string, done: (orders: any[]) => boolean) {
+  return eventually(async () => {
+    const orders = await thePosOrders(t, orderId);
+    return done(orders) ? orders : undefined;
+  }, `the POS orders of ${orderId} to settle`);
+}
+
+const PARTNERS = ['doordash', 'ubereats', 'grubhub'];
+
+test('a POS failing 30% of calls with latency: every order ends RELEASED or FAILED (partner told), never two POS orders', async () => {
+  await givenThePosFaults(t, { errorRate: 0.3, latencyMs: 50 });
+  const sent = await Promise.all(
+    Array.from({ length: 10 }, (_, i) =>
+      whenThePartnerSendsAnOrder(t, {
+        partner: PARTNERS[i % PARTNERS.length],
+        storeId: 'store-001',
+        pickupInSeconds: 60,
+      }),
+    ),
+  );
+  expect(sent.map((order) => order.webhookStatus)).toEqual(Array(10).fill(202));
+
+  const prepared = await Promise.all(
+    sent.map((order) => theOrderSettles(t, order.webhookBody.orderId, ['ACCEPTED', 'FAILED'], 30_000)),
+  );
+  // The courier comes for every accepted order while the POS is still flaky.
+  await Promise.all(
+    sent
+      .filter((_, i) => prepared[i]!.status === 'ACCEPTED')
+      .map((order) => whenThePartnerSays(t, order.partner, order.partnerOrderId, 'release')),
+  );
+  const settled = await Promise.all(
+    sent.map((order) => theOrderOnceItsWorkflowsEnd(t, order.webhookBody.orderId, 45_000)),
+  );
+
+  for (const [i, { order, pos }] of settled.entries()) {
+    const { partner, partnerOrderId } = sent[i]!;
+    expect(['RELEASED', 'FAILED']).toContain(order.status);
+    if (order.status === 'RELEASED') {
+      expect(pos).toEqual([
+        expect.objectContaining({ status: 'fired', posOrderId: order.posReference, createRequests: 1 }),
+      ]);
+    } else {
+      expect(order.denyReason).toBe('POS_UNAVAILABLE');
+      // Told either as a denial (never accepted) or as a FAILED status update (accepted, then the kitchen failed).
+      const view = await whatThePartnerSaw(t, partner, partnerOrderId);
+      const told =
+        (view.state === 'denied' && view.denyReason === 'POS_UNAVAILABLE') ||
+        view.updates.some((update: { status: string }) => update.status === 'FAILED');
+      expect({ orderId: order.orderId, told }).toEqual({ orderId: order.orderId, told: true });
+      expect(pos.length).toBeLessThanOrEqual(1);
+      expect(pos.filter((o: { status: string }) => o.status !== 'voided')).toEqual([]);
+    }
+  }
+  const everyPosOrder = await thePosOrders(t);
+  const references = everyPosOrder.map((o) => o.reference);
+  expect(new Set(references).size).toBe(references.length);
+}, 90_000);
+
+test('a POS that writes the order but loses its answer: the retry with the same key makes no second order', async () => {
+  await givenThePosFaults(t, { dropResponseAfterWrite: 1 });
+  const sent = await whenThePartnerSendsAnOrder(t, {
+    partner: 'doordash',
+    storeId: 'store-001',
+    pickupInSeconds: 60,
+  });
+  const orderId = sent.webhookBody.orderId as string;
+  // The first write's answer is lost; heal the POS as soon as that write shows, so the retry
+  // (a jittered 0-1 s later) gets its answer. Polled tightly: a late heal only costs another retry.
+  const deadline = Date.now() + 20_000;
+  while ((await thePosOrders(t, orderId)).length === 0 && Date.now() < deadline)
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  await givenThePosFaults(t, undefined);
+
+  const order = await theOrderReaches(t, orderId, 'ACCEPTED', 30_000);
+  const pos = await thePosOrders(t, orderId);
+  expect(pos).toEqual([expect.objectContaining({ status: 'held', posOrderId: order.posReference })]);
+  expect(pos[0].createRequests).toBeGreaterThanOrEqual(2);
+  expect(await thePartnerSees('doordash', sent.partnerOrderId, { state: 'accepted' })).toMatchObject({
+    posReference: order.posReference,
+  });
+});
+
+describe('a store that cannot take the order', () => {
+  test('an offline store: REJECTED STORE_OFFLINE, the partner denied with that reason, no POS order', async () => {
+    const sent = await whenThePartnerSendsAnOrder(t, { partner: 'grubhub', storeId: 'store-002' });
+    expect(sent.webhookStatus).toBe(202);
+    const order = await theOrderReaches(t, sent.webhookBody.orderId, 'REJECTED');
+    expect(order.denyReason).toBe('STORE_OFFLINE');
+    await thePartnerSees('grubhub', sent.partnerOrderId, { state: 'denied', denyReason: 'STORE_OFFLINE' });
+    expect(await thePosOrders(t, order.orderId)).toEqual([]);
+  });
+
+  test('a paused store: REJECTED STORE_PAUSED, and orders flow again once it is back online', async () => {
+    const paused = await call('PUT', `${t.cloud.httpUrl}/stores/store-001/status`, { status: 'paused' });
+    expect(paused.status).toBe(200);
+    try {
+      const sent = await whenThePartnerSendsAnOrder(t, { partner: 'ubereats', storeId: 'store-001' });
+      const order = await theOrderReaches(t, sent.webhookBody.orderId, 'REJECTED');
+      expect(order.denyReason).toBe('STORE_PAUSED');
+      await thePartnerSees('ubereats', sent.partnerOrderId, { state: 'denied', denyReason: 'STORE_PAUSED' });
+      expect(await thePosOrders(t, order.orderId)).toEqual([]);
+    } finally {
+      await call('PUT', `${t.cloud.httpUrl}/stores/store-001/status`, { status: 'online' });
+    }
+    const next = await whenThePartnerSendsAnOrder(t, { partner: 'ubereats', storeId: 'store-001' });
+    await theOrderReaches(t, next.webhookBody.orderId, 'ACCEPTED');
+  });
+
+  test("an 86'd item: REJECTED ITEM_UNAVAILABLE, no POS order; available again once restored", async () => {
+    const eighty6 = await call('PUT', `${t.cloud.httpUrl}/stores/store-001/items/BURRITO-CARNE`, {
+      available: false,
+    });
+    expect(eighty6.status).toBe(200);
+    expect(eighty6.body.menu).toContainEqual(
+      expect.objectContaining({ sku: 'BURRITO-CARNE', available: false }),
+    );
+    try {
+      const sent = await whenThePartnerSendsAnOrder(t, {
+        partner: 'doordash',
+        storeId: 'store-001',
+        items: [{ sku: 'BURRITO-CARNE', quantity: 1 }],
+      });
+      const order = await theOrderReaches(t, sent.webhookBody.orderId, 'REJECTED');
+      expect(order.denyReason).toBe('ITEM_UNAVAILABLE');
+      await thePartnerSees('doordash', sent.partnerOrderId, {
+        state: 'denied',
+        denyReason: 'ITEM_UNAVAILABLE',
+      });
+      expect(await thePosOrders(t, order.orderId)).toEqual([]);
+    } finally {
+      await call('PUT', `${t.cloud.httpUrl}/stores/store-001/items/BURRITO-CARNE`, { available: true });
+    }
+    const next = await whenThePartnerSendsAnOrder(t, {
+      partner: 'doordash',
+      storeId: 'store-001',
+      items: [{ sku: 'BURRITO-CARNE', quantity: 1 }],
+    });
+    await theOrderReaches(t, next.webhookBody.orderId, 'ACCEPTED');
+  });
+});
+
+test('the partner API down while accepting: retried, then the POS order is voided and the order FAILED', async () => {
+  await givenThePartnerApiFaults(t, { errorRate: 1, endpoints: ['accept'] });
+  const sent = await whenThePartnerSendsAnOrder(t, {
+    partner: 'grubhub',
+    storeId: 'store-001',
+    pickupInSeconds: 60,
+  });
+  const order = await theOrderReaches(t, sent.webhookBody.orderId, 'FAILED', 30_000);
+  expect(order.denyReason).toBe('POS_UNAVAILABLE');
+  const seen = await thePartnerSees('grubhub', sent.partnerOrderId, { state: 'denied' });
+  // The simulator counts only the calls it served, so the retries are read from the Express run.
+  const prepare = t.cloud.model.stateMachines.find((m) => m.logicalId === 'OrderPrepare')!;
+  const run = t.cloud.stepFunctions
+    .listExecutions(prepare.arn)
+    .find((execution) => JSON.parse(execution.input).orderId === order.orderId)!;
+  // The partner was asked three times (the first try and the local stage's two retries).
+  const failedAccepts = run.history.filter(
+    (event) =>
+      event.type === 'TaskFailed' &&
+      (event.taskFailedEventDetails as { error?: string }).error === 'PartnerUnavailable',
+  );
+  expect(failedAccepts).toHaveLength(3);
+  expect(seen.denyReason).toBe('POS_UNAVAILABLE');
+  const pos = await thePosOrdersSettle(order.orderId, (orders) => orders[0]?.status === 'voided');
+  expect(pos).toEqual([expect.objectContaining({ status: 'voided', createRequests: 1 })]);
+});
