@@ -48,9 +48,12 @@ describe.each(['doordash', 'ubereats', 'grubhub'])(
       const release = await whenThePartnerSays(t, partner, sent.partnerOrderId, 'release');
       expect(release.webhookStatus).toBe(202);
       const released = await theOrderReaches(t, orderId, 'RELEASED');
-      expect(await thePosOrders(t, orderId)).toEqual([
-        expect.objectContaining({ status: 'fired', createRequests: 1 }),
-      ]);
+      // RELEASED is recorded first (it decides the race with a cancel), then the POS fires.
+      const fired = await eventually(async () => {
+        const orders = await thePosOrders(t, orderId);
+        return orders.every((o) => o.status === 'fired') ? orders : undefined;
+      }, 'the POS order to fire');
+      expect(fired).toEqual([expect.objectContaining({ status: 'fired', createRequests: 1 })]);
       expect(released.timeline.map((e: { event: string }) => e.event)).toEqual(
         expect.arrayContaining([
           'received',
