@@ -53,7 +53,8 @@ function engineTimeoutClass(): Promise<TimeoutErrorClass> {
       },
       { validationOptions: { noValidate: true } },
     );
-    const never = () => new Promise<null>((resolve) => setTimeout(() => resolve(null), 50));
+    // The task never answers, so only the engine's timeout can end it, however busy the machine is.
+    const never = () => new Promise<null>(() => {});
     const run = probe.run({}, { overrides: { taskResourceLocalHandlers: { Probe: never } } });
     try {
       await run.result;
@@ -65,6 +66,10 @@ function engineTimeoutClass(): Promise<TimeoutErrorClass> {
     }
     throw new Error('aws-local-stepfunctions did not time out its probe task: cannot build States.Timeout');
   })();
+  // A failed probe is not kept: the next timeout tries again.
+  timeoutClass.catch(() => {
+    timeoutClass = undefined;
+  });
   return timeoutClass;
 }
 
