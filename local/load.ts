@@ -5,6 +5,8 @@
  * message: the run exits 0 only then.
  */
 import { parseArgs } from 'node:util';
+import { GetItemCommand } from '@aws-sdk/client-dynamodb';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { startToolCloud, type ToolCloud } from './tools/cloud';
 import {
   dlqMessages,
@@ -71,11 +73,11 @@ interface Plan {
   cancel?: 'before-accept' | 'while-waiting';
 }
 
-interface Tracked extends SentOrder {
+interface Tracked extends PlacedOrder {
   plan: Plan;
-  sentAt: number;
-  webhookStatus: number;
+  order?: SentOrder['order'];
   releaseSentAt?: number;
+  webhookRetries?: number;
 }
 
 function plans(count: number): Plan[] {
@@ -92,6 +94,31 @@ function plans(count: number): Plan[] {
   });
 }
 
+/** As partners do, a new order the middleware failed to take (5xx, timeout) is delivered again. */
+async function retryRefusedWebhook(t: ToolCloud, order: Tracked, attempts = 3) {
+  for (
+    let attempt = 1;
+    attempt <= attempts && (order.webhookStatus === 0 || order.webhookStatus >= 500);
+    attempt++
+  ) {
+    await new Promise((resolve) => setTimeout(resolve, 1000 * attempt));
+    const [answer] = await redeliver(t, order, 1, false);
+    order.webhookStatus = answer?.status ?? 0;
+    if (answer?.orderId) order.orderId = answer.orderId;
+    order.webhookRetries = attempt;
+  }
+}
+
+/** As partners do, a release or cancel the middleware did not take (5xx, timeout) is sent again. */
+async function saysUntilHeard(t: ToolCloud, placed: PlacedOrder, what: 'release' | 'cancel', attempts = 4) {
+  for (let attempt = 1; attempt <= attempts; attempt++) {
+    const status = await partnerSays(t, placed, what);
+    if (status > 0 && status < 500) return status;
+    await new Promise((resolve) => setTimeout(resolve, 1000 * attempt));
+  }
+  return 0;
+}
+
 /** One order's life as its partner lives it: send, maybe resend, maybe cancel, release once accepted. */
 async function driveOrder(t: ToolCloud, watcher: StatusWatcher, plan: Plan, tracked: Tracked[]) {
   const placed: PlacedOrder = await placeOrder(t, {
@@ -100,19 +127,42 @@ async function driveOrder(t: ToolCloud, watcher: StatusWatcher, plan: Plan, trac
   });
   const order: Tracked = { ...placed, plan };
   tracked.push(order);
-  if (placed.webhookStatus !== 202 || !placed.orderId) return;
+  await retryRefusedWebhook(t, order);
+  const orderId = order.orderId;
+  if (order.webhookStatus !== 202 || !orderId) return;
   if (plan.duplicate) await redeliver(t, placed, 2);
-  if (plan.cancel === 'before-accept') await partnerSays(t, placed, 'cancel');
+  if (plan.cancel === 'before-accept') await saysUntilHeard(t, placed, 'cancel');
   const bound = (settings.pickupInSeconds + 60) * 1000;
-  const settled = await watcher.waitFor(placed.orderId, (status) => status !== 'RECEIVED', bound);
+  const settled = await watcher.waitFor(orderId, (status) => status !== 'RECEIVED', bound);
   if (settled === 'ACCEPTED') {
-    if (plan.cancel === 'while-waiting') await partnerSays(t, placed, 'cancel');
+    if (plan.cancel === 'while-waiting') await saysUntilHeard(t, placed, 'cancel');
     else {
       order.releaseSentAt = Date.now();
-      await partnerSays(t, placed, 'release');
+      await saysUntilHeard(t, placed, 'release');
     }
   }
-  await watcher.waitFor(placed.orderId, isTerminal, bound);
+  await watcher.waitFor(orderId, isTerminal, bound);
+}
+
+/**
+ * The order as GET /orders/{orderId} shows it. Should the API itself fail (5xx after retries), the
+ * record is read from the orders table so the reconciliation still judges the order, and the
+ * failure is counted apart (`orderApiErrors`).
+ */
+async function finalOrder(
+  t: ToolCloud,
+  orderId: string,
+): Promise<{ order?: Tracked['order']; apiError?: true }> {
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const answer = await getOrder(t, orderId);
+    if (answer.status === 200) return { order: answer.body };
+    if (answer.status === 404) return {};
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+  const { Item } = await t.dynamo.send(
+    new GetItemCommand({ TableName: t.ordersTable, Key: { orderId: { S: orderId } } }),
+  );
+  return { ...(Item && { order: unmarshall(Item) as Tracked['order'] }), apiError: true };
 }
 
 /** When the timeline says `event` happened, as epoch ms. */
@@ -144,14 +194,18 @@ async function run() {
     const drivenMs = Date.now() - startedAt;
     bar.stop();
     await quiesce(t);
+    let orderApiErrors = 0;
     await inPool(tracked, 16, async (order) => {
       if (!order.orderId) return;
-      const answer = await getOrder(t, order.orderId);
-      if (answer.status === 200) order.order = answer.body;
+      const found = await finalOrder(t, order.orderId);
+      if (found.apiError) orderApiErrors += 1;
+      order.order = found.order;
     });
+    if (orderApiErrors)
+      say(`GET /orders failed for ${orderApiErrors} orders: read from the orders table instead`);
     await setPosFaults(t, {});
     const reconciliation = reconcile(tracked, await posOrders(t), dlqMessages(t));
-    const report = buildReport(t, tracked, drivenMs, reconciliation);
+    const report = { ...buildReport(t, tracked, drivenMs, reconciliation), orderApiErrors };
     const file = writeResult('load', report);
     if (args.json) process.stdout.write(`${JSON.stringify(report)}\n`);
     else printReport(report, file);
@@ -188,6 +242,7 @@ function buildReport(
     settings,
     ordersSent: tracked.length,
     webhookErrors: tracked.filter((o) => o.webhookStatus !== 202).length,
+    webhooksRetried: tracked.filter((o) => o.webhookRetries).length,
     redelivered: tracked.filter((o) => o.plan.duplicate).length,
     cancelsSent: tracked.filter((o) => o.plan.cancel).length,
     outcomes: tally(

@@ -7,6 +7,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import { createServer } from 'node:net';
+import os from 'node:os';
 import path from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { packagedStack } from '../../tests/support/package';
@@ -64,7 +65,8 @@ export async function startToolCloud(options: ToolCloudOptions = {}): Promise<To
   // while the event loop is idle.
   await statesTimeout('');
   const packageDir = await packagedStack();
-  const dataDir = path.resolve('.local', `tools-${randomUUID().slice(0, 8)}`);
+  // Outside .local/: `npm start -- --fresh` elsewhere in this checkout empties .local/ wholesale.
+  const dataDir = path.join(os.tmpdir(), `order-middleware-tools-${randomUUID().slice(0, 8)}`);
   const webhookAcks: number[] = [];
   let apiRequests = 0;
   const httpProxy: RecordingProxy = await startRecordingProxy({

@@ -82,13 +82,23 @@ export async function partnerSays(
 }
 
 /** The partner's retries: the same order again, re-signed each time. */
-export async function redeliver(t: ToolCloud, order: PlacedOrder, times: number): Promise<number[]> {
+export async function redeliver(
+  t: ToolCloud,
+  order: PlacedOrder,
+  times: number,
+  concurrent = true,
+): Promise<Array<{ status: number; orderId?: string }>> {
   const { body } = await call(
     'POST',
     `${t.partnerUrl}/_control/orders/${order.partner}/${order.partnerOrderId}/redeliver`,
-    { times, concurrent: true },
+    { times, concurrent },
   );
-  return (body?.webhookStatuses ?? []) as number[];
+  const statuses = (body?.webhookStatuses ?? []) as number[];
+  const bodies = (body?.webhookBodies ?? []) as Array<{ orderId?: unknown } | null>;
+  return statuses.map((status, i) => {
+    const orderId = bodies[i]?.orderId;
+    return typeof orderId === 'string' ? { status, orderId } : { status };
+  });
 }
 
 export async function getOrder(t: ToolCloud, orderId: string): Promise<Answer> {

@@ -20,6 +20,8 @@ export function progressBar(label: string, total: number) {
       format: `${label} [{bar}] {value}/{total} {percentage}% | {eta_formatted} left | {detail}`,
       hideCursor: true,
       etaBuffer: 50,
+      noTTYOutput: true, // piped stderr (CI, logs) still sees progress, every few seconds
+      notTTYSchedule: 5000,
     },
     cliProgress.Presets.shades_classic,
   );
