@@ -259,7 +259,7 @@ function buildReport(
   };
 }
 
-function printReport(report: ReturnType<typeof buildReport>, file: string) {
+function printReport(report: ReturnType<typeof buildReport> & { orderApiErrors: number }, file: string) {
   const r = report.reconciliation;
   const lines = [
     '',
