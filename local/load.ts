@@ -254,6 +254,19 @@ function buildReport(
     ordersPerSecond: round(tracked.length / (drivenMs / 1000), 1),
     durationSeconds: round(drivenMs / 1000, 1),
     reconciliation: counts,
+    lambda: Object.fromEntries(
+      Object.entries(t.cloud.lambda.stats())
+        .filter(([, stats]) => stats.invocations > 0)
+        .map(([name, stats]) => [
+          name.replace(/^order-middleware-local-/, ''),
+          {
+            invocations: stats.invocations,
+            errors: stats.errors,
+            coldStarts: stats.coldStarts,
+            meanBilledMs: round(stats.billedMs / stats.invocations, 1),
+          },
+        ]),
+    ),
     examples,
     passed: reconciled(counts),
   };
@@ -272,6 +285,9 @@ function printReport(report: ReturnType<typeof buildReport> & { orderApiErrors: 
     `  time to accept: p50 ${report.timeToAcceptMs.p50} ms, p99 ${report.timeToAcceptMs.p99} ms`,
     `  time to release: p50 ${report.timeToReleaseMs.p50} ms, p99 ${report.timeToReleaseMs.p99} ms`,
     `  reconciliation: lost ${r.lost}, without a single outcome ${r.withoutSingleOutcome}, duplicate POS orders ${r.duplicatePosOrders}, DLQ messages ${r.dlqMessages}`,
+    ...(report.orderApiErrors
+      ? [`  GET /orders failed for ${report.orderApiErrors} orders (read from the table instead)`]
+      : []),
     report.passed ? '  PASSED: nothing lost, nothing twice' : `  FAILED: ${JSON.stringify(report.examples)}`,
     `  report: ${file}`,
   ];
