@@ -71,7 +71,7 @@ test('a POS failing 30% of calls with latency: every order ends RELEASED or FAIL
   expect(sent.map((order) => order.webhookStatus)).toEqual(Array(10).fill(202));
 
   const prepared = await Promise.all(
-    sent.map((order) => theOrderSettles(t, order.webhookBody.orderId, ['ACCEPTED', 'FAILED'], 30_000)),
+    sent.map((order) => theOrderSettles(t, order.webhookBody.orderId, ['ACCEPTED', 'FAILED'], 60_000)),
   );
   // The courier comes for every accepted order while the POS is still flaky.
   await Promise.all(
