@@ -1,5 +1,5 @@
 import { publishOrderEvent } from '../adapters/event-bus';
-import { changeOrder, getOrderRecord } from '../adapters/order-store';
+import { changeOrder, type OrderChange } from '../adapters/order-store';
 import { failWorkflowTask, resumeWorkflow } from '../adapters/task-tokens';
 import { NotFound, OrderCancelled, OrderConflict } from '../domain/errors';
 import { cancelDecision, releaseDecision } from '../domain/status';
@@ -7,13 +7,27 @@ import { metrics } from '../powertools';
 import type { OrderRecord, OrderStatus } from '../schemas/order';
 import { orderEventDetail } from './events';
 
-/** Conditional writes can lose a race; re-read and decide again a few times before giving up. */
+/** Conditional writes can lose a race; decide again from what the failed write found, a few times. */
 const MAX_RACE_ROUNDS = 5;
 
-async function existingOrder(orderId: string): Promise<OrderRecord> {
-  const record = await getOrderRecord(orderId);
-  if (!record) throw new NotFound(`no order ${orderId}`);
-  return record;
+/**
+ * Tries the change a partner request most often means first — one conditional write, no read —
+ * and when the order is elsewhere, decides from the record the failed write found and tries again.
+ */
+async function applyPartnerRequest(
+  orderId: string,
+  likelyFrom: OrderStatus[],
+  decide: (record: OrderRecord) => 'apply' | 'noop',
+  change: (from: OrderStatus[]) => OrderChange,
+): Promise<{ record: OrderRecord; applied: boolean }> {
+  let result = await changeOrder(orderId, change(likelyFrom));
+  for (let round = 0; round < MAX_RACE_ROUNDS; round++) {
+    if (result.applied) return { record: result.record, applied: true };
+    if (!result.current) throw new NotFound(`no order ${orderId}`);
+    if (decide(result.current) === 'noop') return { record: result.current, applied: false };
+    result = await changeOrder(orderId, change([result.current.status]));
+  }
+  throw new Error(`order ${orderId} kept changing under the partner's request`);
 }
 
 /**
@@ -21,55 +35,50 @@ async function existingOrder(orderId: string): Promise<OrderRecord> {
  * the request and resumes as soon as its wait begins; a released order ignores it.
  */
 export async function requestRelease(orderId: string): Promise<OrderStatus> {
-  let record = await existingOrder(orderId);
-  for (let round = 0; round < MAX_RACE_ROUNDS; round++) {
-    const decision = releaseDecision(record.status);
-    if (decision === 'conflict')
-      throw new OrderConflict(`order ${orderId} is ${record.status}; it cannot be released`);
-    if (decision === 'noop' || record.releaseRequestedAt) return record.status;
-    const change = await changeOrder(orderId, {
-      from: [record.status],
+  const { record, applied } = await applyPartnerRequest(
+    orderId,
+    ['ACCEPTED'],
+    (current) => {
+      const decision = releaseDecision(current.status);
+      if (decision === 'conflict')
+        throw new OrderConflict(`order ${orderId} is ${current.status}; it cannot be released`);
+      return decision === 'noop' || current.releaseRequestedAt ? 'noop' : 'apply';
+    },
+    (from) => ({
+      from,
       set: { releaseRequestedAt: new Date().toISOString() },
       alsoRequire: 'attribute_not_exists(releaseRequestedAt)',
       timeline: { event: 'courier-arriving' },
-    });
-    if (change.applied) {
-      if (change.record.taskToken) await resumeWorkflow(change.record.taskToken, { releasedBy: 'courier' });
-      return change.record.status;
-    }
-    record = change.current ?? (await existingOrder(orderId));
-  }
-  throw new Error(`release of ${orderId} kept losing races`);
+    }),
+  );
+  if (applied && record.taskToken) await resumeWorkflow(record.taskToken, { releasedBy: 'courier' });
+  return record.status;
 }
 
 /** The partner cancels. Exactly one of cancel, release and timeout wins, by conditional write. */
 export async function cancelOrder(orderId: string): Promise<OrderStatus> {
-  let record = await existingOrder(orderId);
-  for (let round = 0; round < MAX_RACE_ROUNDS; round++) {
-    const decision = cancelDecision(record.status);
-    if (decision === 'conflict')
-      throw new OrderConflict(`order ${orderId} is ${record.status}; it cannot be cancelled`);
-    if (decision === 'noop') return record.status;
-    const change = await changeOrder(orderId, {
-      from: [record.status],
-      to: 'CANCELLED',
-      timeline: { event: 'cancelled', detail: 'by partner' },
-    });
-    if (change.applied) {
-      // A waiting workflow leaves its wait and voids the POS order; one still preparing sees the status.
-      if (change.record.taskToken) {
-        await failWorkflowTask(change.record.taskToken, 'OrderCancelled', 'The partner cancelled the order.');
-      }
-      await publishOrderEvent(
-        'OrderCancelled',
-        orderEventDetail('OrderCancelled', change.record, { cancelledBy: 'partner' }),
-      );
-      metrics.addMetric('OrderCancelled', 'Count', 1);
-      return 'CANCELLED';
-    }
-    record = change.current ?? (await existingOrder(orderId));
+  const { record, applied } = await applyPartnerRequest(
+    orderId,
+    ['RECEIVED', 'ACCEPTED'],
+    (current) => {
+      const decision = cancelDecision(current.status);
+      if (decision === 'conflict')
+        throw new OrderConflict(`order ${orderId} is ${current.status}; it cannot be cancelled`);
+      return decision === 'noop' ? 'noop' : 'apply';
+    },
+    (from) => ({ from, to: 'CANCELLED', timeline: { event: 'cancelled', detail: 'by partner' } }),
+  );
+  if (!applied) return record.status;
+  // A waiting workflow leaves its wait and voids the POS order; one still preparing sees the status.
+  if (record.taskToken) {
+    await failWorkflowTask(record.taskToken, 'OrderCancelled', 'The partner cancelled the order.');
   }
-  throw new Error(`cancel of ${orderId} kept losing races`);
+  await publishOrderEvent(
+    'OrderCancelled',
+    orderEventDetail('OrderCancelled', record, { cancelledBy: 'partner' }),
+  );
+  metrics.addMetric('OrderCancelled', 'Count', 1);
+  return 'CANCELLED';
 }
 
 /**

@@ -48,16 +48,31 @@ const webhook = (kind: 'release' | 'cancel', partnerOrderId = 'dd-9001', bodyOrd
 const callRelease = async (event = webhook('release')) => answer(await release(event, lambdaContext()));
 const callCancel = async (event = webhook('cancel')) => answer(await cancel(event, lambdaContext()));
 const updates = () => ddb.commandCalls(UpdateCommand).map((call) => call.args[0].input);
+/** Updates whose condition held: what actually changed the order. */
+let appliedUpdates: unknown[] = [];
 const published = () =>
   bus.commandCalls(PutEventsCommand).flatMap((call) => call.args[0].input.Entries ?? []);
 
 /** The orders table holds `stored`; a conditional update applies `change` and answers the new record. */
 function ordersTableHolds(stored: OrderRecord | undefined, change: Partial<OrderRecord> = {}) {
   ddb.on(GetCommand, { TableName: ORDERS_TABLE }).resolves({ Item: stored });
-  ddb.on(UpdateCommand, { TableName: ORDERS_TABLE }).resolves({ Attributes: { ...stored, ...change } });
+  ddb.on(UpdateCommand, { TableName: ORDERS_TABLE }).callsFake((input) => {
+    // Honour the parts of the condition the services write: the status list and a pending release.
+    const values = (input.ExpressionAttributeValues ?? {}) as Record<string, unknown>;
+    const allowed = Object.entries(values)
+      .filter(([name]) => name.startsWith(':from'))
+      .map(([, value]) => value);
+    const needsNoRelease = String(input.ConditionExpression).includes('attribute_not_exists(releaseRequestedAt)');
+    if (!stored || !allowed.includes(stored.status) || (needsNoRelease && stored.releaseRequestedAt)) {
+      throw new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {} });
+    }
+    appliedUpdates.push(input);
+    return { Attributes: { ...stored, ...change } };
+  });
 }
 
 beforeEach(() => {
+  appliedUpdates = [];
   ddb.reset();
   sfn.reset();
   bus.reset();
@@ -103,7 +118,7 @@ describe('release (the courier is close)', () => {
     ordersTableHolds(asked);
 
     expect((await callRelease()).statusCode).toBe(202);
-    expect(updates()).toHaveLength(0);
+    expect(appliedUpdates).toHaveLength(0);
     expect(sfn.commandCalls(SendTaskSuccessCommand)).toHaveLength(0);
   });
 
@@ -114,7 +129,7 @@ describe('release (the courier is close)', () => {
       statusCode: 202,
       body: { orderId: order.orderId, status: 'RELEASED' },
     });
-    expect(updates()).toHaveLength(0);
+    expect(appliedUpdates).toHaveLength(0);
     expect(sfn.commandCalls(SendTaskSuccessCommand)).toHaveLength(0);
   });
 
@@ -210,7 +225,7 @@ describe('cancel', () => {
       statusCode: 202,
       body: { orderId: order.orderId, status: 'CANCELLED' },
     });
-    expect(updates()).toHaveLength(0);
+    expect(appliedUpdates).toHaveLength(0);
     expect(published()).toHaveLength(0);
     expect(sfn.commandCalls(SendTaskFailureCommand)).toHaveLength(0);
   });
