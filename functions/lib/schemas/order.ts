@@ -96,6 +96,8 @@ export const OrderRecordSchema = z.object({
   pickupAt: IsoTimeSchema.optional(),
   taskToken: z.string().optional(),
   releaseRequestedAt: IsoTimeSchema.optional(),
+  /** Set when the POS fire starts; a cancel is refused from then on. */
+  releasingAt: IsoTimeSchema.optional(),
   claimedBy: z.string().optional(),
   createdAt: IsoTimeSchema,
   updatedAt: IsoTimeSchema,

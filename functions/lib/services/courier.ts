@@ -61,12 +61,20 @@ export async function cancelOrder(orderId: string): Promise<OrderStatus> {
     orderId,
     ['RECEIVED', 'ACCEPTED'],
     (current) => {
-      const decision = cancelDecision(current.status);
+      const decision = current.releasingAt ? 'conflict' : cancelDecision(current.status);
       if (decision === 'conflict')
-        throw new OrderConflict(`order ${orderId} is ${current.status}; it cannot be cancelled`);
+        throw new OrderConflict(
+          `order ${orderId} is ${current.releasingAt ? 'being released to the kitchen' : current.status}; it cannot be cancelled`,
+        );
       return decision === 'noop' ? 'noop' : 'apply';
     },
-    (from) => ({ from, to: 'CANCELLED', timeline: { event: 'cancelled', detail: 'by partner' } }),
+    (from) => ({
+      from,
+      to: 'CANCELLED',
+      // Once the kitchen is being told, the order can no longer be taken back.
+      alsoRequire: 'attribute_not_exists(releasingAt)',
+      timeline: { event: 'cancelled', detail: 'by partner' },
+    }),
   );
   if (!applied) return record.status;
   // A waiting workflow leaves its wait and voids the POS order; one still preparing sees the status.

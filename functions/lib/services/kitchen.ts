@@ -122,7 +122,7 @@ export async function settleUnplacedOrder(
   const { reason, failed } = outcomeOf(error);
   const to = failed ? 'FAILED' : 'REJECTED';
   const change = await changeOrder(orderId, {
-    from: failed ? ['RECEIVED', 'ACCEPTED', 'RELEASED'] : ['RECEIVED'],
+    from: failed ? ['RECEIVED', 'ACCEPTED'] : ['RECEIVED'],
     to,
     set: { denyReason: reason },
     timeline: {
@@ -157,26 +157,37 @@ export async function voidCancelledOrder(orderId: string): Promise<void> {
 }
 
 /**
- * The courier is close (or pickup time passed): the order becomes RELEASED — winning or losing
- * against a cancel by conditional write — and only then is the POS order fired.
+ * The courier is close (or pickup time passed). The order is first marked as being released — from
+ * then on a cancel is refused (409) — then the POS fires it, and only then is it RELEASED. A POS
+ * that stays down leaves the order ACCEPTED for the workflow to fail it; it is never RELEASED.
  */
 export async function releaseToKitchen(orderId: string, releasedBy: 'courier' | 'timeout') {
-  const change = await changeOrder(orderId, {
+  const marked = await changeOrder(orderId, {
     from: ['ACCEPTED'],
-    to: 'RELEASED',
-    timeline: { event: 'released-to-kitchen', detail: `by ${releasedBy}` },
+    set: { releasingAt: new Date().toISOString() },
+    timeline: { event: 'releasing-to-kitchen', detail: `by ${releasedBy}` },
   });
-  const record = change.applied ? change.record : change.current;
+  let record = marked.applied ? marked.record : marked.current;
   if (!record) throw new Error(`order ${orderId} is missing`);
-  if (!change.applied && record.status !== 'RELEASED') {
+  if (!marked.applied && record.status !== 'RELEASED') {
     if (record.status === 'CANCELLED') {
       await voidIfHeld(record);
       throw new OrderCancelled(orderId);
     }
     throw new Error(`order ${orderId} is ${record.status}; it cannot be released`);
   }
-  if (!record.posReference) throw new Error(`order ${orderId} has no POS order to fire`);
-  await firePosOrder(record.posReference);
+  const { posReference } = record;
+  if (!posReference) throw new Error(`order ${orderId} has no POS order to fire`);
+  await firePosOrder(posReference);
+  if (record.status !== 'RELEASED') {
+    const released = await changeOrder(orderId, {
+      from: ['ACCEPTED'],
+      to: 'RELEASED',
+      timeline: { event: 'released-to-kitchen', detail: `by ${releasedBy}` },
+    });
+    record = released.applied ? released.record : released.current;
+    if (record?.status !== 'RELEASED') throw new Error(`order ${orderId} changed while the kitchen took it`);
+  }
   try {
     await reportStatusToPartner(record.partner, record.partnerOrderId, 'RELEASED');
   } catch (error) {
@@ -187,7 +198,7 @@ export async function releaseToKitchen(orderId: string, releasedBy: 'courier' | 
   logger.info('order released to kitchen', { releasedBy });
   return {
     detail: orderEventDetail('OrderReleasedToKitchen', record, {
-      posReference: record.posReference,
+      posReference,
       releasedBy,
     }),
   };

@@ -62,8 +62,16 @@ function ordersTableHolds(stored: OrderRecord | undefined, change: Partial<Order
     const allowed = Object.entries(values)
       .filter(([name]) => name.startsWith(':from'))
       .map(([, value]) => value);
-    const needsNoRelease = String(input.ConditionExpression).includes('attribute_not_exists(releaseRequestedAt)');
-    if (!stored || !allowed.includes(stored.status) || (needsNoRelease && stored.releaseRequestedAt)) {
+    const needsNoRelease = String(input.ConditionExpression).includes(
+      'attribute_not_exists(releaseRequestedAt)',
+    );
+    const needsNotReleasing = String(input.ConditionExpression).includes('attribute_not_exists(releasingAt)');
+    if (
+      !stored ||
+      !allowed.includes(stored.status) ||
+      (needsNoRelease && stored.releaseRequestedAt) ||
+      (needsNotReleasing && stored.releasingAt)
+    ) {
       throw new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {} });
     }
     appliedUpdates.push(input);
@@ -240,6 +248,18 @@ describe('cancel', () => {
       body: { error: { code: 'ORDER_CONFLICT', message: expect.any(String) } },
     });
     expect(published()).toHaveLength(0);
+  });
+
+  it('is 409 once the kitchen is being told, even before the order reads RELEASED', async () => {
+    ordersTableHolds(
+      record({ status: 'ACCEPTED', taskToken: TOKEN, releasingAt: '2026-11-26T12:00:00.000Z' }),
+    );
+
+    const result = await callCancel();
+
+    expect(result.statusCode).toBe(409);
+    expect(appliedUpdates).toHaveLength(0);
+    expect(sfn.commandCalls(SendTaskFailureCommand)).toHaveLength(0);
   });
 
   it('is 404 for an order we never received', async () => {

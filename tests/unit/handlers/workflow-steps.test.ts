@@ -377,12 +377,25 @@ describe('wait-for-courier', () => {
 describe('release-to-kitchen', () => {
   const accepted = () => record({ status: 'RELEASED', posReference: 'pos-1' });
 
-  it('marks the order RELEASED, fires it in the POS and tells the partner it is being prepared', async () => {
-    ordersTable({ after: accepted() });
+  /** The orders table as the release sees it: marked while ACCEPTED, then RELEASED. */
+  function releasingOrder() {
+    ddb.on(UpdateCommand, { TableName: ORDERS_TABLE }).callsFake((input) => ({
+      Attributes: record({
+        status: input.ExpressionAttributeValues?.[':to'] === 'RELEASED' ? 'RELEASED' : 'ACCEPTED',
+        posReference: 'pos-1',
+      }),
+    }));
+  }
+
+  it('marks the order as releasing, fires it in the POS, then marks it RELEASED and tells the partner', async () => {
+    releasingOrder();
 
     const result = await releaseToKitchen({ orderId, release: { releasedBy: 'courier' } }, ctx());
 
-    expect(updates()[0]?.ExpressionAttributeValues).toMatchObject({
+    expect(updates()).toHaveLength(2);
+    expect(updates()[0]?.ExpressionAttributeValues).toMatchObject({ ':from0': 'ACCEPTED' });
+    expect(updates()[0]?.ExpressionAttributeNames).toMatchObject({ '#f0': 'releasingAt' });
+    expect(updates()[1]?.ExpressionAttributeValues).toMatchObject({
       ':from0': 'ACCEPTED',
       ':to': 'RELEASED',
     });
@@ -413,10 +426,11 @@ describe('release-to-kitchen', () => {
     expect(result.detail.releasedBy).toBe('courier');
   });
 
-  it('throws PosUnavailable when the POS will not fire, and fires on the retry of a RELEASED order', async () => {
-    ordersTable({ after: accepted() });
+  it('throws PosUnavailable when the POS will not fire, leaving the order unreleased, and fires on the retry', async () => {
+    releasingOrder();
     apis.on('POST', POS_FIRE, { status: 503 });
     expect((await stepError(releaseToKitchen({ orderId, release: {} }, ctx()))).name).toBe('PosUnavailable');
+    expect(updates().some((update) => update.ExpressionAttributeValues?.[':to'] === 'RELEASED')).toBe(false);
 
     ddb.reset();
     ordersTable({ current: accepted() });
