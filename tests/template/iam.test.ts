@@ -71,8 +71,7 @@ describe('IAM', () => {
     }
   });
 
-  // Known gap (reported): the plugin scopes these only when StateMachineArn is an ARN it can read.
-  it.failing('lets the workflow describe and stop only executions of its own children', () => {
+  it('lets the workflow describe and stop only executions of its own children', () => {
     const grants = roleStatements(resource(template, 'OrderWorkflowRole')).filter((s: PolicyStatement) =>
       s.Action.some((a) => SYNC_EXECUTION_ACTIONS.includes(a)),
     );
