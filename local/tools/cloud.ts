@@ -10,7 +10,7 @@ import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { packagedStack } from '../../tests/support/package';
+import { packagedStack } from '../cloud/package-cache';
 import { type LocalCloud, REGION, startLocalCloud } from '../cloud/index';
 import { statesTimeout } from '../cloud/stepfunctions/errors';
 import { seedDemoStores } from '../seed';

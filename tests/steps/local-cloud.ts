@@ -11,7 +11,7 @@ import { type LocalCloud, startLocalCloud } from '../../local/cloud/index';
 import { seedDemoStores } from '../../local/seed';
 import { startPartnerSimulator } from '../../local/simulators/partner/index';
 import { startPosSimulator } from '../../local/simulators/pos/index';
-import { packagedStack } from '../support/package';
+import { packagedStack } from '../../local/cloud/package-cache';
 
 export interface TestCloud {
   cloud: LocalCloud;

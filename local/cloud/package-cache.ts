@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { packageService } from '../../local/cloud/index';
+import { packageService } from './index';
 
 const SOURCES = ['serverless.yml', 'package-lock.json', 'resources', 'statemachines', 'functions'];
 
