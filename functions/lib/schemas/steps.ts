@@ -12,8 +12,13 @@ export const WaitStepSchema = z.object({ orderId: OrderIdSchema, taskToken: z.st
 /** `release` is the wait's result: `{releasedBy}` from the courier, or the States.Timeout error. */
 export const ReleaseStepSchema = z.object({
   orderId: OrderIdSchema,
+  posReference: z.string().min(1),
   release: z
-    .object({ releasedBy: z.string().optional(), Error: z.string().optional() })
+    .object({
+      releasedBy: z.string().optional(),
+      releasing: z.boolean().optional(),
+      Error: z.string().optional(),
+    })
     .passthrough()
     .optional(),
 });

@@ -46,12 +46,16 @@ export async function requestRelease(orderId: string): Promise<OrderStatus> {
     },
     (from) => ({
       from,
-      set: { releaseRequestedAt: new Date().toISOString() },
+      // A waiting order is from now on being released: a cancel is refused (one write does both).
+      set: from.includes('ACCEPTED')
+        ? { releaseRequestedAt: new Date().toISOString(), releasingAt: new Date().toISOString() }
+        : { releaseRequestedAt: new Date().toISOString() },
       alsoRequire: 'attribute_not_exists(releaseRequestedAt)',
       timeline: { event: 'courier-arriving' },
     }),
   );
-  if (applied && record.taskToken) await resumeWorkflow(record.taskToken, { releasedBy: 'courier' });
+  if (applied && record.taskToken)
+    await resumeWorkflow(record.taskToken, { releasedBy: 'courier', releasing: Boolean(record.releasingAt) });
   return record.status;
 }
 
@@ -105,5 +109,6 @@ export async function waitForCourier(orderId: string, taskToken: string): Promis
       `order ${orderId} is ${change.current?.status ?? 'missing'}; it cannot wait for a courier`,
     );
   }
-  if (change.record.releaseRequestedAt) await resumeWorkflow(taskToken, { releasedBy: 'courier' });
+  if (change.record.releaseRequestedAt)
+    await resumeWorkflow(taskToken, { releasedBy: 'courier', releasing: Boolean(change.record.releasingAt) });
 }

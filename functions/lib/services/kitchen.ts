@@ -158,36 +158,40 @@ export async function voidCancelledOrder(orderId: string): Promise<void> {
 
 /**
  * The courier is close (or pickup time passed). The order is first marked as being released — from
- * then on a cancel is refused (409) — then the POS fires it, and only then is it RELEASED. A POS
- * that stays down leaves the order ACCEPTED for the workflow to fail it; it is never RELEASED.
+ * then on a cancel is refused (409); the courier's release webhook already did that in its own
+ * write — then the POS fires it, and only then is it RELEASED. A POS that stays down leaves the
+ * order ACCEPTED for the workflow to fail it: RELEASED always means the kitchen has it.
  */
-export async function releaseToKitchen(orderId: string, releasedBy: 'courier' | 'timeout') {
-  const marked = await changeOrder(orderId, {
-    from: ['ACCEPTED'],
-    set: { releasingAt: new Date().toISOString() },
-    timeline: { event: 'releasing-to-kitchen', detail: `by ${releasedBy}` },
-  });
-  let record = marked.applied ? marked.record : marked.current;
-  if (!record) throw new Error(`order ${orderId} is missing`);
-  if (!marked.applied && record.status !== 'RELEASED') {
-    if (record.status === 'CANCELLED') {
-      await voidIfHeld(record);
+export async function releaseToKitchen(
+  orderId: string,
+  posReference: string,
+  { releasedBy, alreadyReleasing }: { releasedBy: 'courier' | 'timeout'; alreadyReleasing: boolean },
+) {
+  if (!alreadyReleasing) {
+    const marked = await changeOrder(orderId, {
+      from: ['ACCEPTED'],
+      set: { releasingAt: new Date().toISOString() },
+      timeline: { event: 'releasing-to-kitchen', detail: `by ${releasedBy}` },
+    });
+    const current = marked.applied ? marked.record : marked.current;
+    if (current?.status === 'CANCELLED') {
+      await voidIfHeld(current);
       throw new OrderCancelled(orderId);
     }
-    throw new Error(`order ${orderId} is ${record.status}; it cannot be released`);
+    if (!marked.applied && current?.status !== 'RELEASED') {
+      throw new Error(`order ${orderId} is ${current?.status ?? 'missing'}; it cannot be released`);
+    }
   }
-  const { posReference } = record;
-  if (!posReference) throw new Error(`order ${orderId} has no POS order to fire`);
   await firePosOrder(posReference);
-  if (record.status !== 'RELEASED') {
-    const released = await changeOrder(orderId, {
-      from: ['ACCEPTED'],
-      to: 'RELEASED',
-      timeline: { event: 'released-to-kitchen', detail: `by ${releasedBy}` },
-    });
-    record = released.applied ? released.record : released.current;
-    if (record?.status !== 'RELEASED') throw new Error(`order ${orderId} changed while the kitchen took it`);
-  }
+  const released = await changeOrder(orderId, {
+    from: ['ACCEPTED'],
+    to: 'RELEASED',
+    timeline: { event: 'released-to-kitchen', detail: `by ${releasedBy}` },
+  });
+  const record = released.applied ? released.record : released.current;
+  // Not applied and not RELEASED by an earlier run of this step: nothing to mend here.
+  if (record?.status !== 'RELEASED')
+    throw new Error(`order ${orderId} is ${record?.status}; it was not released`);
   try {
     await reportStatusToPartner(record.partner, record.partnerOrderId, 'RELEASED');
   } catch (error) {

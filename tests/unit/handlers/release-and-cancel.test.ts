@@ -75,7 +75,14 @@ function ordersTableHolds(stored: OrderRecord | undefined, change: Partial<Order
       throw new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {} });
     }
     appliedUpdates.push(input);
-    return { Attributes: { ...stored, ...change } };
+    // The attributes the update sets (#fN = :fN), as DynamoDB would answer ALL_NEW.
+    const names = (input.ExpressionAttributeNames ?? {}) as Record<string, string>;
+    const set = Object.fromEntries(
+      Object.entries(names)
+        .filter(([alias]) => /^#f\d+$/.test(alias))
+        .map(([alias, name]) => [name, values[`:${alias.slice(1)}`]]),
+    );
+    return { Attributes: { ...stored, ...set, ...change } };
   });
 }
 
@@ -102,7 +109,12 @@ describe('release (the courier is close)', () => {
 
     expect(result).toEqual({ statusCode: 202, body: { orderId: order.orderId, status: 'ACCEPTED' } });
     const resumed = sfn.commandCalls(SendTaskSuccessCommand).map((call) => call.args[0].input);
-    expect(resumed).toEqual([{ taskToken: TOKEN, output: JSON.stringify({ releasedBy: 'courier' }) }]);
+    expect(resumed).toEqual([
+      { taskToken: TOKEN, output: JSON.stringify({ releasedBy: 'courier', releasing: true }) },
+    ]);
+    // The same write marks the order as being released, so a later cancel is refused.
+    expect(appliedUpdates).toHaveLength(1);
+    expect(updates()[0]?.ExpressionAttributeNames).toMatchObject({ '#f1': 'releasingAt' });
     expect(updates()[0]?.ConditionExpression).toContain('attribute_not_exists(releaseRequestedAt)');
   });
 

@@ -390,7 +390,10 @@ describe('release-to-kitchen', () => {
   it('marks the order as releasing, fires it in the POS, then marks it RELEASED and tells the partner', async () => {
     releasingOrder();
 
-    const result = await releaseToKitchen({ orderId, release: { releasedBy: 'courier' } }, ctx());
+    const result = await releaseToKitchen(
+      { orderId, posReference: 'pos-1', release: { releasedBy: 'courier' } },
+      ctx(),
+    );
 
     expect(updates()).toHaveLength(2);
     expect(updates()[0]?.ExpressionAttributeValues).toMatchObject({ ':from0': 'ACCEPTED' });
@@ -406,11 +409,27 @@ describe('release-to-kitchen', () => {
     expect(result.detail).toMatchObject({ orderId, posReference: 'pos-1', releasedBy: 'courier' });
   });
 
+  it('skips the marking write when the courier’s release already marked the order', async () => {
+    releasingOrder();
+
+    await releaseToKitchen(
+      { orderId, posReference: 'pos-1', release: { releasedBy: 'courier', releasing: true } },
+      ctx(),
+    );
+
+    expect(updates()).toHaveLength(1);
+    expect(updates()[0]?.ExpressionAttributeValues).toMatchObject({
+      ':from0': 'ACCEPTED',
+      ':to': 'RELEASED',
+    });
+    expect(apis.callsTo('POST', '/pos/v1/orders/pos-1/fire')).toHaveLength(1);
+  });
+
   it('says the timeout released the order when no courier signal came', async () => {
     ordersTable({ after: accepted() });
 
     const result = await releaseToKitchen(
-      { orderId, release: { Error: 'States.Timeout', Cause: 'Task timed out' } },
+      { orderId, posReference: 'pos-1', release: { Error: 'States.Timeout', Cause: 'Task timed out' } },
       ctx(),
     );
 
@@ -421,7 +440,10 @@ describe('release-to-kitchen', () => {
     ordersTable({ after: accepted() });
     apis.on('POST', `${PARTNER_ORDER}/status`, { status: 500 });
 
-    const result = await releaseToKitchen({ orderId, release: { releasedBy: 'courier' } }, ctx());
+    const result = await releaseToKitchen(
+      { orderId, posReference: 'pos-1', release: { releasedBy: 'courier' } },
+      ctx(),
+    );
 
     expect(result.detail.releasedBy).toBe('courier');
   });
@@ -429,13 +451,15 @@ describe('release-to-kitchen', () => {
   it('throws PosUnavailable when the POS will not fire, leaving the order unreleased, and fires on the retry', async () => {
     releasingOrder();
     apis.on('POST', POS_FIRE, { status: 503 });
-    expect((await stepError(releaseToKitchen({ orderId, release: {} }, ctx()))).name).toBe('PosUnavailable');
+    expect(
+      (await stepError(releaseToKitchen({ orderId, posReference: 'pos-1', release: {} }, ctx()))).name,
+    ).toBe('PosUnavailable');
     expect(updates().some((update) => update.ExpressionAttributeValues?.[':to'] === 'RELEASED')).toBe(false);
 
     ddb.reset();
     ordersTable({ current: accepted() });
     apis.on('POST', POS_FIRE, { status: 200, body: { posOrderId: 'pos-1', status: 'fired' } });
-    await releaseToKitchen({ orderId, release: {} }, ctx());
+    await releaseToKitchen({ orderId, posReference: 'pos-1', release: {} }, ctx());
 
     expect(apis.callsTo('POST', '/pos/v1/orders/pos-1/fire')).toHaveLength(2);
   });
@@ -443,7 +467,9 @@ describe('release-to-kitchen', () => {
   it('voids the POS order and throws OrderCancelled when the cancel won the race', async () => {
     ordersTable({ current: record({ status: 'CANCELLED', posReference: 'pos-1' }) });
 
-    const error = await stepError(releaseToKitchen({ orderId, release: { releasedBy: 'courier' } }, ctx()));
+    const error = await stepError(
+      releaseToKitchen({ orderId, posReference: 'pos-1', release: { releasedBy: 'courier' } }, ctx()),
+    );
 
     expect(error.name).toBe('OrderCancelled');
     expect(apis.callsTo('POST', '/pos/v1/orders/pos-1/fire')).toHaveLength(0);
