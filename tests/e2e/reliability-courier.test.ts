@@ -6,7 +6,6 @@
 import { randomUUID } from 'node:crypto';
 import { orderIdFor } from '../../functions/lib/domain/order';
 import { signWebhook } from '../../functions/lib/domain/signatures';
-import { statesTimeout } from '../../local/cloud/stepfunctions/errors';
 import { devPartnerSecrets } from '../../local/simulators/partner/index';
 import {
   eventually,
@@ -25,10 +24,6 @@ import {
 
 let t: TestCloud;
 beforeAll(async () => {
-  // Works around a local-cloud start-up race (see the reliability report): the Step Functions
-  // emulator learns the engine's timeout class from a 1 ms probe racing a 50 ms timer, started while
-  // start-up blocks the event loop, and caches a failed probe for good. Probing while idle avoids it.
-  await statesTimeout('');
   t = await givenALocalCloud();
 }, 120_000);
 afterAll(async () => {

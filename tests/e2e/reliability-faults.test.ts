@@ -3,7 +3,6 @@
  * What a store manager checks first: one order is never two POS tickets, and an order that cannot
  * be placed is denied to the partner with the right reason instead of silently vanishing.
  */
-import { statesTimeout } from '../../local/cloud/stepfunctions/errors';
 import {
   call,
   eventually,
@@ -22,10 +21,6 @@ import {
 
 let t: TestCloud;
 beforeAll(async () => {
-  // Works around a local-cloud start-up race (see the reliability report): the Step Functions
-  // emulator learns the engine's timeout class from a 1 ms probe racing a 50 ms timer, started while
-  // start-up blocks the event loop, and caches a failed probe for good. Probing while idle avoids it.
-  await statesTimeout('');
   t = await givenALocalCloud();
 }, 120_000);
 afterAll(async () => {
@@ -216,3 +211,28 @@ test('the partner API down while accepting: retried, then the POS order is voide
   const pos = await thePosOrdersSettle(order.orderId, (orders) => orders[0]?.status === 'voided');
   expect(pos).toEqual([expect.objectContaining({ status: 'voided', createRequests: 1 })]);
 });
+
+test('a POS that will not fire: the order ends FAILED, never RELEASED, and the partner is told', async () => {
+  const sent = await whenThePartnerSendsAnOrder(t, {
+    partner: 'doordash',
+    storeId: 'store-001',
+    pickupInSeconds: 60,
+  });
+  const orderId = sent.webhookBody.orderId as string;
+  await theOrderReaches(t, orderId, 'ACCEPTED');
+
+  await givenThePosFaults(t, { errorRate: 1 });
+  await whenThePartnerSays(t, 'doordash', sent.partnerOrderId, 'release');
+  const failed = await theOrderSettles(t, orderId, ['FAILED'], 60_000);
+
+  const events = failed.timeline.map((entry: { event: string }) => entry.event);
+  expect(events).not.toContain('released-to-kitchen');
+  expect(await thePosOrders(t, orderId)).toEqual([expect.objectContaining({ status: 'held' })]);
+  const seen = await eventually(async () => {
+    const partner = await whatThePartnerSaw(t, 'doordash', sent.partnerOrderId);
+    return partner.updates.some((update: { status: string }) => update.status === 'FAILED')
+      ? partner
+      : undefined;
+  }, 'the partner to hear FAILED');
+  expect(seen.updates.map((update: { status: string }) => update.status)).not.toContain('RELEASED');
+}, 90_000);

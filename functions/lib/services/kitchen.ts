@@ -139,10 +139,11 @@ export async function settleUnplacedOrder(
     }
     throw new Error(`order ${orderId} is ${record.status}; it cannot become ${to}`);
   }
-  await voidIfHeld(record);
+  // The partner first: a POS still down must not keep the partner waiting for an answer.
   const wasAccepted = record.timeline.some((entry) => entry.event === 'accepted');
   if (wasAccepted) await reportStatusToPartner(record.partner, record.partnerOrderId, 'FAILED');
   else await denyWithPartner(record.partner, record.partnerOrderId, reason);
+  await voidIfHeld(record);
   metrics.addMetric(failed ? 'OrderFailed' : 'OrderRejected', 'Count', 1);
   if (!failed) metrics.addMetric(`OrderRejected${reason}`, 'Count', 1);
   logger.info(failed ? 'order failed' : 'order rejected', { reason });
