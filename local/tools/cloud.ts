@@ -10,9 +10,8 @@ import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { packagedStack } from '../cloud/package-cache';
 import { type LocalCloud, REGION, startLocalCloud } from '../cloud/index';
-import { statesTimeout } from '../cloud/stepfunctions/errors';
+import { packagedStack } from '../cloud/package-cache';
 import { seedDemoStores } from '../seed';
 import { type PartnerSimulator, startPartnerSimulator } from '../simulators/partner/index';
 import { type PosSimulator, startPosSimulator } from '../simulators/pos/index';
@@ -60,12 +59,8 @@ async function freePort(): Promise<number> {
 const NEW_ORDER_WEBHOOK = /^\/webhooks\/[^/]+\/orders$/;
 
 export async function startToolCloud(options: ToolCloudOptions = {}): Promise<ToolCloud> {
-  // The engine learns its States.Timeout class from a 1 ms probe racing a 50 ms timer, once per
-  // process; on a busy start-up the probe can lose and every later timeout then fails. Probe now,
-  // while the event loop is idle.
-  await statesTimeout('');
   const packageDir = await packagedStack();
-  // Outside .local/: `npm start -- --fresh` elsewhere in this checkout empties .local/ wholesale.
+  // Outside .local/, so a tool run and `npm start` in the same checkout never share data.
   const dataDir = path.join(os.tmpdir(), `order-middleware-tools-${randomUUID().slice(0, 8)}`);
   const webhookAcks: number[] = [];
   let apiRequests = 0;

@@ -8,10 +8,10 @@ import { rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import path from 'node:path';
 import { type LocalCloud, startLocalCloud } from '../../local/cloud/index';
+import { packagedStack } from '../../local/cloud/package-cache';
 import { seedDemoStores } from '../../local/seed';
 import { startPartnerSimulator } from '../../local/simulators/partner/index';
 import { startPosSimulator } from '../../local/simulators/pos/index';
-import { packagedStack } from '../../local/cloud/package-cache';
 
 export interface TestCloud {
   cloud: LocalCloud;
