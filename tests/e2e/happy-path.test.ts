@@ -54,6 +54,9 @@ describe.each(['doordash', 'ubereats', 'grubhub'])(
         return orders.every((o) => o.status === 'fired') ? orders : undefined;
       }, 'the POS order to fire');
       expect(fired).toEqual([expect.objectContaining({ status: 'fired', createRequests: 1 })]);
+      // The Express runs carry the order id as their name, so their logs lead to the order.
+      const prepare = t.cloud.model.stateMachines.find((m) => m.logicalId === 'OrderPrepare')!;
+      expect(t.cloud.stepFunctions.listExecutions(prepare.arn).map((e) => e.name)).toContain(orderId);
       expect(released.timeline.map((e: { event: string }) => e.event)).toEqual(
         expect.arrayContaining([
           'received',
