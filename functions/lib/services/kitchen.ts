@@ -145,7 +145,12 @@ export async function settleUnplacedOrder(
   else await denyWithPartner(record.partner, record.partnerOrderId, reason);
   await voidIfHeld(record);
   metrics.addMetric(failed ? 'OrderFailed' : 'OrderRejected', 'Count', 1);
-  if (!failed) metrics.addMetric(`OrderRejected${reason}`, 'Count', 1);
+  if (!failed) {
+    // The same count by reason, as its own dimension: a store offline is not a menu problem.
+    const byReason = metrics.singleMetric();
+    byReason.addDimension('reason', reason);
+    byReason.addMetric('OrderRejected', 'Count', 1);
+  }
   logger.info(failed ? 'order failed' : 'order rejected', { reason });
   return failed
     ? { detailType: 'OrderFailed' as const, detail: orderEventDetail('OrderFailed', record, { reason }) }
