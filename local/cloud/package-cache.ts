@@ -9,7 +9,15 @@ import os from 'node:os';
 import path from 'node:path';
 import { packageService } from './index';
 
-const SOURCES = ['serverless.yml', 'package-lock.json', 'resources', 'statemachines', 'functions'];
+const SOURCES = [
+  'serverless.yml',
+  'package.json',
+  'package-lock.json',
+  'tsconfig.json',
+  'resources',
+  'statemachines',
+  'functions',
+];
 
 function hashSources(root: string): string {
   const hash = createHash('sha256');

@@ -1,45 +1,18 @@
 /**
- * The CloudFormation template `sls package` makes, packaged once per change of the stack's sources.
- *
- * Packaging runs offline (~8-20 s) in a private copy of the service, never in the repo's
- * .serverless or .esbuild (others use those). The result is cached in os.tmpdir(), keyed by a hash
- * of everything that shapes the template, so every template test file after the first reads it.
+ * The CloudFormation template `sls package` makes, from the same package cache the local cloud's
+ * tests use (local/cloud/package-cache.ts): packaged once per change of the stack's sources.
  */
-import { execFile } from 'node:child_process';
-import { createHash, randomBytes } from 'node:crypto';
-import {
-  cpSync,
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  renameSync,
-  rmSync,
-  statSync,
-  symlinkSync,
-  writeFileSync,
-} from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
+import { packagedStack as packagedStackDir } from '../../local/cloud/package-cache';
 
 export const REPO = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const TEMPLATE_FILE = 'cloudformation-template-update-stack.json';
-/** What shapes the packaged template; a change to any of them packages again. */
-const SOURCES = [
-  'serverless.yml',
-  'package.json',
-  'tsconfig.json',
-  'resources',
-  'statemachines',
-  'functions',
-];
-const PACKAGE_TIMEOUT_MS = 180_000;
+/** Not `local`: the template tests see what a branch stage gets, and prove the stage is in every name. */
+const STAGE = 'ci-test';
 
 /** Long enough for the slowest package on a busy machine. Use as the `beforeAll` timeout. */
-export const PACKAGING_TIMEOUT_MS = PACKAGE_TIMEOUT_MS + 20_000;
+export const PACKAGING_TIMEOUT_MS = 200_000;
 
 export type Intrinsic = Record<string, unknown>;
 /** CloudFormation properties are free-form JSON; tests read them by path. */
@@ -59,97 +32,11 @@ export interface PackagedStack {
   template: CfnTemplate;
 }
 
-function filesUnder(path: string): string[] {
-  if (!existsSync(path)) return [];
-  if (!statSync(path).isDirectory()) return [path];
-  return readdirSync(path)
-    .sort()
-    .flatMap((name) => filesUnder(join(path, name)));
-}
-
-function sourcesHash(): string {
-  const hash = createHash('sha256');
-  for (const file of SOURCES.flatMap((source) => filesUnder(join(REPO, source)))) {
-    hash.update(file.slice(REPO.length)).update('\0').update(readFileSync(file)).update('\0');
-  }
-  return hash.digest('hex').slice(0, 20);
-}
-
-async function packageInto(outDir: string, stage: string): Promise<void> {
-  const work = mkdtempSync(join(tmpdir(), 'order-middleware-package-'));
-  try {
-    for (const source of SOURCES) {
-      if (existsSync(join(REPO, source))) cpSync(join(REPO, source), join(work, source), { recursive: true });
-    }
-    symlinkSync(join(REPO, 'node_modules'), join(work, 'node_modules'), 'dir');
-    const env: NodeJS.ProcessEnv = { ...process.env, AWS_ACCESS_KEY_ID: 'x', AWS_SECRET_ACCESS_KEY: 'x' };
-    for (const name of ['AWS_PROFILE', 'AWS_SESSION_TOKEN', 'PARTNER_API_URL', 'POS_API_URL'])
-      delete env[name];
-    await promisify(execFile)('npx', ['sls', 'package', '--stage', stage, '--package', outDir], {
-      cwd: work,
-      env,
-      timeout: PACKAGE_TIMEOUT_MS,
-      maxBuffer: 16 * 1024 * 1024,
-    }).catch((error: { stdout?: string; stderr?: string; message: string }) => {
-      throw new Error(
-        `sls package failed: ${error.message}\n${(error.stdout ?? '').slice(-3000)}\n${(error.stderr ?? '').slice(-3000)}`,
-      );
-    });
-  } finally {
-    rmSync(work, { recursive: true, force: true });
-  }
-}
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** Only one process packages a given source hash; the others wait for its result. */
-async function withLock(lockDir: string, ready: () => boolean, work: () => Promise<void>): Promise<void> {
-  const deadline = Date.now() + PACKAGE_TIMEOUT_MS + 10_000;
-  while (!ready()) {
-    try {
-      mkdirSync(lockDir);
-    } catch {
-      const stale = existsSync(lockDir) && Date.now() - statSync(lockDir).mtimeMs > PACKAGE_TIMEOUT_MS;
-      if (stale) rmSync(lockDir, { recursive: true, force: true });
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${lockDir}`);
-      await sleep(500);
-      continue;
-    }
-    try {
-      if (!ready()) await work();
-    } finally {
-      rmSync(lockDir, { recursive: true, force: true });
-    }
-  }
-}
-
-function readCached(cacheDir: string): PackagedStack {
-  return {
-    stage: readFileSync(join(cacheDir, 'stage.txt'), 'utf8').trim(),
-    template: JSON.parse(readFileSync(join(cacheDir, TEMPLATE_FILE), 'utf8')) as CfnTemplate,
-  };
-}
-
-/** The packaged stack for a random `ci-test-*` stage, from the cache when the sources are unchanged. */
+/** The packaged stack for stage `ci-test`, from the shared package cache when the sources are unchanged. */
 export async function packagedStack(): Promise<PackagedStack> {
-  const cacheDir = join(tmpdir(), `order-middleware-template-${sourcesHash()}`);
-  const ready = () => existsSync(join(cacheDir, 'stage.txt'));
-  await withLock(`${cacheDir}.lock`, ready, async () => {
-    const stage = `ci-test-${randomBytes(3).toString('hex')}`;
-    const outDir = mkdtempSync(join(tmpdir(), 'order-middleware-packaged-'));
-    try {
-      await packageInto(outDir, stage);
-      const staged = `${cacheDir}.partial`;
-      rmSync(staged, { recursive: true, force: true });
-      mkdirSync(staged);
-      cpSync(join(outDir, TEMPLATE_FILE), join(staged, TEMPLATE_FILE));
-      writeFileSync(join(staged, 'stage.txt'), stage);
-      renameSync(staged, cacheDir);
-    } finally {
-      rmSync(outDir, { recursive: true, force: true });
-    }
-  });
-  return readCached(cacheDir);
+  const dir = await packagedStackDir(STAGE);
+  const template = JSON.parse(readFileSync(join(dir, 'cloudformation-template-update-stack.json'), 'utf8'));
+  return { stage: STAGE, template: template as CfnTemplate };
 }
 
 // ── reading the template ──────────────────────────────────────────────────
