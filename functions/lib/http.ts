@@ -2,6 +2,7 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2, Context } from 'aws-lambda';
+import { isHttpError, toErrorResponse } from './domain/errors';
 import { logger, metrics } from './powertools';
 
 export type HttpEvent = APIGatewayProxyEventV2;
@@ -12,30 +13,12 @@ export function json(statusCode: number, body: unknown): HttpResult {
   return { statusCode, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) };
 }
 
-interface HttpFacingError {
-  status: number;
-  code: string;
-  message: string;
-}
-
-function isHttpFacing(error: unknown): error is HttpFacingError {
-  return (
-    error instanceof Error &&
-    typeof (error as Partial<HttpFacingError>).status === 'number' &&
-    typeof (error as Partial<HttpFacingError>).code === 'string'
-  );
-}
-
 /** Domain errors carry their HTTP status and code; anything else is our fault and says nothing more. */
 export function errorResult(error: unknown): HttpResult {
-  if (isHttpFacing(error)) {
-    logger.info('request refused', { status: error.status, code: error.code, reason: error.message });
-    return json(error.status, { error: { code: error.code, message: error.message } });
-  }
-  logger.error('request failed', error as Error);
-  return json(500, {
-    error: { code: 'INTERNAL_ERROR', message: 'Something went wrong on our side; retry later.' },
-  });
+  const { status, body } = toErrorResponse(error);
+  if (isHttpError(error)) logger.info('request refused', { status, code: error.code, reason: error.message });
+  else logger.error('request failed', error as Error);
+  return json(status, body);
 }
 
 /** The middy chain of every HTTP function: context-aware logs, metrics, JSON errors. */
