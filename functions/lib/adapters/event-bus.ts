@@ -1,12 +1,11 @@
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { config } from '../config';
+import { type DetailType, EVENT_SOURCE } from '../schemas/events';
 
 const eventBridge = new EventBridgeClient({});
 
-export const EVENT_SOURCE = 'order-middleware';
-
 /** Puts one order event on the bus; a failed entry is an error, not a silent loss. */
-export async function publishOrderEvent(detailType: string, detail: object): Promise<void> {
+export async function publishOrderEvent(detailType: DetailType, detail: object): Promise<void> {
   const result = await eventBridge.send(
     new PutEventsCommand({
       Entries: [
