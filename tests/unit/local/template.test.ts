@@ -1,6 +1,8 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: these strings are CloudFormation Fn::Sub templates, not JS ones
 import { readFileSync } from 'node:fs';
-import { loadTemplate } from '../../../local/cloud/template';
+import { join } from 'node:path';
+import { packagedStack } from '../../../local/cloud/package-cache';
+import { type LocalStackModel, loadTemplate } from '../../../local/cloud/template';
 
 const fixture = readFileSync(new URL('./fixtures/template-small.json', import.meta.url), 'utf8');
 const options = {
@@ -375,18 +377,20 @@ describe('intrinsics one by one', () => {
   });
 });
 
-describe('the packaged stack (a snapshot of `sls package --stage local` output)', () => {
-  const packaged = loadTemplate(
-    readFileSync(new URL('./fixtures/packaged-template.json', import.meta.url), 'utf8'),
-    {
+describe('the packaged stack (`sls package --stage local`, from the shared package cache)', () => {
+  let packaged: LocalStackModel;
+  let localArns: Set<string>;
+  beforeAll(async () => {
+    const dir = await packagedStack('local');
+    packaged = loadTemplate(readFileSync(join(dir, 'cloudformation-template-update-stack.json'), 'utf8'), {
       stage: 'local',
       edgeUrl: 'http://127.0.0.1:4566',
-    },
-  );
-  const localArns = new Set([
-    ...packaged.functions.map((f) => f.arn),
-    ...packaged.stateMachines.map((m) => m.arn),
-  ]);
+    });
+    localArns = new Set([
+      ...packaged.functions.map((f) => f.arn),
+      ...packaged.stateMachines.map((m) => m.arn),
+    ]);
+  }, 200_000);
 
   test('loads with every route on a function of the stack', () => {
     const names = new Set(packaged.functions.map((f) => f.name));
