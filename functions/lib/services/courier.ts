@@ -35,6 +35,7 @@ async function applyPartnerRequest(
  * the request and resumes as soon as its wait begins; a released order ignores it.
  */
 export async function requestRelease(orderId: string): Promise<OrderStatus> {
+  const now = new Date().toISOString();
   const { record, applied } = await applyPartnerRequest(
     orderId,
     ['ACCEPTED'],
@@ -48,8 +49,8 @@ export async function requestRelease(orderId: string): Promise<OrderStatus> {
       from,
       // A waiting order is from now on being released: a cancel is refused (one write does both).
       set: from.includes('ACCEPTED')
-        ? { releaseRequestedAt: new Date().toISOString(), releasingAt: new Date().toISOString() }
-        : { releaseRequestedAt: new Date().toISOString() },
+        ? { releaseRequestedAt: now, releasingAt: now }
+        : { releaseRequestedAt: now },
       alsoRequire: 'attribute_not_exists(releaseRequestedAt)',
       timeline: { event: 'courier-arriving' },
     }),
