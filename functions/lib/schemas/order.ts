@@ -18,6 +18,7 @@ export const DENY_REASONS = [
   'ITEM_UNAVAILABLE',
   'INVALID_ORDER',
   'POS_UNAVAILABLE',
+  'PARTNER_UNAVAILABLE',
 ] as const;
 export const DenyReasonSchema = z.enum(DENY_REASONS);
 export type DenyReason = z.infer<typeof DenyReasonSchema>;

@@ -120,6 +120,7 @@ export const DENY_CODES = {
   ITEM_UNAVAILABLE: 'item_unavailable',
   INVALID_ORDER: 'invalid_order',
   POS_UNAVAILABLE: 'pos_unavailable',
+  PARTNER_UNAVAILABLE: 'other',
 } as const satisfies Record<DenyReason, string>;
 export const DENY_REASON_BY_CODE = invert(DENY_CODES);
 
@@ -131,6 +132,7 @@ export const DenyRequestSchema = z.object({
     'item_unavailable',
     'invalid_order',
     'pos_unavailable',
+    'other',
   ]),
   failure_reason_description: z.string().max(500).optional(),
 });

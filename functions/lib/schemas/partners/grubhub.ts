@@ -103,6 +103,7 @@ export const DENY_CODES = {
   ITEM_UNAVAILABLE: 'ITEM_UNAVAILABLE',
   INVALID_ORDER: 'INVALID_ORDER',
   POS_UNAVAILABLE: 'POS_ERROR',
+  PARTNER_UNAVAILABLE: 'OTHER',
 } as const satisfies Record<DenyReason, string>;
 export const DENY_REASON_BY_CODE = invert(DENY_CODES);
 
@@ -113,6 +114,7 @@ export const DenyRequestSchema = z.object({
     'ITEM_UNAVAILABLE',
     'INVALID_ORDER',
     'POS_ERROR',
+    'OTHER',
   ]),
   message: z.string().max(500).optional(),
 });

@@ -117,12 +117,13 @@ export const DENY_CODES = {
   ITEM_UNAVAILABLE: 'ITEM_AVAILABILITY',
   INVALID_ORDER: 'PRICING',
   POS_UNAVAILABLE: 'POS_OFFLINE',
+  PARTNER_UNAVAILABLE: 'OTHER',
 } as const satisfies Record<DenyReason, string>;
 export const DENY_REASON_BY_CODE = invert(DENY_CODES);
 
 export const DenyRequestSchema = z.object({
   reason: z.object({
-    code: z.enum(['STORE_CLOSED', 'CAPACITY', 'ITEM_AVAILABILITY', 'PRICING', 'POS_OFFLINE']),
+    code: z.enum(['STORE_CLOSED', 'CAPACITY', 'ITEM_AVAILABILITY', 'PRICING', 'POS_OFFLINE', 'OTHER']),
     explanation: z.string().max(500).optional(),
   }),
 });
