@@ -13,14 +13,21 @@ export const posApi = {
   createOrder: { method: 'POST', path: '/pos/v1/stores/{storeId}/orders' },
   fireOrder: { method: 'POST', path: '/pos/v1/orders/{posOrderId}/fire' },
   voidOrder: { method: 'POST', path: '/pos/v1/orders/{posOrderId}/void' },
+  /** `?reference={orderId}`: how an order whose create answer was lost is found again. */
+  findOrders: { method: 'GET', path: '/pos/v1/orders' },
+  getOrder: { method: 'GET', path: '/pos/v1/orders/{posOrderId}' },
   health: { method: 'GET', path: '/pos/v1/health' },
+  storeHealth: { method: 'GET', path: '/pos/v1/stores/{storeId}/health' },
 } as const;
 
 export const posPaths = {
   createOrder: (storeId: string) => `/pos/v1/stores/${encodeURIComponent(storeId)}/orders`,
   fireOrder: (posOrderId: string) => `/pos/v1/orders/${encodeURIComponent(posOrderId)}/fire`,
   voidOrder: (posOrderId: string) => `/pos/v1/orders/${encodeURIComponent(posOrderId)}/void`,
+  findOrders: (reference: string) => `/pos/v1/orders?reference=${encodeURIComponent(reference)}`,
+  getOrder: (posOrderId: string) => `/pos/v1/orders/${encodeURIComponent(posOrderId)}`,
   health: () => '/pos/v1/health',
+  storeHealth: (storeId: string) => `/pos/v1/stores/${encodeURIComponent(storeId)}/health`,
 };
 
 const PosCents = z.number().int().nonnegative().safe();
@@ -67,6 +74,28 @@ export const FirePosOrderResponseSchema = z.object({
 export type FirePosOrderResponse = z.infer<typeof FirePosOrderResponseSchema>;
 
 export const VoidPosOrderResponseSchema = z.object({ status: z.literal('voided') });
+
+/**
+ * Fire and void name the order they mean: the POS refuses (409 REFERENCE_MISMATCH) when the POS order
+ * it holds under that number was made for another reference, e.g. after the POS renumbered.
+ */
+export const PosOrderActionRequestSchema = z.object({ reference: OrderIdSchema });
+export type PosOrderActionRequest = z.infer<typeof PosOrderActionRequestSchema>;
+
+export const PosOrderStatusSchema = z.enum(['held', 'fired', 'voided']);
+export const PosOrderViewSchema = z.object({
+  posOrderId: PosOrderIdSchema,
+  reference: OrderIdSchema,
+  storeId: StoreIdSchema,
+  status: PosOrderStatusSchema,
+  createdAt: IsoTimeSchema,
+  firedAt: IsoTimeSchema.optional(),
+  voidedAt: IsoTimeSchema.optional(),
+});
+export type PosOrderView = z.infer<typeof PosOrderViewSchema>;
+
+/** `GET /pos/v1/orders?reference=`: every POS order made under that reference (none, or one). */
+export const FindPosOrdersResponseSchema = z.object({ orders: z.array(PosOrderViewSchema) });
 export type VoidPosOrderResponse = z.infer<typeof VoidPosOrderResponseSchema>;
 
 export const PosHealthResponseSchema = z.object({ status: z.enum(['ok', 'degraded']) });
