@@ -71,6 +71,8 @@ export class Sandbox {
   private running?: Running;
   private invocations = 0;
   private crash?: Error;
+  /** Set as soon as the runtime reports a failed import, before the exit that follows it. */
+  private initFailure?: LambdaError;
   alive = true;
 
   constructor(private readonly options: SandboxOptions) {
@@ -151,7 +153,10 @@ export class Sandbox {
   }
 
   private onMessage(message: RuntimeMessage): void {
-    if (message.type === 'init-error') this.kill();
+    if (message.type === 'init-error') {
+      this.initFailure = message.error;
+      this.kill();
+    }
     if (
       message.type === 'ready' ||
       message.type === 'init-error' ||
@@ -176,7 +181,10 @@ export class Sandbox {
 
   private onExit(code: number): void {
     this.alive = false;
-    if (this.running) {
+    // A worker that has already ended delivers its last messages and its exit in the same turn, so
+    // the init error's promise callback has not run yet: the exit must not hide why the worker ended.
+    if (this.running && this.initFailure) this.finish({ error: this.initFailure, durationMs: 0 });
+    else if (this.running) {
       const error = this.crash ? crashError(this.crash) : exitError(this.running.requestId, code);
       this.finish({ error, durationMs: performance.now() - this.running.startedAt });
     }

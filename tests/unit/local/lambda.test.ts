@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -38,6 +38,17 @@ function start(functions: FunctionConfig[], options: Partial<LocalLambdaOptions>
     ...options,
   });
   return lambda;
+}
+
+/** Busy-waits without yielding, so no worker message or exit is handled meanwhile. */
+function holdMainThreadUntil(done: () => boolean, limitMs = 20_000): void {
+  const giveUpAt = Date.now() + limitMs;
+  while (!done()) if (Date.now() > giveUpAt) throw new Error('the worker never started its import');
+}
+
+function holdMainThreadFor(ms: number): void {
+  const until = Date.now() + ms;
+  while (Date.now() < until) {}
 }
 
 afterEach(async () => {
@@ -303,6 +314,25 @@ describe('failures', () => {
     const local = start([fn('broken', 'broken-import.mjs')]);
 
     const result = await local.invoke('broken', {});
+
+    expect(result.error?.errorType).toBe('Runtime.ImportModuleError');
+    expect(result.error?.errorMessage).toContain('does-not-exist.mjs');
+  });
+
+  test('a failed import is still Runtime.ImportModuleError when the worker has ended before its message is read', async () => {
+    // Under load the worker can fail its import and exit while the main thread is busy; its last
+    // message and its exit then arrive in the same turn. Holding the main thread reproduces that.
+    const dir = mkdtempSync(join(tmpdir(), 'local-lambda-'));
+    const importing = join(dir, 'importing');
+    const local = start([
+      fn('broken', 'import-fails-late.mjs', { environment: { IMPORT_STARTED_MARKER: importing } }),
+    ]);
+
+    const pending = local.invoke('broken', {});
+    holdMainThreadUntil(() => existsSync(importing));
+    holdMainThreadFor(500); // the worker posts its init error and exits meanwhile
+    const result = await pending;
+    rmSync(dir, { recursive: true, force: true });
 
     expect(result.error?.errorType).toBe('Runtime.ImportModuleError');
     expect(result.error?.errorMessage).toContain('does-not-exist.mjs');
