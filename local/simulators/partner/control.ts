@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { type PartnerId, PartnerIdSchema } from '../../../functions/lib/schemas/partners/index';
-import { BaseFaultsSchema } from '../shared/faults';
+import { faultsSchema } from '../shared/faults';
 import { HttpError, json, parseWith, type Request, type Route } from '../shared/http';
 import { deepMerge } from '../shared/merge';
 import { draftOrder } from './order-draft';
@@ -72,9 +72,7 @@ const RedeliverSchema = z.object({
   times: z.number().int().min(1).max(1000).default(1),
   concurrent: z.boolean().default(false),
 });
-const PartnerFaultsSchema = BaseFaultsSchema.extend({
-  endpoints: z.array(z.enum(PARTNER_ENDPOINTS)).optional(),
-});
+const PartnerFaultsSchema = faultsSchema(PARTNER_ENDPOINTS);
 
 function partnerOf(request: Request): PartnerId {
   const partner = PartnerIdSchema.safeParse(request.params['partner']);
@@ -171,6 +169,7 @@ function remember(
         createdAt: ctx.now().toISOString(),
       };
   ctx.state.orders.set(key, order);
+  ctx.state.changed();
   return order;
 }
 
@@ -194,6 +193,7 @@ function orderAction(ctx: ControlContext, kind: 'release' | 'cancel'): Route['ha
         order.state = 'cancelled';
         order.cancelledAt = ctx.now().toISOString();
       }
+      ctx.state.changed();
     }
     return json(200, answer);
   };
@@ -215,14 +215,8 @@ async function redeliver(ctx: ControlContext, request: Request) {
 }
 
 function setFaults(ctx: ControlContext, request: Request) {
-  const { endpoints, ...faults } = parseWith(PartnerFaultsSchema, request);
-  ctx.state.faults.set(faults);
-  ctx.state.faultEndpoints = new Set(endpoints ?? PARTNER_ENDPOINTS);
-  return json(200, faultsView(ctx));
-}
-
-function faultsView(ctx: ControlContext) {
-  return { ...ctx.state.faults.settings, endpoints: [...ctx.state.faultEndpoints] };
+  ctx.state.faults.set(parseWith(PartnerFaultsSchema, request));
+  return json(200, ctx.state.faults.settings);
 }
 
 export function controlRoutes(ctx: ControlContext): Route[] {
@@ -240,6 +234,7 @@ export function controlRoutes(ctx: ControlContext): Route[] {
       handle() {
         const forgotten = ctx.state.orders.size;
         ctx.state.orders.clear();
+        ctx.state.changed();
         return json(200, { forgotten });
       },
     },
@@ -251,15 +246,14 @@ export function controlRoutes(ctx: ControlContext): Route[] {
     { method: 'POST', pattern: `${orderPath}/release`, handle: orderAction(ctx, 'release') },
     { method: 'POST', pattern: `${orderPath}/cancel`, handle: orderAction(ctx, 'cancel') },
     { method: 'POST', pattern: `${orderPath}/redeliver`, handle: (request) => redeliver(ctx, request) },
-    { method: 'GET', pattern: '/_control/faults', handle: () => json(200, faultsView(ctx)) },
+    { method: 'GET', pattern: '/_control/faults', handle: () => json(200, ctx.state.faults.settings) },
     { method: 'PUT', pattern: '/_control/faults', handle: (request) => setFaults(ctx, request) },
     {
       method: 'DELETE',
       pattern: '/_control/faults',
       handle() {
         ctx.state.faults.clear();
-        ctx.state.faultEndpoints = new Set(PARTNER_ENDPOINTS);
-        return json(200, faultsView(ctx));
+        return json(200, ctx.state.faults.settings);
       },
     },
   ];

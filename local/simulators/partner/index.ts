@@ -8,11 +8,19 @@ import { PARTNERS, type PartnerId } from '../../../functions/lib/schemas/partner
 import type { Store } from '../../../functions/lib/schemas/store';
 import { FaultInjector, seededRandom } from '../shared/faults';
 import { startJsonServer } from '../shared/http';
+import { SnapshotFile } from '../shared/snapshot-file';
 import { controlRoutes } from './control';
 import { doorDashShape } from './doordash';
 import { grubhubShape } from './grubhub';
 import { partnerApiRoutes } from './partner-api';
-import { PARTNER_ENDPOINTS, type PartnerSimulatorState } from './state';
+import {
+  PARTNER_ENDPOINTS,
+  type PartnerOrder,
+  type PartnerSimulatorState,
+  PartnerSnapshotSchema,
+  restoreOrders,
+  snapshotOf,
+} from './state';
 import { storeCatalog } from './stores';
 import type { PartnerShape } from './types';
 import { uberEatsShape } from './ubereats';
@@ -43,14 +51,21 @@ export interface PartnerSimulatorOptions {
   /** Seeds the PRNG behind faults and generated orders, for repeatable runs. */
   seed?: number;
   now?: () => Date;
+  /** Keeps the partners' orders in `<dataDir>/partner-simulator.json` across restarts. Default: memory only. */
+  dataDir?: string;
+  /** With `dataDir`: start with no orders and overwrite the file. */
+  fresh?: boolean;
 }
 
 export interface PartnerSimulator {
   port: number;
   url: string;
   state: PartnerSimulatorState;
+  /** Stops serving and writes the orders (with `dataDir`). */
   close(): Promise<void>;
 }
+
+export const PARTNER_SNAPSHOT_FILE = 'partner-simulator.json';
 
 /** The partners' secrets from the committed development-only file: the newest signing secret of each. */
 export function devPartnerSecrets(
@@ -82,10 +97,22 @@ export async function startPartnerSimulator(
   const secrets = options.secrets ?? devPartnerSecrets();
   const now = options.now ?? (() => new Date());
   const random = options.seed === undefined ? Math.random : seededRandom(options.seed);
+  const orders = new Map<string, PartnerOrder>();
+  const snapshotFile = options.dataDir
+    ? new SnapshotFile({
+        dataDir: options.dataDir,
+        fileName: PARTNER_SNAPSHOT_FILE,
+        fresh: options.fresh ?? false,
+        schema: PartnerSnapshotSchema,
+        snapshot: () => snapshotOf(orders),
+      })
+    : undefined;
+  const saved = snapshotFile?.load();
+  if (saved) restoreOrders(orders, saved);
   const state: PartnerSimulatorState = {
-    orders: new Map(),
-    faults: new FaultInjector(random),
-    faultEndpoints: new Set(PARTNER_ENDPOINTS),
+    orders,
+    faults: new FaultInjector(random, PARTNER_ENDPOINTS),
+    changed: () => snapshotFile?.changed(),
   };
   const catalog = storeCatalog({ stores: options.stores, middlewareUrl, menuSource: options.menuSource });
   const routes = [
@@ -95,5 +122,16 @@ export async function startPartnerSimulator(
     ),
   ];
   const server = await startJsonServer(routes, options.port ?? 4010, host);
-  return { port: server.port, url: `http://${host}:${server.port}`, state, close: server.close };
+  return {
+    port: server.port,
+    url: `http://${host}:${server.port}`,
+    state,
+    async close() {
+      try {
+        await server.close();
+      } finally {
+        await snapshotFile?.close();
+      }
+    },
+  };
 }

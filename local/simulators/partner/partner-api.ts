@@ -23,17 +23,6 @@ function checkApiKey(ctx: ApiContext, request: Request): void {
     throw new HttpError(401, 'UNAUTHORIZED', `missing or wrong ${ctx.shape.partner} API credentials`);
 }
 
-async function applyFaults(ctx: ApiContext, endpoint: PartnerEndpoint): Promise<void> {
-  if (!ctx.state.faultEndpoints.has(endpoint)) return;
-  if (await ctx.state.faults.strike()) {
-    throw new HttpError(
-      503,
-      'PARTNER_UNAVAILABLE',
-      `${ctx.shape.partner} ${endpoint} is failing (injected fault)`,
-    );
-  }
-}
-
 function knownOrder(ctx: ApiContext, partnerOrderId: string): PartnerOrder {
   const order = ctx.state.orders.get(orderKey(ctx.shape.partner, partnerOrderId));
   if (!order)
@@ -79,12 +68,22 @@ const handlers: Record<PartnerEndpoint, (ctx: ApiContext, order: PartnerOrder, r
       return ctx.shape.denyAnswer(order.partnerOrderId);
     },
 
+    /**
+     * Every report is recorded; its effect happens once. FAILED and CANCELLED end a live order (the
+     * partner cancels its side); RELEASED marks an accepted order released. A denied order stays denied.
+     */
     status(ctx, order, request) {
       const report = ctx.shape.readStatus(
         parseWith(partnerWire[ctx.shape.partner].StatusRequestSchema, request),
       );
-      order.updates.push({ at: ctx.now().toISOString(), ...report });
-      if (report.status === 'CANCELLED') order.state = 'cancelled';
+      const at = ctx.now().toISOString();
+      order.updates.push({ at, ...report });
+      const live = order.state === 'pending' || order.state === 'accepted';
+      if ((report.status === 'CANCELLED' || report.status === 'FAILED') && live) {
+        order.state = 'cancelled';
+        order.cancelledAt = at;
+      }
+      if (report.status === 'RELEASED' && order.state === 'accepted') order.releasedAt ??= at;
       return ctx.shape.statusAnswer(order.partnerOrderId, report.code);
     },
   };
@@ -102,11 +101,15 @@ export function partnerApiRoutes(ctx: ApiContext): Route[] {
         method: route.method,
         pattern: route.path,
         async handle(request: Request) {
-          await applyFaults(ctx, endpoint);
+          await ctx.state.faults.admit(endpoint, 'PARTNER_UNAVAILABLE', `${ctx.shape.partner} ${endpoint}`);
           checkApiKey(ctx, request);
           const order = knownOrder(ctx, request.params['orderId'] ?? '');
           order.calls[endpoint] += 1;
-          return json(200, handlers[endpoint](ctx, order, request));
+          try {
+            return json(200, handlers[endpoint](ctx, order, request));
+          } finally {
+            ctx.state.changed();
+          }
         },
       },
     ];

@@ -1,13 +1,16 @@
-import type { DenyReason } from '../../../functions/lib/schemas/order';
-import type { PartnerId } from '../../../functions/lib/schemas/partners/index';
-import type { ReportedStatus } from '../../../functions/lib/schemas/partners/signing';
+import { z } from 'zod';
+import { type DenyReason, DenyReasonSchema } from '../../../functions/lib/schemas/order';
+import { type PartnerId, PartnerIdSchema } from '../../../functions/lib/schemas/partners/index';
+import { REPORTED_STATUSES, type ReportedStatus } from '../../../functions/lib/schemas/partners/signing';
 import type { FaultInjector } from '../shared/faults';
+import { isPlainObject } from '../shared/merge';
 import type { Payload } from './types';
 
 export const PARTNER_ENDPOINTS = ['fetch', 'accept', 'deny', 'status'] as const;
 export type PartnerEndpoint = (typeof PARTNER_ENDPOINTS)[number];
 
-export type PartnerOrderState = 'pending' | 'accepted' | 'denied' | 'cancelled';
+export const PARTNER_ORDER_STATES = ['pending', 'accepted', 'denied', 'cancelled'] as const;
+export type PartnerOrderState = (typeof PARTNER_ORDER_STATES)[number];
 
 /** One order as the partner knows it: what it sent and what the middleware told it since. */
 export interface PartnerOrder {
@@ -36,9 +39,9 @@ export interface PartnerOrder {
 export interface PartnerSimulatorState {
   /** Keyed by `partner/partnerOrderId`. */
   orders: Map<string, PartnerOrder>;
-  faults: FaultInjector;
-  /** The partner API endpoints faults apply to. */
-  faultEndpoints: Set<PartnerEndpoint>;
+  faults: FaultInjector<PartnerEndpoint>;
+  /** Call after every change to `orders`: with a data folder, it reaches the snapshot file. */
+  changed(): void;
 }
 
 export const orderKey = (partner: string, partnerOrderId: string) => `${partner}/${partnerOrderId}`;
@@ -61,4 +64,40 @@ export function orderView(order: PartnerOrder) {
     calls: order.calls,
     createdAt: order.createdAt,
   };
+}
+
+/** Kept as it is: a payload may carry a `__proto__` field (injection tests) that a re-built object would lose. */
+const PayloadSchema = z.custom<Payload>(isPlainObject, 'expected a JSON object');
+const count = z.number().int().nonnegative();
+
+const PartnerOrderSchema = z.object({
+  partner: PartnerIdSchema,
+  partnerOrderId: z.string(),
+  storeId: z.string(),
+  partnerStoreId: z.string(),
+  payload: PayloadSchema,
+  fetchable: PayloadSchema.optional(),
+  state: z.enum(PARTNER_ORDER_STATES),
+  posReference: z.string().optional(),
+  pickupAt: z.string().optional(),
+  denyReason: DenyReasonSchema.optional(),
+  denyExplanation: z.string().optional(),
+  updates: z.array(z.object({ at: z.string(), status: z.enum(REPORTED_STATUSES), code: z.string() })),
+  calls: z.object({ fetch: count, accept: count, deny: count, status: count }),
+  releasedAt: z.string().optional(),
+  cancelledAt: z.string().optional(),
+  createdAt: z.string(),
+}) satisfies z.ZodType<PartnerOrder>;
+
+/** What `partner-simulator.json` holds: every order the partners sent and what they were told since. */
+export const PartnerSnapshotSchema = z.object({ version: z.literal(1), orders: z.array(PartnerOrderSchema) });
+export type PartnerSnapshot = z.infer<typeof PartnerSnapshotSchema>;
+
+export function snapshotOf(orders: Map<string, PartnerOrder>): PartnerSnapshot {
+  return { version: 1, orders: [...orders.values()] };
+}
+
+export function restoreOrders(orders: Map<string, PartnerOrder>, snapshot: PartnerSnapshot): void {
+  orders.clear();
+  for (const order of snapshot.orders) orders.set(orderKey(order.partner, order.partnerOrderId), order);
 }

@@ -22,6 +22,7 @@ export interface Request {
   method: string;
   path: string;
   params: Record<string, string>;
+  query: URLSearchParams;
   headers: IncomingMessage['headers'];
   /** The raw body as received. */
   rawBody: string;
@@ -115,7 +116,7 @@ function decodeParams(groups: Record<string, string> | undefined): Record<string
 }
 
 async function dispatch(routes: readonly CompiledRoute[], req: IncomingMessage, res: ServerResponse) {
-  const path = new URL(req.url ?? '/', 'http://simulator').pathname;
+  const { pathname: path, searchParams: query } = new URL(req.url ?? '/', 'http://simulator');
   const method = (req.method ?? 'GET').toUpperCase();
   const samePath = routes.filter((route) => route.regex.test(path));
   const route = samePath.find((candidate) => candidate.method === method);
@@ -127,7 +128,7 @@ async function dispatch(routes: readonly CompiledRoute[], req: IncomingMessage, 
   }
   const params = decodeParams(route.regex.exec(path)?.groups);
   const rawBody = await readBody(req);
-  const answer = await route.handle({ method, path, params, headers: req.headers, rawBody, req, res });
+  const answer = await route.handle({ method, path, params, query, headers: req.headers, rawBody, req, res });
   if (answer && !res.headersSent && !res.destroyed) sendJson(res, answer.status, answer.body);
 }
 
