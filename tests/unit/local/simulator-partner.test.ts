@@ -1,5 +1,8 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
 import { adaptOrder, partnerOrderIdOf } from '../../../functions/lib/domain/adapters/index';
 import { DEMO_STORES } from '../../../functions/lib/domain/demo-stores';
 import { orderIdFor } from '../../../functions/lib/domain/order';
@@ -32,6 +35,7 @@ const secrets: Record<PartnerId, PartnerSecrets> = {
 let received: Received[] = [];
 let liveMenu: MenuItem[] | undefined;
 let middleware: Server;
+let middlewareUrl: string;
 let simulator: PartnerSimulator;
 let clock = new Date('2025-06-01T18:00:00Z');
 
@@ -73,9 +77,10 @@ beforeAll(async () => {
   });
   await new Promise<void>((resolve) => middleware.listen(0, '127.0.0.1', resolve));
   const { port } = middleware.address() as AddressInfo;
+  middlewareUrl = `http://127.0.0.1:${port}`;
   simulator = await startPartnerSimulator({
     port: 0,
-    middlewareUrl: `http://127.0.0.1:${port}`,
+    middlewareUrl,
     secrets,
     seed: 7,
     now: () => clock,
@@ -95,8 +100,17 @@ beforeEach(async () => {
   await call('DELETE', '/_control/faults');
 });
 
-async function call(method: string, path: string, body?: unknown, headers: Record<string, string> = {}) {
-  const response = await fetch(`${simulator.url}${path}`, {
+const call = (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) =>
+  callAt(simulator, method, path, body, headers);
+
+async function callAt(
+  at: PartnerSimulator,
+  method: string,
+  path: string,
+  body?: unknown,
+  headers: Record<string, string> = {},
+) {
+  const response = await fetch(`${at.url}${path}`, {
     method,
     headers: { 'content-type': 'application/json', ...headers },
     body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
@@ -417,6 +431,113 @@ describe('the partner API the middleware calls', () => {
     expect(seen.state).toBe('cancelled');
   });
 
+  const seenBy = async (partner: PartnerId, partnerOrderId: string) =>
+    (await call('GET', `/_control/orders/${partner}/${partnerOrderId}`)).body;
+  const acceptedOrder = async (partner: PartnerId) => {
+    const { body: placed } = await placeOrder({ partner });
+    await apiCall(partner, 'accept', placed.partnerOrderId, partnerWire[partner].buildAcceptRequest('pos-7'));
+    return placed.partnerOrderId as string;
+  };
+
+  test.each(PARTNERS)(
+    '%s: status FAILED cancels an accepted order once; the repeat is recorded with no second effect',
+    async (partner) => {
+      const id = await acceptedOrder(partner);
+      const failed = partnerWire[partner].buildStatusRequest('FAILED');
+
+      const first = await apiCall(partner, 'status', id, failed);
+      const cancelledAt = clock.toISOString();
+      clock = new Date(clock.getTime() + 60_000);
+      const again = await apiCall(partner, 'status', id, failed);
+
+      expect(first.status).toBe(200);
+      partnerWire[partner].StatusResponseSchema.parse(first.body);
+      expect(again).toEqual(first);
+      const seen = await seenBy(partner, id);
+      expect(seen).toMatchObject({ state: 'cancelled', cancelledAt, posReference: 'pos-7' });
+      expect(seen.updates.map((u: { status: string }) => u.status)).toEqual(['FAILED', 'FAILED']);
+      expect(seen.calls.status).toBe(2);
+    },
+  );
+
+  test('status RELEASED keeps an accepted order accepted and marks it released once', async () => {
+    const id = await acceptedOrder('doordash');
+    const released = partnerWire.doordash.buildStatusRequest('RELEASED');
+
+    await apiCall('doordash', 'status', id, released);
+    const releasedAt = clock.toISOString();
+    clock = new Date(clock.getTime() + 60_000);
+    await apiCall('doordash', 'status', id, released);
+
+    const seen = await seenBy('doordash', id);
+    expect(seen).toMatchObject({ state: 'accepted', releasedAt });
+    expect(seen.updates).toHaveLength(2);
+  });
+
+  test('a status report leaves a denied order denied', async () => {
+    const { body: placed } = await placeOrder({ partner: 'grubhub' });
+    await apiCall(
+      'grubhub',
+      'deny',
+      placed.partnerOrderId,
+      partnerWire.grubhub.buildDenyRequest('STORE_OFFLINE'),
+    );
+
+    const failed = await apiCall(
+      'grubhub',
+      'status',
+      placed.partnerOrderId,
+      partnerWire.grubhub.buildStatusRequest('FAILED'),
+    );
+
+    expect(failed.status).toBe(200);
+    const seen = await seenBy('grubhub', placed.partnerOrderId);
+    expect(seen).toMatchObject({ state: 'denied', denyReason: 'STORE_OFFLINE' });
+    expect(seen.cancelledAt).toBeUndefined();
+  });
+
+  test('deny on an accepted or a cancelled order is 409; accept on a cancelled one is 409', async () => {
+    const accepted = await acceptedOrder('ubereats');
+    const cancelled = await acceptedOrder('ubereats');
+    await apiCall('ubereats', 'status', cancelled, partnerWire.ubereats.buildStatusRequest('CANCELLED'));
+    const deny = partnerWire.ubereats.buildDenyRequest('STORE_PAUSED');
+
+    const answers = [
+      await apiCall('ubereats', 'deny', accepted, deny),
+      await apiCall('ubereats', 'deny', cancelled, deny),
+      await apiCall('ubereats', 'accept', cancelled, partnerWire.ubereats.buildAcceptRequest('pos-8')),
+    ];
+
+    expect(answers.map((answer) => [answer.status, answer.body.error.code])).toEqual([
+      [409, 'ORDER_STATE_CONFLICT'],
+      [409, 'ORDER_STATE_CONFLICT'],
+      [409, 'ORDER_STATE_CONFLICT'],
+    ]);
+    expect((await seenBy('ubereats', accepted)).state).toBe('accepted');
+    expect(await seenBy('ubereats', cancelled)).toMatchObject({ state: 'cancelled', posReference: 'pos-7' });
+  });
+
+  test('deny again on a denied order is 200 and keeps the first reason', async () => {
+    const { body: placed } = await placeOrder({ partner: 'doordash' });
+    const first = await apiCall(
+      'doordash',
+      'deny',
+      placed.partnerOrderId,
+      partnerWire.doordash.buildDenyRequest('ITEM_UNAVAILABLE'),
+    );
+    const again = await apiCall(
+      'doordash',
+      'deny',
+      placed.partnerOrderId,
+      partnerWire.doordash.buildDenyRequest('STORE_PAUSED'),
+    );
+
+    expect(again).toEqual(first);
+    const seen = await seenBy('doordash', placed.partnerOrderId);
+    expect(seen).toMatchObject({ state: 'denied', denyReason: 'ITEM_UNAVAILABLE' });
+    expect(seen.calls.deny).toBe(2);
+  });
+
   test('a body the schema refuses is 400; an unknown order is 404; malformed JSON is 400', async () => {
     const { body: placed } = await placeOrder({ partner: 'doordash' });
     const bad = await apiCall('doordash', 'accept', placed.partnerOrderId, {
@@ -484,8 +605,143 @@ describe('faults on the partner API', () => {
     expect((await report(placed.partnerOrderId)).status).toBe(200);
   });
 
+  test('errorStatus: injected failures answer with that status and a JSON error, and have no effect', async () => {
+    const { body: placed } = await placeOrder({ partner: 'grubhub' });
+    await call('PUT', '/_control/faults', { errorRate: 1, errorStatus: 500, endpoints: ['accept'] });
+
+    const failed = await accept(placed.partnerOrderId);
+
+    expect(failed.status).toBe(500);
+    expect(failed.body.error).toEqual({
+      code: 'INTERNAL_SERVER_ERROR',
+      message: expect.stringContaining('injected fault'),
+    });
+    const seen = (await call('GET', `/_control/orders/grubhub/${placed.partnerOrderId}`)).body;
+    expect(seen.state).toBe('pending');
+    expect(seen.calls.accept).toBe(0);
+  });
+
+  test('DELETE /_control/faults resets errorStatus and endpoints too', async () => {
+    await call('PUT', '/_control/faults', { errorRate: 1, errorStatus: 404, endpoints: ['fetch'] });
+    const cleared = await call('DELETE', '/_control/faults');
+    expect(cleared.body).toEqual({
+      errorRate: 0,
+      latencyMs: 0,
+      failNext: 0,
+      errorStatus: 503,
+      endpoints: ['fetch', 'accept', 'deny', 'status'],
+    });
+  });
+
   test('fault settings are validated', async () => {
     expect((await call('PUT', '/_control/faults', { errorRate: 2 })).status).toBe(400);
     expect((await call('PUT', '/_control/faults', { endpoints: ['cook'] })).status).toBe(400);
+    expect((await call('PUT', '/_control/faults', { errorStatus: 302 })).status).toBe(400);
+    expect((await call('PUT', '/_control/faults', { errorStatus: 600 })).status).toBe(400);
+  });
+});
+
+describe('the partners’ orders across restarts', () => {
+  let dataDir: string;
+  const started: PartnerSimulator[] = [];
+  const start = async (fresh?: boolean) => {
+    const started_ = await startPartnerSimulator({
+      port: 0,
+      middlewareUrl,
+      secrets,
+      seed: 7,
+      now: () => clock,
+      dataDir,
+      fresh,
+    });
+    started.push(started_);
+    return started_;
+  };
+  const stop = async (at: PartnerSimulator) => {
+    started.splice(started.indexOf(at), 1);
+    await at.close();
+  };
+  const place = async (at: PartnerSimulator, request: Record<string, unknown>) =>
+    (await callAt(at, 'POST', '/_control/orders', { storeId: 'store-001', ...request })).body;
+  const fetchUberEats = (at: PartnerSimulator, id: string) =>
+    callAt(
+      at,
+      'GET',
+      partnerApiPath(partnerWire.ubereats.api.fetchOrder!, id),
+      undefined,
+      partnerWire.ubereats.apiAuthHeaders(secrets.ubereats.apiKey),
+    );
+
+  beforeEach(() => {
+    dataDir = mkdtempSync(path.join(os.tmpdir(), 'partner-simulator-'));
+  });
+  afterEach(async () => {
+    await Promise.all(started.splice(0).map((at) => at.close()));
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  test('a restart keeps what each partner sent and was told; it still serves and redelivers the same order', async () => {
+    const before = await start();
+    const doordashOrder = await place(before, {
+      partner: 'doordash',
+      body: JSON.parse('{"order":{"__proto__":{"polluted":true}}}'),
+    });
+    const sentBody = lastWebhook().rawBody;
+    await callAt(
+      before,
+      partnerWire.doordash.api.accept.method,
+      partnerApiPath(partnerWire.doordash.api.accept, doordashOrder.partnerOrderId),
+      partnerWire.doordash.buildAcceptRequest('pos-000031'),
+      partnerWire.doordash.apiAuthHeaders(secrets.doordash.apiKey),
+    );
+    const uberEatsOrder = await place(before, { partner: 'ubereats' });
+    const served = await fetchUberEats(before, uberEatsOrder.partnerOrderId);
+    const seen = (await callAt(before, 'GET', '/_control/orders')).body;
+    await stop(before);
+
+    const after = await start();
+    const kept = (await callAt(after, 'GET', '/_control/orders')).body;
+    const servedAgain = await fetchUberEats(after, uberEatsOrder.partnerOrderId);
+    const redelivered = await callAt(
+      after,
+      'POST',
+      `/_control/orders/doordash/${doordashOrder.partnerOrderId}/redeliver`,
+      { times: 1 },
+    );
+
+    expect(seen).toHaveLength(2);
+    expect(kept).toEqual(seen);
+    expect(kept[0]).toMatchObject({ state: 'accepted', posReference: 'pos-000031' });
+    expect(servedAgain).toEqual(served);
+    expect(redelivered.body.webhookStatuses).toEqual([202]);
+    expect(lastWebhook().rawBody).toBe(sentBody);
+  });
+
+  test('each change reaches partner-simulator.json soon, without waiting for close', async () => {
+    const at = await start();
+    const placed = await place(at, { partner: 'grubhub' });
+
+    const deadline = Date.now() + 2000;
+    let saved: { orders: { partnerOrderId: string }[] } | undefined;
+    while (!saved && Date.now() < deadline) {
+      try {
+        saved = JSON.parse(readFileSync(path.join(dataDir, 'partner-simulator.json'), 'utf8'));
+      } catch {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+    }
+    expect(saved?.orders.map((order) => order.partnerOrderId)).toEqual([placed.partnerOrderId]);
+  });
+
+  test('fresh starts with no orders and overwrites the file', async () => {
+    const before = await start();
+    await place(before, { partner: 'grubhub' });
+    await stop(before);
+
+    const fresh = await start(true);
+    expect((await callAt(fresh, 'GET', '/_control/orders')).body).toEqual([]);
+    await stop(fresh);
+    const after = await start();
+    expect((await callAt(after, 'GET', '/_control/orders')).body).toEqual([]);
   });
 });
