@@ -1,7 +1,7 @@
 /**
  * `npm start`: package the service for stage `local` (offline), bring the packaged template up on
  * this machine, start the partner and POS simulators, seed the demo stores, and run until Ctrl-C.
- * `npm start -- --fresh` empties tables, executions and queues first.
+ * `npm start -- --fresh` empties tables, executions, queues and the simulators' orders first.
  */
 import path from 'node:path';
 import { packageService, startLocalCloud } from './cloud/index';
@@ -38,8 +38,14 @@ const cloud = await startLocalCloud({
 const storesTable = cloud.model.tables.find((t) => t.logicalId === 'StoresTable')?.name;
 if (!storesTable) throw new Error('The template has no StoresTable');
 const seeded = await seedDemoStores(cloud.dynamodbEndpoint, storesTable);
-const partner = await startPartnerSimulator({ port: ports.partner, middlewareUrl: cloud.httpUrl });
-const pos = await startPosSimulator({ port: ports.pos });
+// The simulators keep their orders beside the cloud's data, so a plain restart finds them and --fresh clears them.
+const partner = await startPartnerSimulator({
+  port: ports.partner,
+  middlewareUrl: cloud.httpUrl,
+  dataDir,
+  fresh,
+});
+const pos = await startPosSimulator({ port: ports.pos, dataDir, fresh });
 
 console.log(`
 order-middleware local cloud
