@@ -18,6 +18,7 @@ export const DEMO_STORES: readonly Store[] = [
     name: 'Taqueria Mission St',
     status: 'online',
     menu: tacoMenu(),
+    prepMinutes: 20,
     partnerStoreIds: { ubereats: 'ue-7c1f0a52-store-001', doordash: 'dd-881001', grubhub: '4410021' },
   },
   {
@@ -25,6 +26,7 @@ export const DEMO_STORES: readonly Store[] = [
     name: 'Taqueria Valencia St',
     status: 'offline',
     menu: tacoMenu(),
+    prepMinutes: 15,
     partnerStoreIds: { ubereats: 'ue-2b9d44e1-store-002', doordash: 'dd-881002', grubhub: '4410022' },
   },
 ];

@@ -20,6 +20,11 @@ export const StoreSchema = z.object({
   name: z.string().min(1).max(200),
   status: StoreStatusSchema,
   menu: z.array(MenuItemSchema),
+  /**
+   * Minutes the kitchen needs before pickup; a scheduled order is released to the kitchen this long
+   * before its pickup time. Absent: DEFAULT_PREP_MINUTES (15, domain/pickup.ts `prepMinutesOf`).
+   */
+  prepMinutes: z.number().int().min(0).max(240).optional(),
   /** The store's id on each partner it sells through; a store need not be on every partner. */
   partnerStoreIds: z.partialRecord(PartnerIdSchema, PartnerStoreIdSchema),
 });
