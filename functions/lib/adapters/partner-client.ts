@@ -1,5 +1,5 @@
 import { config } from '../config';
-import { PartnerUnavailable } from '../domain/errors';
+import { PartnerRefused, PartnerUnavailable } from '../domain/errors';
 import type { DenyReason } from '../schemas/order';
 import * as doordash from '../schemas/partners/doordash';
 import * as grubhub from '../schemas/partners/grubhub';
@@ -29,12 +29,22 @@ async function callPartner(
   if (answer.status >= 200 && answer.status < 300) return answer.body;
   const message = `${partner} ${route.method} ${path} answered ${answer.status}: ${JSON.stringify(answer.body ?? '').slice(0, 300)}`;
   if (isRetryable(answer.status)) throw new PartnerUnavailable(message);
-  throw new Error(message);
+  throw new PartnerRefused(answer.status, message);
 }
 
-/** Uber Eats sends a sparse notification; the order itself is fetched from its API. */
-export async function fetchUberEatsOrder(partnerOrderId: string): Promise<unknown> {
-  return callPartner('ubereats', ubereats.api.fetchOrder, partnerOrderId);
+export type FetchedOrder = { found: true; order: unknown } | { found: false };
+
+/**
+ * Uber Eats sends a sparse notification; the order itself is fetched from its API. An order Uber Eats
+ * does not know (404) is `found: false`; an outage (5xx, 429, timeout) throws PartnerUnavailable.
+ */
+export async function fetchUberEatsOrder(partnerOrderId: string): Promise<FetchedOrder> {
+  try {
+    return { found: true, order: await callPartner('ubereats', ubereats.api.fetchOrder, partnerOrderId) };
+  } catch (error) {
+    if (error instanceof PartnerRefused && error.status === 404) return { found: false };
+    throw error;
+  }
 }
 
 export async function acceptWithPartner(

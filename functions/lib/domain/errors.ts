@@ -31,6 +31,32 @@ export class PartnerUnavailable extends Error {
   override readonly name = 'PartnerUnavailable';
 }
 
+/** The partner answered with a 4xx about the order (it does not know it, or refuses that call now). */
+export class PartnerRefused extends Error {
+  override readonly name = 'PartnerRefused';
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** The POS has no order under that number (404), or one made for another reference (409). */
+export class PosOrderMismatch extends Error {
+  override readonly name = 'PosOrderMismatch';
+}
+
+/** An ending's void or partner call failed; it stays owed on the order and the reconciler retries it. */
+export class CompensationOwed extends Error {
+  override readonly name = 'CompensationOwed';
+}
+
+/** The order already reached its ending (or another execution owns it): nothing left to wait for. */
+export class OrderEnded extends Error {
+  override readonly name = 'OrderEnded';
+}
+
 export class OrderNotFound extends Error {
   override readonly name = 'OrderNotFound';
   constructor(readonly orderId: string) {
@@ -44,6 +70,9 @@ export const WORKFLOW_ERROR_NAMES = [
   'OrderCancelled',
   'PosUnavailable',
   'PartnerUnavailable',
+  'PartnerRefused',
+  'CompensationOwed',
+  'OrderEnded',
   'OrderNotFound',
 ] as const;
 
@@ -86,6 +115,13 @@ export class InvalidPayload extends HttpError {
   readonly code = 'INVALID_PAYLOAD';
 }
 
+/** A well-formed order whose canonical form would not fit, twice over, in a workflow state or an item. */
+export class OrderTooLarge extends HttpError {
+  override readonly name = 'OrderTooLarge';
+  readonly status = 400;
+  readonly code = 'ORDER_TOO_LARGE';
+}
+
 export class OrderConflict extends HttpError {
   override readonly name = 'OrderConflict';
   readonly status = 409;
@@ -96,6 +132,13 @@ export class NotFound extends HttpError {
   override readonly name = 'NotFound';
   readonly status = 404;
   readonly code = 'NOT_FOUND';
+}
+
+/** A partner API we had to call before answering is down; 503 so the partner sends the webhook again. */
+export class PartnerApiUnavailable extends HttpError {
+  override readonly name = 'PartnerApiUnavailable';
+  readonly status = 503;
+  readonly code = 'PARTNER_UNAVAILABLE';
 }
 
 export function isHttpError(error: unknown): error is HttpError {

@@ -1,6 +1,8 @@
 import { createHash } from 'node:crypto';
 import type { CanonicalOrder, OrderRecord, OrderView } from '../schemas/order';
 import type { PartnerId } from '../schemas/partners/index';
+import type { OrderNotice } from './adapters/types';
+import { InvalidPayload } from './errors';
 
 const BASE32 = 'abcdefghijklmnopqrstuvwxyz234567';
 
@@ -29,6 +31,23 @@ function base32(bytes: Uint8Array): string {
 export function orderIdFor(partner: PartnerId, partnerOrderId: string): string {
   const digest = createHash('sha256').update(`${partner}:${partnerOrderId}`, 'utf8').digest();
   return `ord_${base32(digest).slice(0, 26)}`;
+}
+
+/**
+ * A partner that sends a notice and serves the order separately (Uber Eats) must serve the order the
+ * notice named, for the store the notice named; anything else is refused (400), never used as is.
+ */
+export function checkOrderMatchesNotice(notice: OrderNotice, order: CanonicalOrder): void {
+  if (order.partnerOrderId !== notice.partnerOrderId) {
+    throw new InvalidPayload(
+      `the ${order.partner} order fetched for ${notice.partnerOrderId} is order ${order.partnerOrderId}`,
+    );
+  }
+  if (order.partnerStoreId !== notice.partnerStoreId) {
+    throw new InvalidPayload(
+      `${order.partner} order ${order.partnerOrderId} is for store ${order.partnerStoreId}, the notice said ${notice.partnerStoreId}`,
+    );
+  }
 }
 
 /** JSON with object keys sorted, so equal content always serialises to the same text. */

@@ -12,9 +12,64 @@ export type Validation =
 /** A POS ticket line cannot say more than this; larger quantities are a partner mistake. */
 export const MAX_QUANTITY = 99;
 
-type Menu = ReadonlyMap<string, MenuItem>;
 type Refusal = { ok: false; reason: DenyReason; detail: string };
 const deny = (reason: DenyReason, detail: string): Refusal => ({ ok: false, reason, detail });
+
+/** A name as a customer would read it: case, spacing and invisible characters do not matter. */
+const nameKey = (name: string): string =>
+  name
+    .normalize('NFKC')
+    .replace(/[\s\p{Cf}]/gu, '')
+    .toLowerCase();
+
+/** The store's menu, by sku and by name (two items may share a name). */
+class Menu {
+  private readonly bySku: ReadonlyMap<string, MenuItem>;
+  private readonly byName = new Map<string, MenuItem[]>();
+
+  constructor(items: readonly MenuItem[]) {
+    this.bySku = new Map(items.map((item) => [item.sku, item]));
+    for (const item of items) {
+      const key = nameKey(item.name);
+      this.byName.set(key, [...(this.byName.get(key) ?? []), item]);
+    }
+  }
+
+  get(sku: string): MenuItem | undefined {
+    return this.bySku.get(sku);
+  }
+
+  has(sku: string): boolean {
+    return this.bySku.has(sku);
+  }
+
+  /** Menu items with this name, the one at `price` first. */
+  named(name: string, price: number): MenuItem[] {
+    const items = this.byName.get(nameKey(name)) ?? [];
+    return [...items].sort((a, b) => Number(b.price === price) - Number(a.price === price));
+  }
+}
+
+/**
+ * What a modifier stands for. A modifier is either a menu item at its menu price — named by a menu
+ * sku, or else by a menu item's name — or free text ("no onions") that cannot pass for one: free
+ * text at 0. A name that is a menu item's name is that item, so at any other price it is refused,
+ * whatever id the partner gave it; a priced modifier with a sku the menu lacks is an item we do not have.
+ */
+type ModifierMeaning =
+  | { kind: 'menu-item'; item: MenuItem; by: 'sku' | 'name' }
+  | { kind: 'free-text' }
+  | { kind: 'unknown-sku'; sku: string }
+  | { kind: 'priced-text' };
+
+function meaningOf(modifier: Modifier, menu: Menu): ModifierMeaning {
+  const bySku = modifier.sku === undefined ? undefined : menu.get(modifier.sku);
+  if (bySku) return { kind: 'menu-item', item: bySku, by: 'sku' };
+  const [byName] = menu.named(modifier.name, modifier.price);
+  if (byName) return { kind: 'menu-item', item: byName, by: 'name' };
+  if (modifier.price === 0) return { kind: 'free-text' };
+  return modifier.sku === undefined ? { kind: 'priced-text' } : { kind: 'unknown-sku', sku: modifier.sku };
+}
 
 function storeRefusal(order: CanonicalOrder, store: Store): Refusal | undefined {
   if (store.status === 'offline') return deny('STORE_OFFLINE', `store ${store.storeId} is offline`);
@@ -30,14 +85,14 @@ function shapeRefusal(order: CanonicalOrder): Refusal | undefined {
   return undefined;
 }
 
-/** A priced modifier must be a menu item; a free one without a menu sku ("no onions") is just an instruction. */
-const isMenuModifier = (modifier: Modifier, menu: Menu): boolean =>
-  modifier.sku !== undefined && (menu.has(modifier.sku) || modifier.price !== 0);
-
 function availabilityRefusal(order: CanonicalOrder, menu: Menu): Refusal | undefined {
   const skus = order.items.flatMap((item) => [
     item.sku,
-    ...item.modifiers.filter((modifier) => isMenuModifier(modifier, menu)).map((modifier) => modifier.sku!),
+    ...item.modifiers.flatMap((modifier) => {
+      const meaning = meaningOf(modifier, menu);
+      if (meaning.kind === 'menu-item') return [meaning.item.sku];
+      return meaning.kind === 'unknown-sku' ? [meaning.sku] : [];
+    }),
   ]);
   const missing = skus.find((sku) => !menu.get(sku)?.available);
   if (missing === undefined) return undefined;
@@ -47,21 +102,28 @@ function availabilityRefusal(order: CanonicalOrder, menu: Menu): Refusal | undef
   );
 }
 
+function modifierPriceRefusal(modifier: Modifier, menu: Menu): Refusal | undefined {
+  const meaning = meaningOf(modifier, menu);
+  if (meaning.kind === 'priced-text')
+    return deny('INVALID_ORDER', `modifier "${modifier.name}" has a price but no menu sku`);
+  if (meaning.kind !== 'menu-item' || modifier.price === meaning.item.price) return undefined;
+  const { sku, price } = meaning.item;
+  return deny(
+    'INVALID_ORDER',
+    meaning.by === 'sku'
+      ? `${sku} priced ${modifier.price}, menu says ${price}`
+      : `modifier "${modifier.name}" is menu item ${sku} priced ${modifier.price}, menu says ${price}`,
+  );
+}
+
 function priceRefusal(order: CanonicalOrder, menu: Menu): Refusal | undefined {
   for (const item of order.items) {
     const menuPrice = menu.get(item.sku)?.price;
     if (item.unitPrice !== menuPrice)
       return deny('INVALID_ORDER', `${item.sku} priced ${item.unitPrice}, menu says ${menuPrice}`);
     for (const modifier of item.modifiers) {
-      if (!isMenuModifier(modifier, menu)) {
-        if (modifier.price !== 0)
-          return deny('INVALID_ORDER', `modifier "${modifier.name}" has a price but no menu sku`);
-        continue;
-      }
-      const modifierPrice = menu.get(modifier.sku!)?.price;
-      if (modifier.price !== modifierPrice) {
-        return deny('INVALID_ORDER', `${modifier.sku} priced ${modifier.price}, menu says ${modifierPrice}`);
-      }
+      const refusal = modifierPriceRefusal(modifier, menu);
+      if (refusal) return refusal;
     }
   }
   return undefined;
@@ -71,9 +133,9 @@ function priceRefusal(order: CanonicalOrder, menu: Menu): Refusal | undefined {
 function fromMenu(item: OrderItem, menu: Menu): OrderItem {
   const menuItem = menu.get(item.sku)!;
   const modifiers = item.modifiers.map((modifier) => {
-    if (!isMenuModifier(modifier, menu)) return { ...modifier, price: 0 };
-    const menuModifier = menu.get(modifier.sku!)!;
-    return { sku: menuModifier.sku, name: menuModifier.name, price: menuModifier.price };
+    const meaning = meaningOf(modifier, menu);
+    if (meaning.kind !== 'menu-item') return { ...modifier, price: 0 };
+    return { sku: meaning.item.sku, name: meaning.item.name, price: meaning.item.price };
   });
   return { ...item, name: menuItem.name, unitPrice: menuItem.price, modifiers };
 }
@@ -99,7 +161,7 @@ function totalsRefusal(order: CanonicalOrder, subtotal: number): Refusal | undef
  * add up (INVALID_ORDER). Tax is the partner's (it depends on the jurisdiction), but must add up.
  */
 export function validateOrder(order: CanonicalOrder, store: Store): Validation {
-  const menu: Menu = new Map(store.menu.map((item) => [item.sku, item]));
+  const menu = new Menu(store.menu);
   const refusal =
     storeRefusal(order, store) ??
     shapeRefusal(order) ??

@@ -9,8 +9,12 @@ export const ERROR_CODES = [
   'UNSUPPORTED_MEDIA_TYPE',
   'UNAUTHORIZED',
   'INVALID_PAYLOAD',
+  /** The order is well formed but its canonical form exceeds MAX_CANONICAL_ORDER_BYTES. */
+  'ORDER_TOO_LARGE',
   'ORDER_CONFLICT',
   'NOT_FOUND',
+  /** A partner API we must ask before answering (Uber Eats' order fetch) is down: retry later. */
+  'PARTNER_UNAVAILABLE',
   'INTERNAL_ERROR',
 ] as const;
 export const ErrorCodeSchema = z.enum(ERROR_CODES);

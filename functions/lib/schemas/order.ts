@@ -23,8 +23,16 @@ export const DENY_REASONS = [
 export const DenyReasonSchema = z.enum(DENY_REASONS);
 export type DenyReason = z.infer<typeof DenyReasonSchema>;
 
-/** Money is integer cents everywhere. The sign is checked by validation, not here. */
+/** Money is integer cents everywhere. */
 export const CentsSchema = z.number().int().safe();
+/**
+ * Money in an order — prices, subtotal, tax, total — is never negative: no partner we speak sends
+ * discounts as negative lines, and a negative amount would reach an order view as a negative total.
+ * Such an order is refused at intake (400), so nothing is kept of it.
+ */
+export const OrderMoneySchema = CentsSchema.nonnegative();
+/** How many of an item; zero or fewer is not an order (the upper bound is validation's, MAX_QUANTITY). */
+export const QuantitySchema = z.number().int().safe().positive();
 /** Our order id: `ord_` + 26 base32 characters (see domain/order.ts `orderIdFor`). */
 export const OrderIdSchema = z.string().regex(/^ord_[a-z2-7]{26}$/, 'expected an order id');
 export const StoreIdSchema = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/, 'expected a store id');
@@ -36,15 +44,15 @@ export const NoteSchema = z.string().max(500);
 export const ModifierSchema = z.object({
   sku: SkuSchema.optional(),
   name: z.string().min(1).max(200),
-  price: CentsSchema,
+  price: OrderMoneySchema,
 });
 export type Modifier = z.infer<typeof ModifierSchema>;
 
 export const OrderItemSchema = z.object({
   sku: SkuSchema,
   name: z.string().min(1).max(200),
-  quantity: z.number().int().safe(),
-  unitPrice: CentsSchema,
+  quantity: QuantitySchema,
+  unitPrice: OrderMoneySchema,
   modifiers: z.array(ModifierSchema).max(50),
   notes: NoteSchema.optional(),
 });
@@ -64,9 +72,9 @@ export const CanonicalOrderSchema = z.object({
   storeId: StoreIdSchema,
   partnerStoreId: PartnerStoreIdSchema,
   items: z.array(OrderItemSchema).max(200),
-  subtotal: CentsSchema,
-  tax: CentsSchema,
-  total: CentsSchema,
+  subtotal: OrderMoneySchema,
+  tax: OrderMoneySchema,
+  total: OrderMoneySchema,
   currency: z.literal('USD'),
   customer: CustomerSchema,
   pickupAt: IsoTimeSchema.optional(),
@@ -74,6 +82,13 @@ export const CanonicalOrderSchema = z.object({
   notes: NoteSchema.optional(),
 });
 export type CanonicalOrder = z.infer<typeof CanonicalOrderSchema>;
+
+/**
+ * The most a canonical order may weigh as JSON (architecture section 3): it must fit, twice over, in
+ * a 256 KiB Step Functions state or EventBridge event and a 400 KB DynamoDB item. Larger is refused
+ * at intake with ORDER_TOO_LARGE.
+ */
+export const MAX_CANONICAL_ORDER_BYTES = 64 * 1024;
 
 /** What happened to an order, when; `event` is a short kebab-case fact such as `accepted`. */
 export const TimelineEntrySchema = z.object({
@@ -100,6 +115,19 @@ export const OrderRecordSchema = z.object({
   /** Set when the POS fire starts; a cancel is refused from then on. */
   releasingAt: IsoTimeSchema.optional(),
   claimedBy: z.string().optional(),
+  /** Work the ending still owes (domain/endings.ts), written with the ending; removed once done. */
+  owesPosVoid: z.boolean().optional(),
+  owesPartner: z
+    .discriminatedUnion('call', [
+      z.object({ call: z.literal('deny'), reason: DenyReasonSchema }),
+      z.object({ call: z.literal('status'), status: z.enum(['RELEASED', 'CANCELLED', 'FAILED']) }),
+    ])
+    .optional(),
+  /** The reconciler's queue (a sparse index): present while work is owed, `owedAt` the next try. */
+  owedQueue: z.literal('owed').optional(),
+  owedAt: IsoTimeSchema.optional(),
+  owedSince: IsoTimeSchema.optional(),
+  owedAttempts: z.number().int().nonnegative().optional(),
   createdAt: IsoTimeSchema,
   updatedAt: IsoTimeSchema,
   timeline: z.array(TimelineEntrySchema),
@@ -114,7 +142,7 @@ export const OrderViewSchema = z.object({
   storeId: StoreIdSchema,
   status: OrderStatusSchema,
   items: z.array(OrderItemSchema),
-  total: CentsSchema,
+  total: OrderMoneySchema,
   posReference: z.string().optional(),
   denyReason: DenyReasonSchema.optional(),
   pickupAt: IsoTimeSchema.optional(),

@@ -1,10 +1,11 @@
 import { publishOrderEvent } from '../adapters/event-bus';
-import { forgetUnpublishedOrder, insertOrderRecord } from '../adapters/order-store';
+import { forgetUnpublishedOrder, getOrderRecord, insertOrderRecord } from '../adapters/order-store';
 import { fetchUberEatsOrder } from '../adapters/partner-client';
 import { storeIdForPartner } from '../adapters/store-repo';
-import { adaptOrder, readOrderNotice } from '../domain/adapters/index';
-import { OrderConflict } from '../domain/errors';
-import { orderHash } from '../domain/order';
+import { adaptOrder, type OrderNotice, readOrderNotice } from '../domain/adapters/index';
+import { InvalidPayload, OrderConflict, PartnerApiUnavailable, PartnerUnavailable } from '../domain/errors';
+import { checkOrderMatchesNotice, orderHash } from '../domain/order';
+import { pickupRefusal } from '../domain/pickup';
 import { logger, metrics } from '../powertools';
 import type { OrderWebhookAnswer } from '../schemas/http';
 import type { CanonicalOrder, OrderRecord } from '../schemas/order';
@@ -39,8 +40,46 @@ function publishReceived(record: OrderRecord) {
 }
 
 /**
+ * The partner's full order: the webhook body itself, or for a partner that sends a notice (Uber
+ * Eats) the order fetched from its API — 400 when the partner does not know it, 503 while its API
+ * is down so the partner sends the notice again.
+ */
+async function partnerOrderFor(notice: OrderNotice & { fetchesOrder: boolean }, webhookBody: unknown) {
+  if (!notice.fetchesOrder) return webhookBody;
+  const fetched = await fetchUberEatsOrder(notice.partnerOrderId).catch((error: unknown) => {
+    if (!(error instanceof PartnerUnavailable)) throw error;
+    logger.warn('Uber Eats API unavailable while fetching a notified order', { reason: error.message });
+    throw new PartnerApiUnavailable(
+      `Uber Eats could not serve order ${notice.partnerOrderId} now; send the notification again`,
+    );
+  });
+  if (!fetched.found)
+    throw new InvalidPayload(`Uber Eats does not know order ${notice.partnerOrderId} (its API answered 404)`);
+  return fetched.order;
+}
+
+/**
+ * The same order again: answered the same, and published again when its workflow never started.
+ * The same id with a different order is a conflict.
+ */
+async function answerRedelivery(existing: OrderRecord, record: OrderRecord, now: Date): Promise<void> {
+  if (existing.orderHash !== record.orderHash) {
+    throw new OrderConflict(`order ${record.partnerOrderId} was already received with different content`);
+  }
+  const unstarted = existing.status === 'RECEIVED' && !existing.claimedBy;
+  if (unstarted && now.getTime() - Date.parse(existing.createdAt) > UNSTARTED_AFTER_MS) {
+    logger.warn('re-delivered order never started its workflow; publishing again');
+    await publishReceived(existing);
+  }
+  logger.info('order re-delivered', { status: existing.status });
+}
+
+/**
  * A partner's new order: adapt it, keep it, start the workflow. The same partner order again is
  * answered the same and creates nothing; the same id with a different order is a conflict.
+ * Every refusal happens before anything is kept: 400 for an order we cannot take (malformed, too
+ * large once canonical, not the order the notice named, pickup outside the window), 503 while a
+ * partner API we need is down.
  */
 export async function receiveOrder(
   partner: PartnerId,
@@ -48,8 +87,9 @@ export async function receiveOrder(
   now = new Date(),
 ): Promise<OrderWebhookAnswer> {
   const notice = readOrderNotice(partner, webhookBody);
-  const partnerOrder = notice.fetchesOrder ? await fetchUberEatsOrder(notice.partnerOrderId) : webhookBody;
+  const partnerOrder = await partnerOrderFor(notice, webhookBody);
   const order = await adaptOrder(partner, partnerOrder, { storeIdFor: storeIdForPartner });
+  checkOrderMatchesNotice(notice, order);
   logger.setCorrelationId(order.orderId);
   const answer: OrderWebhookAnswer = {
     orderId: order.orderId,
@@ -59,18 +99,17 @@ export async function receiveOrder(
   };
 
   const record = newOrderRecord(order, now);
+  const pickupProblem = pickupRefusal(order.pickupAt, now);
+  if (pickupProblem) {
+    // Refused, unless it re-delivers an order we kept while its pickup time was still ahead.
+    const existing = await getOrderRecord(order.orderId);
+    if (existing?.orderHash !== record.orderHash) throw new InvalidPayload(pickupProblem);
+    await answerRedelivery(existing, record, now);
+    return answer;
+  }
   const insert = await insertOrderRecord(record);
   if (!insert.created) {
-    const { existing } = insert;
-    if (existing.orderHash !== record.orderHash) {
-      throw new OrderConflict(`order ${order.partnerOrderId} was already received with different content`);
-    }
-    const unstarted = existing.status === 'RECEIVED' && !existing.claimedBy;
-    if (unstarted && now.getTime() - Date.parse(existing.createdAt) > UNSTARTED_AFTER_MS) {
-      logger.warn('re-delivered order never started its workflow; publishing again');
-      await publishReceived(existing);
-    }
-    logger.info('order re-delivered', { status: existing.status });
+    await answerRedelivery(insert.existing, record, now);
     return answer;
   }
 

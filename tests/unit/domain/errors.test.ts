@@ -3,6 +3,8 @@ import {
   NotFound,
   OrderConflict,
   OrderDenied,
+  OrderTooLarge,
+  PartnerApiUnavailable,
   PayloadTooLarge,
   PosUnavailable,
   toErrorResponse,
@@ -10,7 +12,7 @@ import {
   UnknownPartner,
   UnsupportedMediaType,
 } from '../../../functions/lib/domain/errors';
-import { ErrorBodySchema } from '../../../functions/lib/schemas/http';
+import { ERROR_CODES, ErrorBodySchema } from '../../../functions/lib/schemas/http';
 
 describe('domain errors', () => {
   it('carry the ASL error name the state machines catch', () => {
@@ -28,11 +30,14 @@ describe('domain errors', () => {
     [new InvalidPayload('missing id'), 400, 'INVALID_PAYLOAD'],
     [new OrderConflict('different order'), 409, 'ORDER_CONFLICT'],
     [new NotFound('no such order'), 404, 'NOT_FOUND'],
+    [new OrderTooLarge('70 KB once canonical'), 400, 'ORDER_TOO_LARGE'],
+    [new PartnerApiUnavailable('Uber Eats answered 503'), 503, 'PARTNER_UNAVAILABLE'],
   ])('%s answers %i with code %s in the error body', (error, status, code) => {
     const response = toErrorResponse(error);
     expect(response.status).toBe(status);
     expect(response.body.error.code).toBe(code);
     expect(ErrorBodySchema.safeParse(response.body).success).toBe(true);
+    expect(ERROR_CODES).toContain(code);
   });
 
   it('answers anything unexpected with a 500 that reveals nothing', () => {

@@ -115,6 +115,28 @@ export const doorDashWebhook = () => ({
   },
 });
 
+/** A DoorDash order of about 20 KB whose option quantities make 50 modifiers of every one of its items. */
+export function doorDashOrderThatGrows(items = 22) {
+  const payload = doorDashWebhook();
+  const option = (quantity: number) => ({
+    merchant_supplied_id: 'SIDE-GUAC',
+    name: `Guacamole, ${'extra fresh and chunky '.repeat(8)}`.slice(0, 200),
+    quantity,
+    price: 250,
+  });
+  const item = {
+    merchant_supplied_id: 'TACO-AL-PASTOR',
+    name: 'Al Pastor Taco',
+    quantity: 1,
+    price: 450,
+    extras: [{ name: 'Extras', options: [option(20), option(20), option(10)] }],
+  };
+  payload.order.categories = [{ name: 'Tacos', items: Array.from({ length: items }, () => item) }] as never;
+  payload.order.subtotal = items * (450 + 50 * 250);
+  payload.order.tax = Math.round(payload.order.subtotal * 0.08875);
+  return payload;
+}
+
 export const grubhubWebhook = () => ({
   type: 'ORDER_PLACED',
   order_uuid: 'gh-77',

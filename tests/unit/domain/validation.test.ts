@@ -130,3 +130,50 @@ describe('validateOrder', () => {
     expect(result.ok && result.order.items[0]!.modifiers).toContainEqual({ name: 'No onions', price: 0 });
   });
 });
+
+describe('a modifier is a menu item at its menu price, or free text that cannot pass for one', () => {
+  const withModifier = (modifier: CanonicalOrder['items'][number]['modifiers'][number]) =>
+    withItem((item) => {
+      item.modifiers.push(modifier);
+    });
+
+  it.each([
+    'Carne Asada Burrito',
+    'carne asada burrito',
+    '  CARNE   ASADA\u00a0Burrito ',
+    'CarneAsada Burrito',
+  ])('denies INVALID_ORDER for a free modifier named like a menu item: "%s" at 0', (name) => {
+    const result = validateOrder(withModifier({ name, price: 0 }), storeOne());
+    expect(result).toMatchObject({
+      ok: false,
+      reason: 'INVALID_ORDER',
+      detail: expect.stringContaining('BURRITO-CARNE'),
+    });
+  });
+
+  it('denies INVALID_ORDER for a modifier named like a menu item at another price, whatever its id', () => {
+    expect(refusalOf(withModifier({ sku: 'opt-77', name: 'Guacamole', price: 1 }))).toBe('INVALID_ORDER');
+  });
+
+  it('takes a modifier named like a menu item at its menu price as that menu item', () => {
+    const order = withModifier({ name: 'guacamole', price: 250 });
+    const paid = { ...order, subtotal: order.subtotal + 2 * 250, total: order.total + 2 * 250 };
+    const result = validateOrder(paid, storeOne());
+    expect(result.ok && result.order.items[0]!.modifiers.at(-1)).toEqual({
+      sku: 'SIDE-GUAC',
+      name: 'Guacamole',
+      price: 250,
+    });
+  });
+
+  it('denies ITEM_UNAVAILABLE for a modifier named like an 86ed menu item at its price', () => {
+    const order = withModifier({ name: 'Horchata', price: 375 });
+    const paid = { ...order, subtotal: order.subtotal + 2 * 375, total: order.total + 2 * 375 };
+    expect(refusalOf(paid, eightySixed('DRINK-HORCHATA'))).toBe('ITEM_UNAVAILABLE');
+  });
+
+  it('still keeps free instructions that only mention a menu item ("No guacamole")', () => {
+    const result = validateOrder(withModifier({ name: 'No guacamole', price: 0 }), storeOne());
+    expect(result.ok && result.order.items[0]!.modifiers.at(-1)).toEqual({ name: 'No guacamole', price: 0 });
+  });
+});

@@ -8,7 +8,13 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { orderIdFor } from '../../../functions/lib/domain/order';
 import { ERROR_CODES } from '../../../functions/lib/schemas/http';
 import type { OrderRecord } from '../../../functions/lib/schemas/order';
-import { doorDashWebhook, grubhubWebhook, uberEatsNotice, uberEatsOrder } from '../domain/fixtures';
+import {
+  doorDashOrderThatGrows,
+  doorDashWebhook,
+  grubhubWebhook,
+  uberEatsNotice,
+  uberEatsOrder,
+} from '../domain/fixtures';
 import {
   answer,
   canonicalOrderFrom,
@@ -48,6 +54,16 @@ const published = () =>
   bus.commandCalls(PutEventsCommand).flatMap((call) => call.args[0].input.Entries ?? []);
 const conditionFailed = () => new ConditionalCheckFailedException({ message: 'exists', $metadata: {} });
 
+/** One pickup time, ten minutes ahead, for every order of this file: a re-delivery must hash the same. */
+const PICKUP_AT = new Date(Date.now() + 10 * 60_000).toISOString();
+const doorDashOrder = (pickupAt = PICKUP_AT) => {
+  const payload = doorDashWebhook();
+  payload.order.estimated_pickup_time = pickupAt;
+  return payload;
+};
+const grubhubOrder = () => ({ ...grubhubWebhook(), pickup_time: PICKUP_AT });
+const uberOrder = () => ({ ...uberEatsOrder(), estimated_ready_for_pickup_at: PICKUP_AT });
+
 beforeAll(() => apis.install());
 afterAll(() => apis.uninstall());
 
@@ -63,6 +79,7 @@ beforeEach(() => {
     const storeId = PARTNER_STORES[Key.pk];
     return { Item: storeId ? { pk: Key.pk, storeId } : undefined };
   });
+  ddb.on(GetCommand, { TableName: ORDERS_TABLE }).resolves({});
   ddb.on(PutCommand).resolves({});
   bus.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [{ EventId: 'evt-1' }] });
 });
@@ -129,7 +146,7 @@ describe('refusals, cheapest first', () => {
   it('401 for a Grubhub webhook signed outside the 5-minute replay window', async () => {
     const sixMinutesAgo = new Date(Date.now() - 6 * 60_000);
     expectRefused(
-      await receive(signedWebhook('grubhub', grubhubWebhook(), { now: sixMinutesAgo })),
+      await receive(signedWebhook('grubhub', grubhubOrder(), { now: sixMinutesAgo })),
       401,
       'UNAUTHORIZED',
     );
@@ -145,13 +162,13 @@ describe('refusals, cheapest first', () => {
   });
 
   it('400 for a correctly signed order that is not an order', async () => {
-    const payload = doorDashWebhook() as { order: Record<string, unknown> };
+    const payload = doorDashOrder() as { order: Record<string, unknown> };
     delete payload.order.categories;
     expectRefused(await receive(signedWebhook('doordash', payload)), 400, 'INVALID_PAYLOAD');
   });
 
   it('400 for an order from a store we do not serve', async () => {
-    const payload = doorDashWebhook();
+    const payload = doorDashOrder();
     payload.order.store.merchant_supplied_id = 'dd-999999';
     expectRefused(await receive(signedWebhook('doordash', payload)), 400, 'INVALID_PAYLOAD');
   });
@@ -159,7 +176,7 @@ describe('refusals, cheapest first', () => {
 
 describe('a new DoorDash order', () => {
   it('is answered 202 with our order id and RECEIVED', async () => {
-    const result = await receive(signedWebhook('doordash', doorDashWebhook()));
+    const result = await receive(signedWebhook('doordash', doorDashOrder()));
 
     expect(result).toEqual({
       statusCode: 202,
@@ -173,7 +190,7 @@ describe('a new DoorDash order', () => {
   });
 
   it('is kept once, by a conditional put of the canonical order', async () => {
-    await receive(signedWebhook('doordash', doorDashWebhook()));
+    await receive(signedWebhook('doordash', doorDashOrder()));
 
     expect(puts()).toHaveLength(1);
     const [put] = puts();
@@ -191,7 +208,7 @@ describe('a new DoorDash order', () => {
   });
 
   it('is announced once as OrderReceived, carrying the canonical order and not the partner payload', async () => {
-    await receive(signedWebhook('doordash', doorDashWebhook()));
+    await receive(signedWebhook('doordash', doorDashOrder()));
 
     expect(published()).toHaveLength(1);
     const [entry] = published();
@@ -211,7 +228,7 @@ describe('a new DoorDash order', () => {
 
   it('is accepted with the previous token during a secret rotation', async () => {
     const result = await receive(
-      signedWebhook('doordash', doorDashWebhook(), { secret: SIGNING_SECRETS.doordash[1] }),
+      signedWebhook('doordash', doorDashOrder(), { secret: SIGNING_SECRETS.doordash[1] }),
     );
     expect(result.statusCode).toBe(202);
   });
@@ -219,7 +236,7 @@ describe('a new DoorDash order', () => {
 
 describe('the same order again', () => {
   async function firstDelivery(): Promise<OrderRecord> {
-    await receive(signedWebhook('doordash', doorDashWebhook()));
+    await receive(signedWebhook('doordash', doorDashOrder()));
     const stored = puts()[0]?.Item as OrderRecord;
     ddb.resetHistory();
     bus.resetHistory();
@@ -231,7 +248,7 @@ describe('the same order again', () => {
     ddb.on(PutCommand).rejects(conditionFailed());
     ddb.on(GetCommand, { TableName: ORDERS_TABLE }).resolves({ Item: stored });
 
-    const result = await receive(signedWebhook('doordash', doorDashWebhook()));
+    const result = await receive(signedWebhook('doordash', doorDashOrder()));
 
     expect(result).toEqual({
       statusCode: 202,
@@ -251,7 +268,7 @@ describe('the same order again', () => {
     ddb.on(PutCommand).rejects(conditionFailed());
     ddb.on(GetCommand, { TableName: ORDERS_TABLE }).resolves({ Item: { ...stored, createdAt: longAgo } });
 
-    const result = await receive(signedWebhook('doordash', doorDashWebhook()));
+    const result = await receive(signedWebhook('doordash', doorDashOrder()));
 
     expect(result.statusCode).toBe(202);
     expect(published().map((entry) => entry.DetailType)).toEqual(['OrderReceived']);
@@ -264,7 +281,7 @@ describe('the same order again', () => {
       .on(GetCommand, { TableName: ORDERS_TABLE })
       .resolves({ Item: { ...stored, orderHash: 'f'.repeat(64) } });
 
-    const result = await receive(signedWebhook('doordash', doorDashWebhook()));
+    const result = await receive(signedWebhook('doordash', doorDashOrder()));
 
     expect(result).toEqual({
       statusCode: 409,
@@ -279,7 +296,7 @@ describe('when the bus is down', () => {
     bus.on(PutEventsCommand).rejects(new Error('EventBridge unavailable'));
     ddb.on(DeleteCommand).resolves({});
 
-    const result = await receive(signedWebhook('doordash', doorDashWebhook()));
+    const result = await receive(signedWebhook('doordash', doorDashOrder()));
 
     expect(result.statusCode).toBe(500);
     expect(result.body).toEqual({ error: { code: expect.any(String), message: expect.any(String) } });
@@ -295,7 +312,7 @@ describe('when the bus is down', () => {
     bus.on(PutEventsCommand).resolves({ FailedEntryCount: 1, Entries: [{ ErrorCode: 'InternalFailure' }] });
     ddb.on(DeleteCommand).resolves({});
 
-    const result = await receive(signedWebhook('doordash', doorDashWebhook()));
+    const result = await receive(signedWebhook('doordash', doorDashOrder()));
 
     expect(result.statusCode).toBe(500);
     expect(ddb.commandCalls(DeleteCommand)).toHaveLength(1);
@@ -306,7 +323,7 @@ describe('an Uber Eats notification', () => {
   const orderPath = '/ubereats/v1/orders/a1b2c3d4-0000-4000-8000-000000000001';
 
   it('fetches the order from the Uber Eats API with our API key, then keeps and announces it', async () => {
-    apis.on('GET', `${PARTNER_API_URL}${orderPath}`, { status: 200, body: uberEatsOrder() });
+    apis.on('GET', `${PARTNER_API_URL}${orderPath}`, { status: 200, body: uberOrder() });
 
     const result = await receive(signedWebhook('ubereats', uberEatsNotice()));
 
@@ -325,14 +342,62 @@ describe('an Uber Eats notification', () => {
     expect(published()).toHaveLength(1);
   });
 
-  it('answers 500 and keeps nothing while the Uber Eats API is down, so Uber Eats retries', async () => {
-    apis.on('GET', `${PARTNER_API_URL}${orderPath}`, { status: 503, body: { error: 'maintenance' } });
+  it.each([
+    [503, 'down for maintenance'],
+    [429, 'rate-limiting us'],
+    [599, 'unreachable'],
+  ])(
+    'answers 503 and keeps nothing while the Uber Eats API answers %i (%s), so Uber Eats retries',
+    async (status) => {
+      apis.on('GET', `${PARTNER_API_URL}${orderPath}`, { status, body: { error: 'maintenance' } });
+
+      const result = await receive(signedWebhook('ubereats', uberEatsNotice()));
+
+      expectRefused(result, 503, 'PARTNER_UNAVAILABLE');
+    },
+  );
+
+  it('is refused 400 and keeps nothing when Uber Eats does not know the order (404)', async () => {
+    apis.on('GET', `${PARTNER_API_URL}${orderPath}`, {
+      status: 404,
+      body: { code: 'not_found', message: 'order not found' },
+    });
 
     const result = await receive(signedWebhook('ubereats', uberEatsNotice()));
 
-    expect(result.statusCode).toBe(500);
-    expect(puts()).toHaveLength(0);
-    expect(published()).toHaveLength(0);
+    expectRefused(result, 400, 'INVALID_PAYLOAD');
+    expect(apis.callsTo('GET', orderPath)).toHaveLength(1);
+  });
+
+  it('is refused 400 and keeps nothing when what Uber Eats serves is not an order', async () => {
+    apis.on('GET', `${PARTNER_API_URL}${orderPath}`, { status: 200, body: { hello: 'world' } });
+    expectRefused(await receive(signedWebhook('ubereats', uberEatsNotice())), 400, 'INVALID_PAYLOAD');
+  });
+
+  it('is refused 400 and keeps nothing when the fetched order carries another id than the notice', async () => {
+    apis.on('GET', `${PARTNER_API_URL}${orderPath}`, {
+      status: 200,
+      body: { ...uberOrder(), id: 'ffffffff-0000-4000-8000-000000000009' },
+    });
+    const result = await receive(signedWebhook('ubereats', uberEatsNotice()));
+    expectRefused(result, 400, 'INVALID_PAYLOAD');
+    expect((result.body.error as { message: string }).message).toMatch(
+      /ffffffff-0000-4000-8000-000000000009/,
+    );
+  });
+
+  it('is refused 400 and keeps nothing when the fetched order is for another store than the notice', async () => {
+    apis.on('GET', `${PARTNER_API_URL}${orderPath}`, {
+      status: 200,
+      body: { ...uberOrder(), store: { id: 'ue-2b9d44e1-store-002' } },
+    });
+    PARTNER_STORES['PARTNER#ubereats#ue-2b9d44e1-store-002'] = 'store-002';
+    try {
+      const result = await receive(signedWebhook('ubereats', uberEatsNotice()));
+      expectRefused(result, 400, 'INVALID_PAYLOAD');
+    } finally {
+      delete PARTNER_STORES['PARTNER#ubereats#ue-2b9d44e1-store-002'];
+    }
   });
 
   it('is refused 401 when signed with a secret Uber Eats does not hold', async () => {
@@ -344,9 +409,76 @@ describe('an Uber Eats notification', () => {
 
 describe('a Grubhub order', () => {
   it('signed just now is received', async () => {
-    const result = await receive(signedWebhook('grubhub', grubhubWebhook()));
+    const result = await receive(signedWebhook('grubhub', grubhubOrder()));
     expect(result.body).toMatchObject({ partner: 'grubhub', partnerOrderId: 'gh-77', status: 'RECEIVED' });
-    const order = await canonicalOrderFrom('grubhub', grubhubWebhook());
+    const order = await canonicalOrderFrom('grubhub', grubhubOrder());
     expect(puts()[0]?.Item).toMatchObject({ orderHash: orderRecord(order).orderHash });
+  });
+});
+
+describe('what the order itself says', () => {
+  it('an order too large once canonical (a ~20 KB DoorDash order of multiplied options) is 400 ORDER_TOO_LARGE, nothing kept', async () => {
+    const payload = doorDashOrderThatGrows();
+    payload.order.estimated_pickup_time = PICKUP_AT;
+    expectRefused(await receive(signedWebhook('doordash', payload)), 400, 'ORDER_TOO_LARGE');
+  });
+
+  it.each([
+    ['30 days ahead', new Date(Date.now() + 30 * 24 * 3600_000).toISOString()],
+    ['in 1969', '1969-07-20T20:17:40Z'],
+    ['an hour ago', new Date(Date.now() - 3600_000).toISOString()],
+  ])('a pickup %s is refused 400, nothing kept', async (_, pickupAt) => {
+    const result = await receive(signedWebhook('doordash', doorDashOrder(pickupAt)));
+    expectRefused(result, 400, 'INVALID_PAYLOAD');
+    expect((result.body.error as { message: string }).message).toMatch(/pickup/);
+  });
+
+  it('a re-delivery of an order kept before its pickup time passed is still answered 202, not refused', async () => {
+    const pickupAt = new Date(Date.now() - 3600_000).toISOString();
+    const kept = orderRecord(await canonicalOrderFrom('doordash', doorDashOrder(pickupAt)), {
+      status: 'ACCEPTED',
+      claimedBy: 'execution-1',
+    });
+    ddb.on(GetCommand, { TableName: ORDERS_TABLE }).resolves({ Item: kept });
+
+    const result = await receive(signedWebhook('doordash', doorDashOrder(pickupAt)));
+
+    expect(result).toEqual({
+      statusCode: 202,
+      body: {
+        orderId: DOORDASH_ORDER_ID,
+        partner: 'doordash',
+        partnerOrderId: 'dd-9001',
+        status: 'RECEIVED',
+      },
+    });
+    expect(puts()).toHaveLength(0);
+    expect(published()).toHaveLength(0);
+  });
+
+  it('a late order under a kept id but with other content is refused for its pickup (400 comes before 409)', async () => {
+    const pickupAt = new Date(Date.now() - 3600_000).toISOString();
+    const kept = orderRecord(await canonicalOrderFrom('doordash', doorDashOrder(pickupAt)), {
+      orderHash: 'f'.repeat(64),
+    });
+    ddb.on(GetCommand, { TableName: ORDERS_TABLE }).resolves({ Item: kept });
+    expectRefused(await receive(signedWebhook('doordash', doorDashOrder(pickupAt))), 400, 'INVALID_PAYLOAD');
+  });
+
+  it('a negative quantity (which would show a negative total) is refused 400, nothing kept', async () => {
+    const payload = doorDashOrder();
+    payload.order.categories[0]!.items[0]!.quantity = -2;
+    payload.order.subtotal = -2 * 700 + 375;
+    expectRefused(await receive(signedWebhook('doordash', payload)), 400, 'INVALID_PAYLOAD');
+  });
+
+  it('hostile notes are kept without control characters or HTML', async () => {
+    const payload = {
+      ...grubhubOrder(),
+      special_instructions: 'Leave at door\n<img src=x onerror=alert(1)>\u0000ok',
+    };
+    const result = await receive(signedWebhook('grubhub', payload));
+    expect(result.statusCode).toBe(202);
+    expect(puts()[0]?.Item).toMatchObject({ order: { notes: 'Leave at door ok' } });
   });
 });

@@ -37,11 +37,20 @@ function toItem(item: CartItem): OrderItem {
 
 /** Every amount Uber Eats sends carries its own currency; we only sell in USD. */
 function assertUsd(order: ubereats.Order): void {
-  const codes = [
-    ...order.cart.items.map((item) => item.price.unit_price.currency_code),
-    order.payment.charges.total.currency_code,
+  const { sub_total, tax, total } = order.payment.charges;
+  const amounts = [
+    ...order.cart.items.flatMap((item) => [
+      item.price.unit_price,
+      ...(item.price.total_price ? [item.price.total_price] : []),
+      ...item.selected_modifier_groups.flatMap((group) =>
+        group.selected_items.map((selected) => selected.price.unit_price),
+      ),
+    ]),
+    sub_total,
+    tax,
+    total,
   ];
-  if (codes.some((code) => code !== undefined && code !== 'USD')) {
+  if (amounts.some(({ currency_code }) => currency_code !== undefined && currency_code !== 'USD')) {
     throw new InvalidPayload('invalid Uber Eats order: only USD is accepted');
   }
 }
