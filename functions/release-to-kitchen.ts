@@ -2,10 +2,14 @@ import { ReleaseStepSchema } from './lib/schemas/steps';
 import { releaseToKitchen } from './lib/services/kitchen';
 import { stepHandler } from './lib/step';
 
-/** Workflow step: RELEASED by conditional write, then the POS fires the order. */
-export const handler = stepHandler(ReleaseStepSchema, ({ orderId, posReference, release }) =>
-  releaseToKitchen(orderId, posReference, {
-    releasedBy: release?.Error === 'States.Timeout' ? 'timeout' : 'courier',
-    alreadyReleasing: release?.releasing === true,
-  }),
+/** Workflow step: marked releasing, the POS fires the order, the partner is told, then RELEASED. */
+export const handler = stepHandler(
+  ReleaseStepSchema,
+  ({ orderId, posReference, release, partner, partnerOrderId }) =>
+    releaseToKitchen(orderId, posReference, {
+      releasedBy: release?.Error === 'States.Timeout' ? 'timeout' : 'courier',
+      alreadyReleasing: release?.releasing === true,
+      partner,
+      partnerOrderId,
+    }),
 );

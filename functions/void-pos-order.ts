@@ -1,9 +1,6 @@
 import { OrderStepSchema } from './lib/schemas/steps';
-import { voidCancelledOrder } from './lib/services/kitchen';
+import { settleCancelledOrder } from './lib/services/kitchen';
 import { stepHandler } from './lib/step';
 
-/** Workflow step: a cancelled order's held POS order is voided. */
-export const handler = stepHandler(OrderStepSchema, async ({ orderId }) => {
-  await voidCancelledOrder(orderId);
-  return { voided: true };
-});
+/** Workflow step: a cancelled order's owed work is paid (its POS order voided); CompensationOwed if not. */
+export const handler = stepHandler(OrderStepSchema, ({ orderId }) => settleCancelledOrder(orderId));

@@ -3,7 +3,7 @@ import { waitForCourier } from './lib/services/courier';
 import { stepHandler } from './lib/step';
 
 /** Invoked with the workflow's task token (.waitForTaskToken); the workflow waits until release, cancel or timeout. */
-export const handler = stepHandler(WaitStepSchema, async ({ orderId, taskToken }) => {
-  await waitForCourier(orderId, taskToken);
+export const handler = stepHandler(WaitStepSchema, async ({ orderId, taskToken, workflowExecutionId }) => {
+  await waitForCourier(orderId, taskToken, workflowExecutionId);
   return { waiting: true };
 });

@@ -30,4 +30,18 @@ export const config = {
   get maxCourierWaitSeconds() {
     return Number(process.env.MAX_COURIER_WAIT_SECONDS ?? '3600');
   },
+  /** Owed voids and partner notices are retried from this interval, doubling up to the maximum. */
+  get owedRetryBaseSeconds() {
+    return Number(process.env.OWED_RETRY_BASE_SECONDS ?? '60');
+  },
+  get owedRetryMaxSeconds() {
+    return Number(process.env.OWED_RETRY_MAX_SECONDS ?? '3600');
+  },
+  /** How long a POS create we gave up on may still land; until then "none found" is not final. */
+  get posLateWriteHorizonSeconds() {
+    return Number(process.env.POS_LATE_WRITE_HORIZON_SECONDS ?? '900');
+  },
+  get reconcileBatchSize() {
+    return Number(process.env.RECONCILE_BATCH_SIZE ?? '100');
+  },
 };

@@ -44,7 +44,8 @@ function happyPath(definition: AslDefinition): string[] {
   let name: string | undefined = definition.StartAt;
   while (name !== undefined && !path.includes(name)) {
     path.push(name);
-    name = state(definition, name).Next;
+    const current = state(definition, name) as { Next?: string; Default?: string };
+    name = current.Next ?? current.Default;
   }
   return path;
 }
@@ -139,11 +140,26 @@ describe('order-workflow (STANDARD)', () => {
     );
   });
 
-  it('ends quietly when a child already settled the order (denied, duplicate, cancelled)', () => {
+  it('fails, for the alarm, when a child fails: only work left owed or a broken step fails a child', () => {
     for (const name of ['Prepare', 'Finish']) {
       const caught = state(workflow, name).Catch?.find((c) => c.ErrorEquals.includes('States.TaskFailed'));
-      expect(state(workflow, caught?.Next ?? '?').Type).toBe('Succeed');
+      expect(state(workflow, caught?.Next ?? '?')).toMatchObject({ Type: 'Fail', Error: 'OrderUnsettled' });
     }
+  });
+
+  it('ends quietly at the wait when the preparation ended the order normally (denied, failed, duplicate)', () => {
+    const onEnded = state(workflow, 'WaitForCourier').Catch?.find((c) => c.ErrorEquals.includes('OrderEnded'));
+    expect(state(workflow, onEnded?.Next ?? '?').Type).toBe('Succeed');
+    // The wait step may only keep the token of the execution that claimed the order.
+    expect(state(workflow, 'WaitForCourier').Parameters?.Payload).toMatchObject({
+      'workflowExecutionId.$': '$$.Execution.Id',
+    });
+  });
+
+  it('fails the execution when a cancelled order’s void is still owed after its retries', () => {
+    const voiding = state(workflow, 'VoidCancelledOrder');
+    expect(voiding.Retry?.flatMap((r) => r.ErrorEquals)).toContain('CompensationOwed');
+    expect(voiding.Catch ?? []).toEqual([]);
   });
 });
 
@@ -156,7 +172,12 @@ describe('order-prepare (EXPRESS)', () => {
     const onTaken = claim.Catch?.find((c) =>
       c.ErrorEquals.includes('DynamoDB.ConditionalCheckFailedException'),
     );
-    expect(state(prepare, onTaken?.Next ?? '?')).toMatchObject({ Type: 'Fail', Error: 'OrderDuplicate' });
+    // A duplicate is a normal ending: the run succeeds and says so.
+    expect(state(prepare, onTaken?.Next ?? '?')).toMatchObject({
+      Type: 'Pass',
+      Parameters: { ended: 'Duplicate' },
+      End: true,
+    });
   });
 
   it('validates, holds in the POS, accepts with the partner and publishes OrderAccepted, in that order', () => {
@@ -178,14 +199,20 @@ describe('order-prepare (EXPRESS)', () => {
     );
   });
 
-  it('sends a denial to the partner and ends the run with OrderDenied', () => {
+  it('sends a denial to the partner and ends the run in success, failing only when the ending is still owed', () => {
     const onDenied = state(prepare, 'ValidateOrder').Catch?.find((c) =>
       c.ErrorEquals.includes('OrderDenied'),
     );
-    expect(
-      happyPath({ ...prepare, StartAt: onDenied?.Next ?? '?' }).map((n) => state(prepare, n).Type),
-    ).toEqual(['Task', 'Task', 'Fail']);
-    expect(state(prepare, 'Denied')).toMatchObject({ Type: 'Fail', Error: 'OrderDenied' });
+    expect(happyPath({ ...prepare, StartAt: onDenied?.Next ?? '?' })).toEqual([
+      'RejectOrder',
+      'PublishRejected',
+      'EndingPaid',
+      'Ended',
+    ]);
+    expect(state(prepare, 'EndingPaid').Choices).toEqual([
+      { Variable: '$.outcome.owed', BooleanEquals: true, Next: 'OutcomeOwed' },
+    ]);
+    expect(state(prepare, 'OutcomeOwed')).toMatchObject({ Type: 'Fail', Error: 'OutcomeOwed' });
   });
 
   it('retries the POS and the partner on their named outage errors', () => {
@@ -222,7 +249,7 @@ describe('outcome events', () => {
   });
 
   it('are published only after the kitchen has the order', () => {
-    expect(happyPath(finish)).toEqual(['ReleaseToKitchen', 'PublishReleased']);
+    expect(happyPath(finish)).toEqual(['ReleaseToKitchen', 'PublishReleased', 'PartnerToldReleased', 'Released']);
     expect(state(finish, 'ReleaseToKitchen').Parameters?.FunctionName).toBe(
       'getatt:ReleaseToKitchenLambdaFunction.Arn',
     );

@@ -1,4 +1,4 @@
-import { DeleteCommand, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { config } from '../config';
 import type { OrderRecord, OrderStatus, TimelineEntry } from '../schemas/order';
 import { dynamo, isConditionFailure } from './dynamo';
@@ -42,9 +42,14 @@ export interface OrderChange {
   to?: OrderStatus;
   /** Attributes to set alongside. */
   set?: Record<string, unknown>;
+  /** Attributes to remove alongside. */
+  remove?: readonly string[];
   /** Extra condition, e.g. `attribute_not_exists(posReference)`. */
   alsoRequire?: string;
-  timeline: Omit<TimelineEntry, 'at'>;
+  /** Attributes that must hold exactly these values. */
+  requireEqual?: Record<string, unknown>;
+  /** A line on the order's timeline; none for bookkeeping that the people reading it need not see. */
+  timeline?: Omit<TimelineEntry, 'at'>;
 }
 
 export type ChangeResult = { applied: true; record: OrderRecord } | { applied: false; current?: OrderRecord };
@@ -58,11 +63,15 @@ export async function changeOrder(
   const at = now.toISOString();
   const names: Record<string, string> = {
     '#status': 'status',
-    '#timeline': 'timeline',
     '#updatedAt': 'updatedAt',
   };
-  const values: Record<string, unknown> = { ':entry': [{ ...change.timeline, at }], ':now': at };
-  const sets = ['#timeline = list_append(#timeline, :entry)', '#updatedAt = :now'];
+  const values: Record<string, unknown> = { ':now': at };
+  const sets = ['#updatedAt = :now'];
+  if (change.timeline) {
+    names['#timeline'] = 'timeline';
+    values[':entry'] = [{ ...change.timeline, at }];
+    sets.push('#timeline = list_append(#timeline, :entry)');
+  }
   if (change.to) {
     values[':to'] = change.to;
     sets.push('#status = :to');
@@ -72,17 +81,28 @@ export async function changeOrder(
     values[`:f${i}`] = value;
     sets.push(`#f${i} = :f${i}`);
   }
+  const removes = (change.remove ?? []).map((key, i) => {
+    names[`#r${i}`] = key;
+    return `#r${i}`;
+  });
   const fromList = change.from.map((status, i) => {
     values[`:from${i}`] = status;
     return `:from${i}`;
   });
-  const condition = [`#status IN (${fromList.join(', ')})`, change.alsoRequire].filter(Boolean).join(' AND ');
+  const equalities = Object.entries(change.requireEqual ?? {}).map(([key, value], i) => {
+    names[`#q${i}`] = key;
+    values[`:q${i}`] = value;
+    return `#q${i} = :q${i}`;
+  });
+  const condition = [`#status IN (${fromList.join(', ')})`, change.alsoRequire, ...equalities]
+    .filter(Boolean)
+    .join(' AND ');
   try {
     const { Attributes } = await dynamo.send(
       new UpdateCommand({
         TableName: config.ordersTable,
         Key: { orderId },
-        UpdateExpression: `SET ${sets.join(', ')}`,
+        UpdateExpression: `SET ${sets.join(', ')}${removes.length ? ` REMOVE ${removes.join(', ')}` : ''}`,
         ConditionExpression: condition,
         ExpressionAttributeNames: names,
         ExpressionAttributeValues: values,
@@ -111,4 +131,43 @@ export async function forgetUnpublishedOrder(orderId: string): Promise<void> {
   } catch (error) {
     if (!isConditionFailure(error)) throw error;
   }
+}
+
+/** The sparse index of orders that still owe work (domain/endings.ts), by when to try next. */
+export const OWED_WORK_INDEX = 'owed-work';
+
+/** Orders whose owed work is due by `dueBy` (all of them when undefined), oldest due first. */
+export async function owedOrderIds(dueBy: Date | undefined, limit: number): Promise<string[]> {
+  const { Items = [] } = await dynamo.send(
+    new QueryCommand({
+      TableName: config.ordersTable,
+      IndexName: OWED_WORK_INDEX,
+      KeyConditionExpression: dueBy ? 'owedQueue = :owed AND owedAt <= :due' : 'owedQueue = :owed',
+      ExpressionAttributeValues: { ':owed': 'owed', ...(dueBy ? { ':due': dueBy.toISOString() } : {}) },
+      Limit: limit,
+    }),
+  );
+  return Items.map((item) => String(item.orderId));
+}
+
+/** How many orders still owe work that has failed at least once: the figure the alarm watches. */
+export async function countOrdersOwingAfterFailures(): Promise<number> {
+  let count = 0;
+  let ExclusiveStartKey: Record<string, unknown> | undefined;
+  do {
+    const page = await dynamo.send(
+      new QueryCommand({
+        TableName: config.ordersTable,
+        IndexName: OWED_WORK_INDEX,
+        KeyConditionExpression: 'owedQueue = :owed',
+        FilterExpression: 'owedAttempts > :none',
+        ExpressionAttributeValues: { ':owed': 'owed', ':none': 0 },
+        Select: 'COUNT',
+        ExclusiveStartKey,
+      }),
+    );
+    count += page.Count ?? 0;
+    ExclusiveStartKey = page.LastEvaluatedKey;
+  } while (ExclusiveStartKey);
+  return count;
 }

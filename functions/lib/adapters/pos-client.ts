@@ -1,12 +1,14 @@
 import { config } from '../config';
-import { PosUnavailable } from '../domain/errors';
+import { PosOrderMismatch, PosUnavailable } from '../domain/errors';
 import { metrics } from '../powertools';
 import {
   type CreatePosOrderRequest,
   CreatePosOrderResponseSchema,
+  FindPosOrdersResponseSchema,
   FirePosOrderResponseSchema,
   IDEMPOTENCY_KEY_HEADER,
   POS_API_KEY_HEADER,
+  type PosOrderView,
   posPaths,
 } from '../schemas/pos';
 import { callJson, type JsonAnswer } from './http-client';
@@ -25,7 +27,10 @@ async function callPos(method: string, path: string, body?: unknown, headers: Re
   metrics.addMetric('PosLatency', 'Milliseconds', Date.now() - started);
   if (answer.status < 200 || answer.status >= 300) {
     metrics.addMetric('PosCallFailed', 'Count', 1);
-    throw new PosUnavailable(`POS ${method} ${path} answered ${answer.status}: ${describe(answer)}`);
+    const message = `POS ${method} ${path} answered ${answer.status}: ${describe(answer)}`;
+    // 404 and 409 are the POS's word about that order number, not an outage.
+    if (answer.status === 404 || answer.status === 409) throw new PosOrderMismatch(message);
+    throw new PosUnavailable(message);
   }
   return answer.body;
 }
@@ -42,11 +47,17 @@ export async function createHeldPosOrder(storeId: string, request: CreatePosOrde
   return CreatePosOrderResponseSchema.parse(body).posOrderId;
 }
 
-/** The kitchen starts on the order. Firing a fired order is a no-op at the POS. */
-export async function firePosOrder(posOrderId: string): Promise<void> {
-  FirePosOrderResponseSchema.parse(await callPos('POST', posPaths.fireOrder(posOrderId)));
+/** The kitchen starts on the order. Firing a fired order is a no-op; the POS checks it is ours. */
+export async function firePosOrder(posOrderId: string, reference: string): Promise<void> {
+  FirePosOrderResponseSchema.parse(await callPos('POST', posPaths.fireOrder(posOrderId), { reference }));
 }
 
-export async function voidPosOrder(posOrderId: string): Promise<void> {
-  await callPos('POST', posPaths.voidOrder(posOrderId));
+/** Takes the order off the POS (a fired one gets a void ticket in the kitchen); the POS checks it is ours. */
+export async function voidPosOrder(posOrderId: string, reference: string): Promise<void> {
+  await callPos('POST', posPaths.voidOrder(posOrderId), { reference });
+}
+
+/** Every POS order made under our order id: how an order whose create answer was lost is found. */
+export async function findPosOrders(reference: string): Promise<PosOrderView[]> {
+  return FindPosOrdersResponseSchema.parse(await callPos('GET', posPaths.findOrders(reference))).orders;
 }

@@ -23,6 +23,8 @@ export type DetailType = z.infer<typeof DetailTypeSchema>;
 
 const base = {
   schemaVersion: z.literal(EVENT_SCHEMA_VERSION),
+  /** The same for every publication of one fact (`{orderId}/{detail-type}`), so a repeat is recognisable. */
+  eventId: z.string().min(1).max(200),
   orderId: OrderIdSchema,
   partner: PartnerIdSchema,
   partnerOrderId: PartnerOrderIdSchema,
@@ -42,7 +44,7 @@ export const OrderReleasedToKitchenDetailSchema = z.object({
   posReference: z.string().min(1),
   releasedBy: z.enum(['courier', 'timeout']),
 });
-export const OrderCancelledDetailSchema = z.object({ ...base, cancelledBy: z.literal('partner') });
+export const OrderCancelledDetailSchema = z.object({ ...base, cancelledBy: z.enum(['partner', 'operator']) });
 /** `reason`: a deny reason (e.g. POS_UNAVAILABLE) or the error name that failed the order. */
 export const OrderFailedDetailSchema = z.object({ ...base, reason: z.string().min(1).max(200) });
 

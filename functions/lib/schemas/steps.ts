@@ -1,6 +1,7 @@
 /** What the state machines pass to each workflow step (see statemachines/*.asl.yml). */
 import { z } from 'zod';
 import { CanonicalOrderSchema, OrderIdSchema } from './order';
+import { PartnerIdSchema, PartnerOrderIdSchema } from './partners/index';
 
 const StepErrorSchema = z.object({ Error: z.string().optional(), Cause: z.string().optional() }).optional();
 
@@ -8,11 +9,18 @@ export const OrderStepSchema = z.object({ orderId: OrderIdSchema });
 export const OrderWithContentStepSchema = z.object({ orderId: OrderIdSchema, order: CanonicalOrderSchema });
 export const AcceptStepSchema = OrderWithContentStepSchema.extend({ posReference: z.string().min(1) });
 export const SettleStepSchema = z.object({ orderId: OrderIdSchema, error: StepErrorSchema });
-export const WaitStepSchema = z.object({ orderId: OrderIdSchema, taskToken: z.string().min(1) });
+/** `workflowExecutionId`: the parent execution that claimed the order; only it may wait on it. */
+export const WaitStepSchema = z.object({
+  orderId: OrderIdSchema,
+  taskToken: z.string().min(1),
+  workflowExecutionId: z.string().min(1),
+});
 /** `release` is the wait's result: `{releasedBy}` from the courier, or the States.Timeout error. */
 export const ReleaseStepSchema = z.object({
   orderId: OrderIdSchema,
   posReference: z.string().min(1),
+  partner: PartnerIdSchema,
+  partnerOrderId: PartnerOrderIdSchema,
   release: z
     .object({
       releasedBy: z.string().optional(),

@@ -1,10 +1,11 @@
 import { publishOrderEvent } from '../adapters/event-bus';
 import { changeOrder, type OrderChange } from '../adapters/order-store';
 import { failWorkflowTask, resumeWorkflow } from '../adapters/task-tokens';
-import { NotFound, OrderCancelled, OrderConflict } from '../domain/errors';
+import { NotFound, OrderCancelled, OrderConflict, OrderEnded } from '../domain/errors';
 import { cancelDecision, releaseDecision } from '../domain/status';
 import { metrics } from '../powertools';
 import type { OrderRecord, OrderStatus } from '../schemas/order';
+import { owedAttributesFor } from './compensation';
 import { orderEventDetail } from './events';
 
 /** Conditional writes can lose a race; decide again from what the failed write found, a few times. */
@@ -61,28 +62,31 @@ export async function requestRelease(orderId: string): Promise<OrderStatus> {
 }
 
 /** The partner cancels. Exactly one of cancel, release and timeout wins, by conditional write. */
-export async function cancelOrder(orderId: string): Promise<OrderStatus> {
+export async function cancelOrder(orderId: string, now = new Date()): Promise<OrderStatus> {
   const { record, applied } = await applyPartnerRequest(
     orderId,
     ['RECEIVED', 'ACCEPTED'],
     (current) => {
-      const decision = current.releasingAt ? 'conflict' : cancelDecision(current.status);
+      const decision = cancelDecision(current.status);
       if (decision === 'conflict')
-        throw new OrderConflict(
-          `order ${orderId} is ${current.releasingAt ? 'being released to the kitchen' : current.status}; it cannot be cancelled`,
-        );
+        throw new OrderConflict(`order ${orderId} is ${current.status}; it cannot be cancelled`);
+      if (decision === 'cancel' && current.releasingAt)
+        throw new OrderConflict(`order ${orderId} is being released to the kitchen; it cannot be cancelled`);
       return decision === 'noop' ? 'noop' : 'apply';
     },
     (from) => ({
       from,
       to: 'CANCELLED',
+      // The void is owed from this very write: whoever holds the order in the POS, it cannot be lost.
+      set: owedAttributesFor({ status: 'CANCELLED', by: 'partner' }, true, now),
       // Once the kitchen is being told, the order can no longer be taken back.
       alsoRequire: 'attribute_not_exists(releasingAt)',
       timeline: { event: 'cancelled', detail: 'by partner' },
     }),
   );
   if (!applied) return record.status;
-  // A waiting workflow leaves its wait and voids the POS order; one still preparing sees the status.
+  // A waiting workflow leaves its wait and pays the void; one still preparing sees the status and
+  // does the same once it reaches the wait; the reconciler pays it if neither can.
   if (record.taskToken) {
     await failWorkflowTask(record.taskToken, 'OrderCancelled', 'The partner cancelled the order.');
   }
@@ -98,16 +102,25 @@ export async function cancelOrder(orderId: string): Promise<OrderStatus> {
  * Invoked with the workflow's task token: keep the token on the order so release and cancel can
  * reach the workflow; resume at once when the courier already arrived.
  */
-export async function waitForCourier(orderId: string, taskToken: string): Promise<void> {
+export async function waitForCourier(
+  orderId: string,
+  taskToken: string,
+  workflowExecutionId: string,
+): Promise<void> {
   const change = await changeOrder(orderId, {
     from: ['ACCEPTED'],
     set: { taskToken },
+    // Only the execution that claimed the order waits on it: a duplicate's token never replaces it.
+    requireEqual: { claimedBy: workflowExecutionId },
     timeline: { event: 'waiting-for-courier' },
   });
   if (!change.applied) {
+    // A cancelled order leaves through the workflow's cancel path, which pays its void.
     if (change.current?.status === 'CANCELLED') throw new OrderCancelled(orderId);
-    throw new Error(
-      `order ${orderId} is ${change.current?.status ?? 'missing'}; it cannot wait for a courier`,
+    throw new OrderEnded(
+      `order ${orderId} is ${change.current?.status ?? 'missing'}${
+        change.current?.status === 'ACCEPTED' ? ' and waits in another execution' : ''
+      }; nothing to wait for`,
     );
   }
   if (change.record.releaseRequestedAt)

@@ -12,12 +12,13 @@ export function orderEventDetail<T extends DetailType>(
   record: Pick<OrderRecord, 'orderId' | 'partner' | 'partnerOrderId' | 'storeId'>,
   extra: Omit<
     EventDetail<T>,
-    'schemaVersion' | 'orderId' | 'partner' | 'partnerOrderId' | 'storeId' | 'occurredAt'
+    'schemaVersion' | 'eventId' | 'orderId' | 'partner' | 'partnerOrderId' | 'storeId' | 'occurredAt'
   >,
   now = new Date(),
 ): EventDetail<T> {
   return eventDetailSchemas[detailType].parse({
     schemaVersion: EVENT_SCHEMA_VERSION,
+    eventId: `${record.orderId}/${detailType}`,
     orderId: record.orderId,
     partner: record.partner,
     partnerOrderId: record.partnerOrderId,

@@ -1,13 +1,16 @@
 import { changeOrder, getOrderRecord } from '../adapters/order-store';
-import { acceptWithPartner, denyWithPartner, reportStatusToPartner } from '../adapters/partner-client';
-import { createHeldPosOrder, firePosOrder, voidPosOrder } from '../adapters/pos-client';
+import { acceptWithPartner, reportStatusToPartner } from '../adapters/partner-client';
+import { createHeldPosOrder, findPosOrders, firePosOrder } from '../adapters/pos-client';
 import { getStore } from '../adapters/store-repo';
 import { config } from '../config';
-import { OrderCancelled, OrderDenied } from '../domain/errors';
+import type { Ending } from '../domain/endings';
+import { CompensationOwed, OrderCancelled, OrderDenied, PosOrderMismatch } from '../domain/errors';
 import { validateOrder } from '../domain/validation';
 import { logger, metrics } from '../powertools';
-import type { CanonicalOrder, DenyReason, OrderRecord } from '../schemas/order';
+import type { CanonicalOrder, DenyReason } from '../schemas/order';
 import { DenyReasonSchema } from '../schemas/order';
+import type { PartnerId } from '../schemas/partners/index';
+import { owedAttributesFor, payOwedWork, payOwedWorkOf } from './compensation';
 import { orderEventDetail } from './events';
 
 /** The workflow steps, in the order they run. Each is safe to run again (at-least-once). */
@@ -21,11 +24,7 @@ export async function checkOrder(order: CanonicalOrder): Promise<CanonicalOrder>
   return result.order;
 }
 
-async function voidIfHeld(record: OrderRecord | undefined): Promise<void> {
-  if (record?.posReference) await voidPosOrder(record.posReference);
-}
-
-/** Holds the order in the POS. A cancel that won meanwhile takes the held order back off. */
+/** Holds the order in the POS. A cancel that won meanwhile is voided by the workflow's cancel path. */
 export async function holdInPos(orderId: string, order: CanonicalOrder): Promise<{ posReference: string }> {
   const posReference = await createHeldPosOrder(order.storeId, {
     reference: orderId,
@@ -39,10 +38,7 @@ export async function holdInPos(orderId: string, order: CanonicalOrder): Promise
     timeline: { event: 'held-in-pos', detail: posReference },
   });
   if (!change.applied) {
-    if (change.current?.status === 'CANCELLED') {
-      await voidPosOrder(posReference);
-      throw new OrderCancelled(orderId);
-    }
+    if (change.current?.status === 'CANCELLED') throw new OrderCancelled(orderId);
     throw new Error(`order ${orderId} is ${change.current?.status ?? 'missing'}; it cannot be held`);
   }
   return { posReference };
@@ -75,10 +71,7 @@ export async function acceptOrder(
   const record = change.applied ? change.record : change.current;
   if (!record) throw new Error(`order ${orderId} is missing`);
   if (!change.applied && record.status !== 'ACCEPTED') {
-    if (record.status === 'CANCELLED') {
-      await voidPosOrder(posReference);
-      throw new OrderCancelled(orderId);
-    }
+    if (record.status === 'CANCELLED') throw new OrderCancelled(orderId);
     throw new Error(`order ${orderId} is ${record.status}; it cannot be accepted`);
   }
   metrics.addMetric('OrderAccepted', 'Count', 1);
@@ -108,42 +101,67 @@ export function outcomeOf(error: { Error?: string; Cause?: string } | undefined)
     const parsed = DenyReasonSchema.safeParse(message.split(':')[0]?.trim());
     return { reason: parsed.success ? parsed.data : 'INVALID_ORDER', failed: false };
   }
+  if (error?.Error === 'PartnerUnavailable' || error?.Error === 'PartnerRefused')
+    return { reason: 'PARTNER_UNAVAILABLE', failed: true };
   return { reason: 'POS_UNAVAILABLE', failed: true };
 }
 
+/** Conditional writes can lose a race with a cancel; decide again from what the failed write found. */
+const MAX_RACE_ROUNDS = 3;
+
 /**
  * Ends an order that will not reach the kitchen: REJECTED for a denial, FAILED when the POS or the
- * partner stayed unreachable. Any held POS order is voided and the partner is told.
+ * partner stayed unreachable. The ending and what it owes (the void, the partner's answer) are one
+ * conditional write; the work is then paid at once, and what fails stays owed for the reconciler.
  */
 export async function settleUnplacedOrder(
   orderId: string,
   error: { Error?: string; Cause?: string } | undefined,
+  now = new Date(),
 ) {
   const { reason, failed } = outcomeOf(error);
   const to = failed ? 'FAILED' : 'REJECTED';
-  const change = await changeOrder(orderId, {
-    from: failed ? ['RECEIVED', 'ACCEPTED'] : ['RECEIVED'],
-    to,
-    set: { denyReason: reason },
-    timeline: {
-      event: failed ? 'failed' : 'rejected',
-      detail: `${reason}${error?.Error ? ` (${error.Error})` : ''}`,
-    },
-  });
-  const record = change.applied ? change.record : change.current;
-  if (!record) throw new Error(`order ${orderId} is missing`);
-  if (!change.applied && record.status !== to) {
-    if (record.status === 'CANCELLED') {
-      await voidIfHeld(record);
-      throw new OrderCancelled(orderId);
-    }
-    throw new Error(`order ${orderId} is ${record.status}; it cannot become ${to}`);
+  let record = await getOrderRecord(orderId);
+  for (let round = 0; record && record.status !== to && round < MAX_RACE_ROUNDS; round++) {
+    if (record.status === 'CANCELLED') throw new OrderCancelled(orderId);
+    if (record.status !== 'RECEIVED' && !(failed && record.status === 'ACCEPTED'))
+      throw new Error(`order ${orderId} is ${record.status}; it cannot become ${to}`);
+    const ending: Ending = failed
+      ? { status: 'FAILED', reason, wasAccepted: record.status === 'ACCEPTED' }
+      : { status: 'REJECTED', reason };
+    const change = await changeOrder(
+      orderId,
+      {
+        from: [record.status],
+        to,
+        set: { denyReason: reason, ...owedAttributesFor(ending, Boolean(record.posReference), now) },
+        timeline: {
+          event: failed ? 'failed' : 'rejected',
+          detail: `${reason}${error?.Error ? ` (${error.Error})` : ''}`,
+        },
+      },
+      now,
+    );
+    record = change.applied ? change.record : change.current;
+    if (change.applied) countEnding(failed, reason);
   }
-  // The partner first: a POS still down must not keep the partner waiting for an answer.
-  const wasAccepted = record.timeline.some((entry) => entry.event === 'accepted');
-  if (wasAccepted) await reportStatusToPartner(record.partner, record.partnerOrderId, 'FAILED');
-  else await denyWithPartner(record.partner, record.partnerOrderId, reason);
-  await voidIfHeld(record);
+  if (record?.status !== to) throw new Error(`order ${orderId} is ${record?.status ?? 'missing'}`);
+  const { owed } = await payOwedWork(record, now);
+  logger.info(failed ? 'order failed' : 'order rejected', { reason, owed });
+  return failed
+    ? {
+        detailType: 'OrderFailed' as const,
+        owed,
+        detail: orderEventDetail('OrderFailed', record, { reason }),
+      }
+    : {
+        detailType: 'OrderRejected' as const,
+        owed,
+        detail: orderEventDetail('OrderRejected', record, { reason }),
+      };
+}
+
+function countEnding(failed: boolean, reason: DenyReason) {
   metrics.addMetric(failed ? 'OrderFailed' : 'OrderRejected', 'Count', 1);
   if (!failed) {
     // The same count by reason, as its own dimension: a store offline is not a menu problem.
@@ -151,65 +169,104 @@ export async function settleUnplacedOrder(
     byReason.addDimension('reason', reason);
     byReason.addMetric('OrderRejected', 'Count', 1);
   }
-  logger.info(failed ? 'order failed' : 'order rejected', { reason });
-  return failed
-    ? { detailType: 'OrderFailed' as const, detail: orderEventDetail('OrderFailed', record, { reason }) }
-    : { detailType: 'OrderRejected' as const, detail: orderEventDetail('OrderRejected', record, { reason }) };
 }
 
-/** Takes a cancelled order's held POS order back off. */
-export async function voidCancelledOrder(orderId: string): Promise<void> {
-  await voidIfHeld(await getOrderRecord(orderId));
+/** A cancelled order's owed work (the POS void; the partner's notice for an operator's cancel). */
+export async function settleCancelledOrder(orderId: string): Promise<{ owed: boolean }> {
+  const { owed } = await payOwedWorkOf(orderId);
+  if (owed)
+    throw new CompensationOwed(
+      `order ${orderId} still owes work after its cancel; the reconciler retries it`,
+    );
+  return { owed };
+}
+
+/** Fires our order in the POS; when the POS does not hold it under that number as ours, finds it by our id. */
+async function fireOurPosOrder(posReference: string, orderId: string): Promise<string> {
+  try {
+    await firePosOrder(posReference, orderId);
+    return posReference;
+  } catch (error) {
+    if (!(error instanceof PosOrderMismatch)) throw error;
+    const ours = (await findPosOrders(orderId)).filter((order) => order.status !== 'voided');
+    if (ours.length !== 1 || !ours[0]) throw error;
+    await firePosOrder(ours[0].posOrderId, orderId);
+    return ours[0].posOrderId;
+  }
 }
 
 /**
  * The courier is close (or pickup time passed). The order is first marked as being released — from
  * then on a cancel is refused (409); the courier's release webhook already did that in its own
- * write — then the POS fires it, and only then is it RELEASED. A POS that stays down leaves the
- * order ACCEPTED for the workflow to fail it: RELEASED always means the kitchen has it.
+ * write — then the POS fires it, the partner is told, and only then is it RELEASED, in one write
+ * that also records a partner notice still owed. A POS that stays down leaves the order ACCEPTED for
+ * the workflow to fail it: RELEASED always means the kitchen has it.
  */
 export async function releaseToKitchen(
   orderId: string,
   posReference: string,
-  { releasedBy, alreadyReleasing }: { releasedBy: 'courier' | 'timeout'; alreadyReleasing: boolean },
+  {
+    releasedBy,
+    alreadyReleasing,
+    partner,
+    partnerOrderId,
+  }: {
+    releasedBy: 'courier' | 'timeout';
+    alreadyReleasing: boolean;
+    partner: PartnerId;
+    partnerOrderId: string;
+  },
+  now = new Date(),
 ) {
   if (!alreadyReleasing) {
     const marked = await changeOrder(orderId, {
       from: ['ACCEPTED'],
-      set: { releasingAt: new Date().toISOString() },
+      set: { releasingAt: now.toISOString() },
+      alsoRequire: 'attribute_not_exists(releasingAt)',
       timeline: { event: 'releasing-to-kitchen', detail: `by ${releasedBy}` },
     });
     const current = marked.applied ? marked.record : marked.current;
     if (current?.status === 'CANCELLED') {
-      await voidIfHeld(current);
+      await settleCancelledOrder(orderId);
       throw new OrderCancelled(orderId);
     }
-    if (!marked.applied && current?.status !== 'RELEASED') {
+    const releasing = current?.status === 'ACCEPTED' && current.releasingAt;
+    if (!marked.applied && !releasing && current?.status !== 'RELEASED') {
       throw new Error(`order ${orderId} is ${current?.status ?? 'missing'}; it cannot be released`);
     }
   }
-  await firePosOrder(posReference);
-  const released = await changeOrder(orderId, {
-    from: ['ACCEPTED'],
-    to: 'RELEASED',
-    timeline: { event: 'released-to-kitchen', detail: `by ${releasedBy}` },
-  });
+  const fired = await fireOurPosOrder(posReference, orderId);
+  let partnerTold = true;
+  try {
+    await reportStatusToPartner(partner, partnerOrderId, 'RELEASED');
+  } catch (error) {
+    // The kitchen has the order; the partner's notice stays owed and the reconciler retries it.
+    logger.warn('partner status update failed; it stays owed', error as Error);
+    partnerTold = false;
+  }
+  const released = await changeOrder(
+    orderId,
+    {
+      from: ['ACCEPTED'],
+      to: 'RELEASED',
+      set: {
+        ...(fired !== posReference ? { posReference: fired } : {}),
+        ...(partnerTold ? {} : owedAttributesFor({ status: 'RELEASED' }, true, now)),
+      },
+      timeline: { event: 'released-to-kitchen', detail: `by ${releasedBy}` },
+    },
+    now,
+  );
   const record = released.applied ? released.record : released.current;
   // Not applied and not RELEASED by an earlier run of this step: nothing to mend here.
   if (record?.status !== 'RELEASED')
     throw new Error(`order ${orderId} is ${record?.status}; it was not released`);
-  try {
-    await reportStatusToPartner(record.partner, record.partnerOrderId, 'RELEASED');
-  } catch (error) {
-    // The kitchen has the order; a missed status update must not undo that.
-    logger.warn('partner status update failed', error as Error);
-  }
-  metrics.addMetric(releasedBy === 'timeout' ? 'OrderReleasedByTimeout' : 'OrderReleased', 'Count', 1);
+  if (released.applied)
+    metrics.addMetric(releasedBy === 'timeout' ? 'OrderReleasedByTimeout' : 'OrderReleased', 'Count', 1);
+  if (!partnerTold) metrics.addMetric('CompensationFailed', 'Count', 1);
   logger.info('order released to kitchen', { releasedBy });
   return {
-    detail: orderEventDetail('OrderReleasedToKitchen', record, {
-      posReference,
-      releasedBy,
-    }),
+    owed: Boolean(record.owesPartner),
+    detail: orderEventDetail('OrderReleasedToKitchen', record, { posReference: fired, releasedBy }),
   };
 }
