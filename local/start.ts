@@ -54,12 +54,27 @@ order-middleware local cloud
   partner simulator  ${partner.url}   (POST /_control/orders)
   POS simulator      ${pos.url}   (GET /_control/orders)
   data               ${dataDir}${fresh ? ' (fresh)' : ''}; demo stores ${seeded ? 'seeded' : 'kept'}
+  schedules          ${describeSchedules()}
   not emulated       ${cloud.model.notEmulated
     .map((r) => r.type)
     .filter((t, i, all) => all.indexOf(t) === i)
     .join(', ')}
 Try: curl -s -XPOST ${partner.url}/_control/orders -d '{"partner":"doordash","storeId":"store-001"}'
 ready`);
+
+/** One line per schedule rule: expression, the functions it invokes, and its next minute (UTC). */
+function describeSchedules(): string {
+  const rules = cloud.eventBridge.scheduledRules();
+  if (rules.length === 0) return 'none';
+  return rules
+    .map((rule) => {
+      const targets = rule.targets.map((arn) => arn.split(':').at(-1)).join(', ');
+      const when = rule.nextFireTime ? `next ${rule.nextFireTime.toISOString().slice(11, 16)} UTC` : 'never';
+      const state = rule.state === 'DISABLED' ? 'disabled' : when;
+      return `${rule.scheduleExpression} → ${targets || 'no target'} (${state})`;
+    })
+    .join('\n                     ');
+}
 
 let stopping = false;
 async function stop() {

@@ -223,7 +223,8 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
         name: rule.name,
         eventBusName: rule.eventBusName,
         eventPattern: rule.eventPattern,
-        state: rule.state as 'ENABLED' | 'DISABLED',
+        scheduleExpression: rule.scheduleExpression,
+        state: rule.state,
         targets: rule.targets,
       })),
       delivery: {
@@ -263,6 +264,8 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
 
     // Executions that were waiting (or running) when the cloud stopped carry on where they were.
     await stepFunctions.resume();
+    // Schedule rules start counting now; minutes missed while the cloud was down are not replayed.
+    bridge.startSchedules();
 
     return {
       model,

@@ -1,3 +1,6 @@
+import { RULE_STATES, type RuleState } from './eventbridge/bus';
+import { parseScheduleExpression, ScheduleExpressionError } from './eventbridge/schedule';
+
 /**
  * Reads the packaged CloudFormation template (the very one that deploys) into a local model: every
  * intrinsic resolved to the names, ARNs and URLs the local cloud uses, one list per emulated
@@ -71,8 +74,11 @@ export interface LocalStackModel {
     logicalId: string;
     name: string;
     eventBusName: string;
-    eventPattern: object;
-    state: string;
+    /** A rule has a pattern, a schedule, or both (then it fires on matching events and on schedule). */
+    eventPattern?: object;
+    /** `rate(…)` or `cron(…)`, validated as PutRule does; default bus only. */
+    scheduleExpression?: string;
+    state: RuleState;
     targets: RuleTarget[];
   }>;
   stateMachines: Array<{
@@ -286,16 +292,44 @@ class TemplateReader {
     return { logicalId, name, arn: this.arnOf(logicalId), url: this.queueUrl(name), attributes };
   }
 
+  /** Refuses, naming the rule, what PutRule would refuse when CloudFormation creates the rule. */
   private rule(logicalId: string, resource: Resource) {
     const p = this.props(logicalId, resource) as RuleProps;
+    const name = this.physicalName(logicalId);
+    const refuse = (reason: string) => new Error(`Rule ${logicalId} (${name}) ${reason}`);
     const pattern = typeof p.EventPattern === 'string' ? JSON.parse(p.EventPattern) : p.EventPattern;
-    if (!pattern) throw new Error(`Rule ${logicalId} has no EventPattern (scheduled rules are not emulated)`);
+    const schedule = p.ScheduleExpression;
+    const eventBusName = busNameOf(p.EventBusName ?? 'default');
+    if (!pattern && schedule === undefined) {
+      throw refuse('has neither EventPattern nor ScheduleExpression: AWS needs one or both');
+    }
+    if (schedule !== undefined) {
+      if (typeof schedule !== 'string') throw refuse('has a ScheduleExpression that is not a string');
+      if (eventBusName !== 'default') {
+        throw refuse(
+          `has ScheduleExpression ${schedule} on event bus ${eventBusName}: AWS runs schedules only on the default bus`,
+        );
+      }
+      try {
+        parseScheduleExpression(schedule);
+      } catch (error) {
+        if (error instanceof ScheduleExpressionError) {
+          throw new Error(`Rule ${logicalId} (${name}): ${error.message}`);
+        }
+        throw error;
+      }
+    }
+    const state = p.State ?? 'ENABLED';
+    if (!RULE_STATES.includes(state as RuleState)) {
+      throw refuse(`has State ${state}; AWS takes ${RULE_STATES.join(', ')}`);
+    }
     return {
       logicalId,
-      name: this.physicalName(logicalId),
-      eventBusName: busNameOf(p.EventBusName ?? 'default'),
-      eventPattern: pattern as object,
-      state: p.State ?? 'ENABLED',
+      name,
+      eventBusName,
+      ...(pattern && { eventPattern: pattern as object }),
+      ...(schedule !== undefined && { scheduleExpression: schedule }),
+      state: state as RuleState,
       targets: (p.Targets ?? []).map(ruleTarget),
     };
   }
@@ -670,6 +704,7 @@ interface LambdaProps {
 interface RuleProps {
   EventBusName?: string;
   EventPattern?: object | string;
+  ScheduleExpression?: unknown;
   State?: string;
   Targets?: Array<Record<string, unknown>>;
 }

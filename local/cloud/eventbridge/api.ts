@@ -3,7 +3,13 @@
  * AWS operation names, request and response shapes, and AWS error codes.
  */
 import { AwsError } from '../aws-error';
-import { busNameOf, type LocalEventBridge, type LocalRule, type PutEventsRequestEntry } from './bus';
+import {
+  busNameOf,
+  type LocalEventBridge,
+  type LocalRule,
+  type PutEventsRequestEntry,
+  type RuleState,
+} from './bus';
 import { compilePattern } from './pattern';
 import type { TargetConfig } from './targets';
 
@@ -35,6 +41,37 @@ export function eventBridgeApi(bridge: LocalEventBridge) {
       const prefix = optionalString(input, 'NamePrefix') ?? '';
       const rules = bridge.rules(busOf(bridge, input)).filter((rule) => rule.name.startsWith(prefix));
       return page(rules.map(ruleShape), input, 'Rules');
+    },
+
+    PutRule: async (input: Input) => {
+      const name = requiredString(input, 'Name');
+      const constraint = !RULE_NAME.test(name)
+        ? 'Member must satisfy regular expression pattern: [\\.\\-_A-Za-z0-9]+'
+        : name.length > 64
+          ? 'Member must have length less than or equal to 64'
+          : undefined;
+      if (constraint) {
+        throw validation(
+          `1 validation error detected: Value '${name}' at 'name' failed to satisfy constraint: ${constraint}`,
+        );
+      }
+      const description = optionalString(input, 'Description');
+      if (description !== undefined && description.length > 512) {
+        throw validation(
+          "1 validation error detected: Value at 'description' failed to satisfy constraint: Member must have length less than or equal to 512",
+        );
+      }
+      const eventPattern = optionalString(input, 'EventPattern');
+      const rule = bridge.putRule({
+        name,
+        eventBusName: busOf(bridge, input),
+        ...(eventPattern !== undefined && { eventPattern: parsePattern(eventPattern) as object }),
+        ...optionalSetting(input, 'ScheduleExpression', 'scheduleExpression'),
+        ...(optionalString(input, 'State') !== undefined && { state: input.State as RuleState }),
+        ...(description !== undefined && { description }),
+        ...optionalSetting(input, 'RoleArn', 'roleArn'),
+      });
+      return { RuleArn: rule.arn };
     },
 
     DescribeRule: async (input: Input) => {
@@ -81,11 +118,21 @@ function ruleShape(rule: LocalRule) {
   return {
     Name: rule.name,
     Arn: rule.arn,
-    EventPattern: JSON.stringify(rule.eventPattern),
+    ...(rule.eventPattern ? { EventPattern: JSON.stringify(rule.eventPattern) } : {}),
+    ...(rule.scheduleExpression ? { ScheduleExpression: rule.scheduleExpression } : {}),
     State: rule.state,
-    EventBusName: rule.eventBusName,
     ...(rule.description ? { Description: rule.description } : {}),
+    ...(rule.roleArn ? { RoleArn: rule.roleArn } : {}),
+    EventBusName: rule.eventBusName,
   };
+}
+
+/** A rule name as AWS allows it. */
+const RULE_NAME = /^[.\-_A-Za-z0-9]+$/;
+
+function optionalSetting<K extends string>(input: Input, field: string, key: K): { [P in K]?: string } {
+  const value = optionalString(input, field);
+  return (value === undefined ? {} : { [key]: value }) as { [P in K]?: string };
 }
 
 function targetShape(target: TargetConfig) {

@@ -1,11 +1,15 @@
 /**
  * The local EventBridge: event buses, their rules and targets, built from the template's resolved
  * properties. PutEvents accepts entries like AWS, then every matching rule delivers to its targets
- * in the background (with retries and dead-lettering) so the caller is never held up.
+ * in the background (with retries and dead-lettering) so the caller is never held up. Rules with a
+ * ScheduleExpression (on the default bus only, as on AWS) fire AWS's "Scheduled Event" at their
+ * whole minutes, through the same target delivery, once `startSchedules()` has been called.
  */
 import { randomUUID } from 'node:crypto';
 import { AwsError } from '../aws-error';
 import { compilePattern, type EventMatcher } from './pattern';
+import { parseScheduleExpression, type Schedule, ScheduleExpressionError } from './schedule';
+import { RuleScheduler, type ScheduleClock, systemClock } from './scheduler';
 import {
   type DeliveryCounters,
   deliverWithRetry,
@@ -16,17 +20,27 @@ import {
   type TargetDelivery,
 } from './targets';
 
+export type { ScheduleClock } from './scheduler';
 export type { EventEnvelope, TargetConfig, TargetDelivery } from './targets';
+
+export const RULE_STATES = ['ENABLED', 'DISABLED', 'ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS'] as const;
+export type RuleState = (typeof RULE_STATES)[number];
 
 export interface RuleConfig {
   name: string;
   eventBusName: string;
-  /** CloudFormation allows the pattern as JSON text as well as an object. */
-  eventPattern: object | string;
-  state?: 'ENABLED' | 'DISABLED';
+  /** CloudFormation allows the pattern as JSON text as well as an object. A rule needs a pattern, a schedule, or both. */
+  eventPattern?: object | string;
+  /** `rate(…)` or `cron(…)`; only rules on the default bus may have one. */
+  scheduleExpression?: string;
+  state?: RuleState;
   description?: string;
+  roleArn?: string;
   targets: TargetConfig[];
 }
+
+/** PutRule's input: a rule's own settings, without targets (PutTargets sets those). */
+export type RuleSettings = Omit<RuleConfig, 'targets'>;
 
 export interface LocalEventBridgeOptions {
   region: string;
@@ -38,8 +52,10 @@ export interface LocalEventBridgeOptions {
   /** First retry delay, doubled on each retry (AWS waits seconds; the local stage wants milliseconds). */
   retryBaseDelayMs?: number;
   retryMaxDelayMs?: number;
-  /** Milliseconds since the epoch; injectable so tests can age events. */
+  /** Milliseconds since the epoch; injectable so tests can age events. Defaults to the schedule clock's. */
   clock?: () => number;
+  /** Time and timers for scheduled rules; injectable so tests move through minutes at once. */
+  scheduleClock?: ScheduleClock;
   /** Where dropped events are reported (no DLQ, or the DLQ refused them). */
   log?: (message: string) => void;
 }
@@ -65,17 +81,36 @@ export interface PutEventsResult {
 export interface EventBridgeStats extends DeliveryCounters {
   eventsPut: number;
   failedEntries: number;
+  /** Scheduled Events fired by schedule rules (one per rule and minute). */
+  scheduledEvents: number;
 }
 
 export interface LocalRule {
   name: string;
   arn: string;
   eventBusName: string;
-  eventPattern: object;
-  state: 'ENABLED' | 'DISABLED';
+  eventPattern?: object;
+  scheduleExpression?: string;
+  state: RuleState;
   description?: string;
+  roleArn?: string;
   targets: TargetConfig[];
-  matches: EventMatcher;
+  /** Absent for a rule that only runs on a schedule. */
+  matches?: EventMatcher;
+  schedule?: Schedule;
+  /** Clock reading when the rule was created or last put: a rate schedule counts from it. */
+  createdAt: number;
+}
+
+/** A schedule rule as the start-up banner and the console list it. */
+export interface ScheduledRuleInfo {
+  name: string;
+  arn: string;
+  scheduleExpression: string;
+  state: RuleState;
+  targets: string[];
+  /** When it fires next (null when disabled, or when its cron never fires again). */
+  nextFireTime: Date | null;
 }
 
 export const MAX_ENTRIES_PER_PUT = 10;
@@ -89,6 +124,8 @@ export class LocalEventBridge {
   private readonly ruleList: LocalRule[];
   private readonly delivery: TargetDelivery;
   private readonly retry: RetrySettings;
+  private readonly scheduleClock: ScheduleClock;
+  private readonly scheduler: RuleScheduler;
   private readonly closing = new AbortController();
   private readonly inFlight = new Set<Promise<void>>();
   private readonly counters: EventBridgeStats = {
@@ -98,6 +135,7 @@ export class LocalEventBridge {
     retries: 0,
     deadLettered: 0,
     dropped: 0,
+    scheduledEvents: 0,
   };
 
   constructor(options: LocalEventBridgeOptions) {
@@ -105,14 +143,25 @@ export class LocalEventBridge {
     this.accountId = options.accountId;
     this.busNames = [...new Set(['default', ...options.buses.map(busNameOf)])];
     this.delivery = options.delivery;
+    this.scheduleClock = options.scheduleClock ?? systemClock;
     this.retry = {
       baseDelayMs: options.retryBaseDelayMs ?? 1000,
       maxDelayMs: options.retryMaxDelayMs ?? 60_000,
-      clock: options.clock ?? Date.now,
+      clock: options.clock ?? (() => this.scheduleClock.now()),
       signal: this.closing.signal,
       log: options.log ?? ((message) => console.warn(`[eventbridge] ${message}`)),
     };
-    this.ruleList = options.rules.map((rule) => this.buildRule(rule));
+    this.scheduler = new RuleScheduler(this.scheduleClock, (name, minute) => this.fireSchedule(name, minute));
+    this.ruleList = options.rules.map((rule) => {
+      try {
+        return this.buildRule(rule);
+      } catch (error) {
+        if (!(error instanceof AwsError)) throw error;
+        const reason = (error as { reason?: string }).reason;
+        throw new AwsError(error.code, `Rule ${rule.name}: ${error.message}${reason ? ` (${reason})` : ''}`);
+      }
+    });
+    for (const rule of this.ruleList) this.schedule(rule);
   }
 
   busArn(name: string): string {
@@ -133,6 +182,45 @@ export class LocalEventBridge {
     return this.ruleList.filter((rule) => rule.eventBusName === bus);
   }
 
+  /**
+   * PutRule: creates the rule, or replaces every setting of the one with that name on that bus (what
+   * is omitted is cleared, as on AWS) while keeping its targets. Throws AwsError with AWS's codes.
+   */
+  putRule(settings: RuleSettings): LocalRule {
+    const bus = busNameOf(settings.eventBusName || 'default');
+    const at = this.ruleList.findIndex((rule) => rule.eventBusName === bus && rule.name === settings.name);
+    const rule = this.buildRule({ ...settings, targets: this.ruleList[at]?.targets ?? [] });
+    if (at >= 0) this.ruleList[at] = rule;
+    else this.ruleList.push(rule);
+    this.schedule(rule);
+    return rule;
+  }
+
+  /** Starts firing schedule rules at their minutes (until close); rates count from their rule's creation. */
+  startSchedules(): void {
+    this.scheduler.start();
+  }
+
+  /** The rules with a schedule, with when each fires next. */
+  scheduledRules(): ScheduledRuleInfo[] {
+    const now = new Date(this.scheduleClock.now());
+    return this.ruleList.flatMap((rule) =>
+      rule.schedule && rule.scheduleExpression
+        ? [
+            {
+              name: rule.name,
+              arn: rule.arn,
+              scheduleExpression: rule.scheduleExpression,
+              state: rule.state,
+              targets: rule.targets.map((target) => target.arn),
+              nextFireTime:
+                rule.state === 'DISABLED' ? null : rule.schedule.nextFireTime(now, new Date(rule.createdAt)),
+            },
+          ]
+        : [],
+    );
+  }
+
   putEvents(entries: PutEventsRequestEntry[]): PutEventsResult {
     checkRequestLimits(entries);
     const results = entries.map((entry) => this.putEntry(entry));
@@ -146,8 +234,9 @@ export class LocalEventBridge {
     while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
   }
 
-  /** Abandons pending retries (counted as dropped) and waits for deliveries under way to finish. */
+  /** Stops the schedules, abandons pending retries (counted as dropped) and waits for deliveries under way. */
   async close(): Promise<void> {
+    this.scheduler.stop();
     this.closing.abort();
     await this.idle();
   }
@@ -156,26 +245,80 @@ export class LocalEventBridge {
     return { ...this.counters };
   }
 
+  /** Validates a rule as PutRule does, with AWS's error codes and messages. */
   private buildRule(rule: RuleConfig): LocalRule {
     const bus = busNameOf(rule.eventBusName || 'default');
     if (!this.busNames.includes(bus)) {
-      throw new AwsError('ResourceNotFoundException', `Rule ${rule.name}: event bus ${bus} does not exist.`);
+      throw new AwsError('ResourceNotFoundException', `Event bus ${bus} does not exist.`);
+    }
+    const hasPattern = rule.eventPattern !== undefined && rule.eventPattern !== '';
+    // An empty ScheduleExpression still counts as given: AWS refuses it rather than ignoring it.
+    const scheduleGiven = rule.scheduleExpression !== undefined;
+    if (!hasPattern && !scheduleGiven) {
+      throw validation('Parameter(s) EventPattern or ScheduleExpression must be specified.');
+    }
+    if (scheduleGiven && bus !== 'default') {
+      throw validation('ScheduleExpression is supported only on the default event bus.');
+    }
+    const schedule = scheduleGiven ? ruleSchedule(rule.scheduleExpression!) : undefined;
+    const state = rule.state ?? 'ENABLED';
+    if (!RULE_STATES.includes(state)) {
+      throw validation(
+        `1 validation error detected: Value '${state}' at 'state' failed to satisfy constraint: ` +
+          `Member must satisfy enum value set: [${RULE_STATES.join(', ')}]`,
+      );
     }
     for (const target of rule.targets) {
       if (target.inputPath !== undefined) parseInputPath(target.inputPath);
     }
     const arnPath = bus === 'default' ? rule.name : `${bus}/${rule.name}`;
-    const eventPattern = rulePattern(rule);
+    const eventPattern = hasPattern ? rulePattern(rule.eventPattern!) : undefined;
     return {
       name: rule.name,
       arn: `arn:aws:events:${this.region}:${this.accountId}:rule/${arnPath}`,
       eventBusName: bus,
-      eventPattern,
-      state: rule.state ?? 'ENABLED',
-      description: rule.description,
+      state,
       targets: rule.targets,
-      matches: compileRulePattern(rule.name, eventPattern),
+      createdAt: this.scheduleClock.now(),
+      ...(eventPattern && { eventPattern, matches: compilePattern(eventPattern) }),
+      ...(schedule && { schedule, scheduleExpression: rule.scheduleExpression }),
+      ...(rule.description && { description: rule.description }),
+      ...(rule.roleArn && { roleArn: rule.roleArn }),
     };
+  }
+
+  /** Keeps the scheduler's list in step with the rule (a put rule may gain or lose its schedule). */
+  private schedule(rule: LocalRule): void {
+    if (rule.eventBusName !== 'default') return;
+    if (!rule.schedule) {
+      this.scheduler.delete(rule.name);
+      return;
+    }
+    this.scheduler.set({
+      name: rule.name,
+      schedule: rule.schedule,
+      createdAt: rule.createdAt,
+      enabled: () => rule.state !== 'DISABLED',
+    });
+  }
+
+  /** AWS's scheduled event, straight to the rule's targets (it is not put on the bus). */
+  private fireSchedule(ruleName: string, minute: Date): void {
+    const rule = this.rules('default').find((candidate) => candidate.name === ruleName);
+    if (!rule || rule.state === 'DISABLED') return;
+    this.counters.scheduledEvents++;
+    const event: EventEnvelope = {
+      version: '0',
+      id: randomUUID(),
+      'detail-type': 'Scheduled Event',
+      source: 'aws.events',
+      account: this.accountId,
+      time: isoSeconds(minute),
+      region: this.region,
+      resources: [rule.arn],
+      detail: {},
+    };
+    this.deliverToTargets(rule, event, this.retry.clock());
   }
 
   private putEntry(entry: PutEventsRequestEntry): PutEventsResultEntry {
@@ -208,19 +351,23 @@ export class LocalEventBridge {
   private route(bus: string, event: EventEnvelope): void {
     const putAt = this.retry.clock();
     for (const rule of this.rules(bus)) {
-      if (rule.state !== 'ENABLED' || !rule.matches(event)) continue;
-      for (const target of rule.targets) {
-        this.track(
-          deferred(() =>
-            deliverWithRetry(
-              { event, putAt, ruleArn: rule.arn, target },
-              this.delivery,
-              this.retry,
-              this.counters,
-            ),
+      if (rule.state === 'DISABLED' || !rule.matches?.(event)) continue;
+      this.deliverToTargets(rule, event, putAt);
+    }
+  }
+
+  private deliverToTargets(rule: LocalRule, event: EventEnvelope, putAt: number): void {
+    for (const target of rule.targets) {
+      this.track(
+        deferred(() =>
+          deliverWithRetry(
+            { event, putAt, ruleArn: rule.arn, target },
+            this.delivery,
+            this.retry,
+            this.counters,
           ),
-        );
-      }
+        ),
+      );
     }
   }
 
@@ -244,22 +391,27 @@ export function busNameOf(nameOrArn: string): string {
   return at >= 0 ? nameOrArn.slice(at + marker.length) : nameOrArn;
 }
 
-function rulePattern(rule: RuleConfig): object {
-  if (typeof rule.eventPattern !== 'string') return rule.eventPattern;
+function rulePattern(pattern: object | string): object {
+  if (typeof pattern !== 'string') return pattern;
   try {
-    return JSON.parse(rule.eventPattern) as object;
+    return JSON.parse(pattern) as object;
   } catch {
-    throw new AwsError('InvalidEventPatternException', `Rule ${rule.name}: Event pattern is not valid JSON.`);
+    throw new AwsError('InvalidEventPatternException', 'Event pattern is not valid JSON.');
   }
 }
 
-function compileRulePattern(ruleName: string, pattern: object): EventMatcher {
+/** AWS answers only "not valid"; the reason goes in the error's `reason` for the loader and the logs. */
+function ruleSchedule(expression: string): Schedule {
   try {
-    return compilePattern(pattern);
+    return parseScheduleExpression(expression);
   } catch (error) {
-    if (error instanceof AwsError) throw new AwsError(error.code, `Rule ${ruleName}: ${error.message}`);
-    throw error;
+    if (!(error instanceof ScheduleExpressionError)) throw error;
+    throw Object.assign(validation('Parameter ScheduleExpression is not valid.'), { reason: error.reason });
   }
+}
+
+function validation(message: string): AwsError {
+  return new AwsError('ValidationException', message);
 }
 
 function checkRequestLimits(entries: PutEventsRequestEntry[]): void {
@@ -326,8 +478,11 @@ function isStringArray(value: unknown): value is string[] {
 function eventTime(time: PutEventsRequestEntry['Time'], nowMs: number): string {
   const at =
     time === undefined ? new Date(nowMs) : typeof time === 'number' ? new Date(time * 1000) : new Date(time);
-  const valid = Number.isNaN(at.getTime()) ? new Date(nowMs) : at;
-  return valid.toISOString().replace(/\.\d{3}Z$/, 'Z');
+  return isoSeconds(Number.isNaN(at.getTime()) ? new Date(nowMs) : at);
+}
+
+function isoSeconds(at: Date): string {
+  return at.toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
 
 /** Runs work after the current PutEvents call has returned, so delivery never delays the caller. */

@@ -170,6 +170,112 @@ test('buses and rules: pattern, bus name, targets with input path, retry policy 
   ]);
 });
 
+describe('schedule rules', () => {
+  /** What osls writes for `events: - schedule: …` on function reconcileOrders, around a given rule. */
+  function scheduleTemplate(ruleProperties: Record<string, unknown>) {
+    return {
+      Resources: {
+        ReconcileOrdersLambdaFunction: {
+          Type: 'AWS::Lambda::Function',
+          Properties: {
+            FunctionName: 'order-middleware-local-reconcileOrders',
+            Handler: 'functions/reconcile-orders.handler',
+            Runtime: 'nodejs22.x',
+          },
+        },
+        OrderBus: { Type: 'AWS::Events::EventBus', Properties: { Name: 'order-middleware-local-orders' } },
+        ReconcileOrdersEventsRuleSchedule1: {
+          Type: 'AWS::Events::Rule',
+          Properties: {
+            State: 'ENABLED',
+            Targets: [
+              {
+                Arn: { 'Fn::GetAtt': ['ReconcileOrdersLambdaFunction', 'Arn'] },
+                Id: 'reconcileOrdersSchedule',
+              },
+            ],
+            ...ruleProperties,
+          },
+        },
+        ReconcileOrdersLambdaPermissionEventsRuleSchedule1: {
+          Type: 'AWS::Lambda::Permission',
+          Properties: {
+            FunctionName: { 'Fn::GetAtt': ['ReconcileOrdersLambdaFunction', 'Arn'] },
+            Action: 'lambda:InvokeFunction',
+            Principal: 'events.amazonaws.com',
+            SourceArn: { 'Fn::GetAtt': ['ReconcileOrdersEventsRuleSchedule1', 'Arn'] },
+          },
+        },
+      },
+    };
+  }
+  const load = (ruleProperties: Record<string, unknown>) =>
+    loadTemplate(scheduleTemplate(ruleProperties), options);
+
+  test('a rate rule as osls writes it loads on the default bus with its Lambda target', () => {
+    const loaded = load({ ScheduleExpression: 'rate(1 minute)' });
+
+    expect(loaded.rules).toEqual([
+      {
+        logicalId: 'ReconcileOrdersEventsRuleSchedule1',
+        name: 'order-middleware-local-ReconcileOrdersEventsRuleSchedule1',
+        eventBusName: 'default',
+        scheduleExpression: 'rate(1 minute)',
+        state: 'ENABLED',
+        targets: [
+          {
+            id: 'reconcileOrdersSchedule',
+            arn: 'arn:aws:lambda:eu-west-1:123456789012:function:order-middleware-local-reconcileOrders',
+          },
+        ],
+      },
+    ]);
+    expect(loaded.rules[0]).not.toHaveProperty('eventPattern');
+    expect(loaded.notEmulated).toContainEqual({
+      logicalId: 'ReconcileOrdersLambdaPermissionEventsRuleSchedule1',
+      type: 'AWS::Lambda::Permission',
+    });
+  });
+
+  test('a DISABLED rule keeps its state, and a rule may have a pattern and a schedule together', () => {
+    expect(load({ ScheduleExpression: 'cron(0 3 * * ? *)', State: 'DISABLED' }).rules[0]).toMatchObject({
+      scheduleExpression: 'cron(0 3 * * ? *)',
+      state: 'DISABLED',
+    });
+    expect(
+      load({ ScheduleExpression: 'rate(5 minutes)', EventPattern: { source: ['aws.health'] } }).rules[0],
+    ).toMatchObject({ scheduleExpression: 'rate(5 minutes)', eventPattern: { source: ['aws.health'] } });
+  });
+
+  test.each([
+    ['rate(1 minutes)', 'singular'],
+    ['rate(0 minutes)', 'positive'],
+    ['cron(0 10 * * ?)', 'six fields'],
+    ['cron(0 10 * * 2 *)', 'exactly one of Day-of-month and Day-of-week'],
+    ['', 'rate(value unit) or cron'],
+  ])('a bad expression %j stops loading, naming the rule and why', (expression, reason) => {
+    expect(() => load({ ScheduleExpression: expression })).toThrow(
+      `Rule ReconcileOrdersEventsRuleSchedule1 (order-middleware-local-ReconcileOrdersEventsRuleSchedule1): ScheduleExpression ${JSON.stringify(expression)} is not valid`,
+    );
+    expect(() => load({ ScheduleExpression: expression })).toThrow(reason);
+  });
+
+  test('a schedule on a custom bus is refused, as AWS runs schedules only on the default bus', () => {
+    expect(() => load({ ScheduleExpression: 'rate(1 hour)', EventBusName: { Ref: 'OrderBus' } })).toThrow(
+      /Rule ReconcileOrdersEventsRuleSchedule1 .* on event bus order-middleware-local-orders: AWS runs schedules only on the default bus/,
+    );
+  });
+
+  test('a rule with neither pattern nor schedule, or an unknown State, is refused', () => {
+    expect(() => load({})).toThrow(
+      /Rule ReconcileOrdersEventsRuleSchedule1 .* has neither EventPattern nor ScheduleExpression/,
+    );
+    expect(() => load({ ScheduleExpression: 'rate(1 hour)', State: 'PAUSED' })).toThrow(
+      /Rule ReconcileOrdersEventsRuleSchedule1 .* has State PAUSED/,
+    );
+  });
+});
+
 describe('state machines', () => {
   const byName = (id: string) => model.stateMachines.find((m) => m.logicalId === id)!;
 
