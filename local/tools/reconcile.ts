@@ -79,3 +79,56 @@ export function reconcile(
 
 export const reconciled = (r: Reconciliation): boolean =>
   r.lost === 0 && r.withoutSingleOutcome === 0 && r.duplicatePosOrders === 0 && r.dlqMessages === 0;
+
+/** What the three systems show for one order: our record, the POS orders under its id, the partner. */
+export interface OrderAcrossSystems {
+  orderId: string;
+  record?: {
+    status: string;
+    owesPosVoid?: boolean;
+    owesPartner?: unknown;
+    owedQueue?: string;
+  };
+  posOrders: ReadonlyArray<{ posOrderId: string; status: string }>;
+  /** What the partner simulator shows (`GET /_control/orders/{partner}/{partnerOrderId}`). */
+  partner?: { state: string };
+}
+
+/** The partner states each ending may leave (ARCHITECTURE section 7, "how each ending reaches the partner"). */
+const PARTNER_STATES_OF: Record<string, readonly string[]> = {
+  RELEASED: ['accepted'],
+  REJECTED: ['denied'],
+  // Denied before acceptance; cancelled when the partner held it accepted (told FAILED).
+  FAILED: ['denied', 'cancelled'],
+  CANCELLED: ['cancelled'],
+};
+
+/**
+ * The rule every ending must satisfy once things settle (README "The guarantee"): REJECTED, FAILED
+ * or CANCELLED — no POS order left held or fired, the partner told; RELEASED — exactly one POS order,
+ * fired, the partner told; and nothing still owed. Answers what disagrees (empty when all agree).
+ */
+export function endingDisagreements({ orderId, record, posOrders, partner }: OrderAcrossSystems): string[] {
+  const problems: string[] = [];
+  if (!record) return [`${orderId}: no order record`];
+  if (!isTerminal(record.status)) return [`${orderId}: ${record.status}, not ended`];
+  if (record.owesPosVoid || record.owesPartner || record.owedQueue)
+    problems.push(`${orderId}: ${record.status} still owes work`);
+  if (record.status === 'RELEASED') {
+    const fired = posOrders.filter((order) => order.status === 'fired');
+    if (posOrders.length !== 1 || fired.length !== 1)
+      problems.push(
+        `${orderId}: RELEASED but the POS has ${posOrders.map((o) => `${o.posOrderId} ${o.status}`).join(', ') || 'nothing'}`,
+      );
+  } else {
+    const live = posOrders.filter((order) => order.status !== 'voided');
+    if (live.length > 0)
+      problems.push(
+        `${orderId}: ${record.status} but the POS has ${live.map((o) => `${o.posOrderId} ${o.status}`).join(', ')}`,
+      );
+  }
+  const expected = PARTNER_STATES_OF[record.status] ?? [];
+  if (!partner || !expected.includes(partner.state))
+    problems.push(`${orderId}: ${record.status} but the partner shows ${partner?.state ?? 'nothing'}`);
+  return problems;
+}

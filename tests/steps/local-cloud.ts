@@ -7,6 +7,8 @@ import { randomUUID } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import path from 'node:path';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { type LocalCloud, startLocalCloud } from '../../local/cloud/index';
 import { packagedStack } from '../../local/cloud/package-cache';
 import { seedDemoStores } from '../../local/seed';
@@ -18,7 +20,8 @@ export interface TestCloud {
   partnerUrl: string;
   posUrl: string;
   stop(): Promise<void>;
-  restart(): Promise<void>;
+  /** Restarts the local cloud on its data, and with `simulators` both simulators on theirs, as `npm start` does. */
+  restart(options?: { simulators?: boolean }): Promise<void>;
 }
 
 async function freePort(): Promise<number> {
@@ -56,17 +59,26 @@ export async function givenALocalCloud(): Promise<TestCloud> {
   let cloud = await startCloud(true);
   const storesTable = cloud.model.tables.find((t) => t.logicalId === 'StoresTable')!.name;
   await seedDemoStores(cloud.dynamodbEndpoint, storesTable);
-  const partner = await startPartnerSimulator({ port: partnerPort, middlewareUrl: cloud.httpUrl, seed: 7 });
-  const pos = await startPosSimulator({ port: posPort });
+  // The simulators keep their orders beside the cloud's data, as under `npm start`.
+  const startPartner = (fresh: boolean) =>
+    startPartnerSimulator({ port: partnerPort, middlewareUrl: cloud.httpUrl, seed: 7, dataDir, fresh });
+  const startPos = (fresh: boolean) => startPosSimulator({ port: posPort, dataDir, fresh });
+  let partner = await startPartner(true);
+  let pos = await startPos(true);
   const testCloud: TestCloud = {
     get cloud() {
       return cloud;
     },
     partnerUrl,
     posUrl,
-    async restart() {
+    async restart({ simulators = false } = {}) {
+      if (simulators) await Promise.all([partner.close(), pos.close()]);
       await cloud.close();
       cloud = await startCloud(false);
+      if (simulators) {
+        partner = await startPartner(false);
+        pos = await startPos(false);
+      }
     },
     async stop() {
       await Promise.allSettled([partner.close(), pos.close()]);
@@ -261,4 +273,39 @@ export async function theOrderOnceItsWorkflowsEnd(t: TestCloud, orderId: string,
     throw new Error(`${(error as Error).message}\n${await whereTheOrderIs(t, orderId)}`);
   }
   return { order: (await theOrder(t, orderId)).body, pos: await thePosOrders(t, orderId) };
+}
+
+/**
+ * The reconciler, run by hand as `npm run reconcile` does: every order that still owes work is paid
+ * now, whatever its backoff says (its schedule runs it on whole minutes; tests do not wait for them).
+ */
+export async function whenTheReconcilerRuns(t: TestCloud) {
+  const fn = t.cloud.model.functions.find((f) => f.logicalId === 'ReconcileOrdersLambdaFunction');
+  if (!fn) throw new Error('no reconcileOrders function in the template');
+  const result = await t.cloud.lambda.invoke(fn.name, { everything: true });
+  if (result.error) throw new Error(`the reconciler failed: ${JSON.stringify(result.error)}`);
+  return result.payload as { checked: number; settled: number; stillOwed: number };
+}
+
+/** The order record as stored (owed work included, which GET /orders/{id} does not show). */
+export async function theOrderRecord(
+  t: TestCloud,
+  orderId: string,
+): Promise<Record<string, any> | undefined> {
+  const table = t.cloud.model.tables.find((table) => table.logicalId === 'OrdersTable')!.name;
+  const client = DynamoDBDocumentClient.from(
+    new DynamoDBClient({
+      endpoint: t.cloud.dynamodbEndpoint,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    }),
+  );
+  try {
+    const { Item } = await client.send(
+      new GetCommand({ TableName: table, Key: { orderId }, ConsistentRead: true }),
+    );
+    return Item;
+  } finally {
+    client.destroy();
+  }
 }
