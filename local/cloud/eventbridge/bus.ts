@@ -270,6 +270,12 @@ export class LocalEventBridge {
     }
     for (const target of rule.targets) {
       if (target.inputPath !== undefined) parseInputPath(target.inputPath);
+      if (target.inputTransformer !== undefined) {
+        // Delivering the untransformed event instead would be a difference from AWS nobody sees.
+        throw new Error(
+          `Rule ${rule.name}: target ${target.id} has an InputTransformer, which the local EventBridge does not apply`,
+        );
+      }
     }
     const arnPath = bus === 'default' ? rule.name : `${bus}/${rule.name}`;
     const eventPattern = hasPattern ? rulePattern(rule.eventPattern!) : undefined;

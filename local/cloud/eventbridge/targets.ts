@@ -11,6 +11,8 @@ export interface TargetConfig {
   arn: string;
   input?: string;
   inputPath?: string;
+  /** Not applied locally: a rule whose target has one is refused rather than sent the whole event. */
+  inputTransformer?: unknown;
   roleArn?: string;
   retryPolicy?: { maximumRetryAttempts?: number; maximumEventAgeInSeconds?: number };
   deadLetterArn?: string;

@@ -467,6 +467,23 @@ describe('rules from configuration', () => {
     expect(delivery.attempts).toEqual([WORKFLOW_ARN]);
   });
 
+  it('refuses a target with an InputTransformer rather than send it the untransformed event', () => {
+    const transformed: RuleConfig = {
+      ...orderReceivedRule,
+      targets: [
+        {
+          id: 'workflow',
+          arn: WORKFLOW_ARN,
+          inputTransformer: { inputPathsMap: { id: '$.detail.orderId' }, inputTemplate: '{"orderId": <id>}' },
+        },
+      ],
+    };
+
+    expect(() => bridgeWith(new FakeDelivery(), { rules: [transformed] })).toThrow(
+      'Rule order-received: target workflow has an InputTransformer, which the local EventBridge does not apply',
+    );
+  });
+
   it('refuses a rule on a bus that does not exist', () => {
     expect(() => bridgeWith(new FakeDelivery(), { buses: [] })).toThrow(
       expect.objectContaining({ code: 'ResourceNotFoundException' }),
