@@ -32,7 +32,8 @@ export const SIGNING_SECRETS: Record<PartnerId, [string, string]> = {
 export const PARTNER_API_KEY = 'partner-api-key';
 export const POS_API_KEY = 'pos-api-key';
 
-export function setHandlerEnv(): void {
+/** `overrides`: e.g. the URLs of in-process simulators in place of the fake hosts. */
+export function setHandlerEnv(overrides: Record<string, string> = {}): void {
   Object.assign(process.env, {
     AWS_REGION: 'us-east-1',
     AWS_ACCESS_KEY_ID: 'test',
@@ -52,6 +53,7 @@ export function setHandlerEnv(): void {
     POWERTOOLS_LOG_LEVEL: 'SILENT',
     // Powertools then writes through the global console, where the line below can quieten it.
     POWERTOOLS_DEV: 'true',
+    ...overrides,
   });
   const warn = console.warn.bind(console);
   console.warn = (...args: unknown[]) => {
