@@ -162,3 +162,38 @@ export class OrdersTable {
     }));
   }
 }
+
+/**
+ * Watches what a DynamoDB client sends (the handlers' own, `functions/lib/adapters/dynamo`): the
+ * name of each command, and an action run once just before the next command of a name — a write
+ * by someone else landing between the handler's read and its write.
+ */
+export class DynamoWatch {
+  readonly sent: string[] = [];
+  private hooks: { commandName: string; action: () => Promise<void> }[] = [];
+
+  constructor(client: DynamoDBDocumentClient) {
+    client.middlewareStack.add(
+      (next, context) => async (args) => {
+        this.sent.push(String(context.commandName));
+        const due = this.hooks.findIndex((hook) => hook.commandName === context.commandName);
+        if (due >= 0) {
+          const [hook] = this.hooks.splice(due, 1);
+          await hook?.action();
+        }
+        return next(args);
+      },
+      { step: 'initialize', name: 'testDynamoWatch' },
+    );
+  }
+
+  /** `commandName` as the low-level client names it, e.g. `UpdateItemCommand`. */
+  beforeNext(commandName: string, action: () => Promise<void>): void {
+    this.hooks.push({ commandName, action });
+  }
+
+  reset(): void {
+    this.sent.length = 0;
+    this.hooks = [];
+  }
+}

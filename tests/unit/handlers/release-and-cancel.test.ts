@@ -1,15 +1,17 @@
 /**
  * POST …/{partnerOrderId}/release and …/cancel — the partner says the courier is close, or
- * cancels. What the partner is answered, and what reaches the waiting workflow.
+ * cancels. What the partner is answered, and what reaches the waiting workflow. The orders table
+ * is a real DynamoDB (dynalite, tables from resources/data.yml): the conditions that pick one
+ * winner among cancel, release and timeout are DynamoDB's to evaluate, not the test's.
  */
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { SendTaskFailureCommand, SendTaskSuccessCommand, SFNClient, TaskTimedOut } from '@aws-sdk/client-sfn';
 import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
-import { DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import type { OrderRecord, OrderStatus } from '../../../functions/lib/schemas/order';
 import { doorDashWebhook } from '../domain/fixtures';
+import { DynamoWatch, OrdersTable, startTestTables } from './dynamo-tables';
 import {
   answer,
   canonicalOrderFrom,
@@ -22,11 +24,14 @@ import {
   ssmParameters,
 } from './harness';
 
+const tables = await startTestTables();
 setHandlerEnv();
 const release = (await import('../../../functions/release-order')).handler;
 const cancel = (await import('../../../functions/cancel-order')).handler;
+// The handlers' own DynamoDB client: what they send, and a write slipped in before theirs.
+const dynamo = new DynamoWatch((await import('../../../functions/lib/adapters/dynamo')).dynamo);
+const orders = new OrdersTable(tables.doc, ORDERS_TABLE);
 
-const ddb = mockClient(DynamoDBDocumentClient);
 const sfn = mockClient(SFNClient);
 const bus = mockClient(EventBridgeClient);
 const ssm = mockClient(SSMClient);
@@ -47,48 +52,34 @@ const webhook = (kind: 'release' | 'cancel', partnerOrderId = 'dd-9001', bodyOrd
 
 const callRelease = async (event = webhook('release')) => answer(await release(event, lambdaContext()));
 const callCancel = async (event = webhook('cancel')) => answer(await cancel(event, lambdaContext()));
-const updates = () => ddb.commandCalls(UpdateCommand).map((call) => call.args[0].input);
-/** Updates whose condition held: what actually changed the order. */
-let appliedUpdates: unknown[] = [];
 const published = () =>
   bus.commandCalls(PutEventsCommand).flatMap((call) => call.args[0].input.Entries ?? []);
 
-/** The orders table holds `stored`; a conditional update applies `change` and answers the new record. */
-function ordersTableHolds(stored: OrderRecord | undefined, change: Partial<OrderRecord> = {}) {
-  ddb.on(GetCommand, { TableName: ORDERS_TABLE }).resolves({ Item: stored });
-  ddb.on(UpdateCommand, { TableName: ORDERS_TABLE }).callsFake((input) => {
-    // Honour the parts of the condition the services write: the status list and a pending release.
-    const values = (input.ExpressionAttributeValues ?? {}) as Record<string, unknown>;
-    const allowed = Object.entries(values)
-      .filter(([name]) => name.startsWith(':from'))
-      .map(([, value]) => value);
-    const needsNoRelease = String(input.ConditionExpression).includes(
-      'attribute_not_exists(releaseRequestedAt)',
-    );
-    const needsNotReleasing = String(input.ConditionExpression).includes('attribute_not_exists(releasingAt)');
-    if (
-      !stored ||
-      !allowed.includes(stored.status) ||
-      (needsNoRelease && stored.releaseRequestedAt) ||
-      (needsNotReleasing && stored.releasingAt)
-    ) {
-      throw new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {} });
-    }
-    appliedUpdates.push(input);
-    // The attributes the update sets (#fN = :fN), as DynamoDB would answer ALL_NEW.
-    const names = (input.ExpressionAttributeNames ?? {}) as Record<string, string>;
-    const set = Object.fromEntries(
-      Object.entries(names)
-        .filter(([alias]) => /^#f\d+$/.test(alias))
-        .map(([alias, name]) => [name, values[`:${alias.slice(1)}`]]),
-    );
-    return { Attributes: { ...stored, ...set, ...change } };
-  });
+/** The orders table holds `stored` (nothing when undefined); answers it as it was put. */
+async function ordersTableHolds(stored: OrderRecord | undefined): Promise<OrderRecord | undefined> {
+  if (stored) await orders.putOne(stored);
+  return stored;
 }
 
-beforeEach(() => {
-  appliedUpdates = [];
-  ddb.reset();
+/** Someone else's write to the order, straight to the table. */
+const meanwhile = (change: Record<string, unknown>) => async () => {
+  const names = Object.keys(change);
+  await tables.doc.send(
+    new UpdateCommand({
+      TableName: ORDERS_TABLE,
+      Key: { orderId: order.orderId },
+      UpdateExpression: `SET ${names.map((_, i) => `#n${i} = :v${i}`).join(', ')}`,
+      ExpressionAttributeNames: Object.fromEntries(names.map((name, i) => [`#n${i}`, name])),
+      ExpressionAttributeValues: Object.fromEntries(names.map((name, i) => [`:v${i}`, change[name]])),
+    }),
+  );
+};
+
+afterAll(() => tables.close());
+
+beforeEach(async () => {
+  await tables.clear();
+  dynamo.reset();
   sfn.reset();
   bus.reset();
   ssm.reset();
@@ -103,7 +94,7 @@ beforeEach(() => {
 describe('release (the courier is close)', () => {
   it('resumes the waiting workflow with its stored task token: 202', async () => {
     const waiting = record({ status: 'ACCEPTED', taskToken: TOKEN, posReference: 'pos-1' });
-    ordersTableHolds(waiting, { releaseRequestedAt: new Date().toISOString() });
+    await ordersTableHolds(waiting);
 
     const result = await callRelease();
 
@@ -113,19 +104,23 @@ describe('release (the courier is close)', () => {
       { taskToken: TOKEN, output: JSON.stringify({ releasedBy: 'courier', releasing: true }) },
     ]);
     // The same write marks the order as being released, so a later cancel is refused.
-    expect(appliedUpdates).toHaveLength(1);
-    expect(updates()[0]?.ExpressionAttributeNames).toMatchObject({ '#f1': 'releasingAt' });
-    expect(updates()[0]?.ConditionExpression).toContain('attribute_not_exists(releaseRequestedAt)');
+    const stored = await orders.read(order.orderId);
+    expect(stored).toMatchObject({ status: 'ACCEPTED', releaseRequestedAt: expect.any(String) });
+    expect(stored.releasingAt).toBe(stored.releaseRequestedAt);
+    expect(dynamo.sent.filter((name) => name === 'UpdateItemCommand')).toHaveLength(1);
+    expect((await callCancel()).statusCode).toBe(409);
   });
 
   it('is remembered when the order is not waiting yet, and applied when the wait begins', async () => {
-    ordersTableHolds(record({ status: 'RECEIVED' }), { releaseRequestedAt: new Date().toISOString() });
+    await ordersTableHolds(record({ status: 'RECEIVED' }));
 
     const result = await callRelease();
 
     expect(result).toEqual({ statusCode: 202, body: { orderId: order.orderId, status: 'RECEIVED' } });
-    expect(updates()[0]?.ExpressionAttributeValues).toMatchObject({ ':f0': expect.any(String) });
-    expect(updates()[0]?.ExpressionAttributeNames).toMatchObject({ '#f0': 'releaseRequestedAt' });
+    // Remembered, but not yet releasing: the kitchen release marks it once the order waits.
+    const stored = await orders.read(order.orderId);
+    expect(stored).toMatchObject({ status: 'RECEIVED', releaseRequestedAt: expect.any(String) });
+    expect(stored.releasingAt).toBeUndefined();
     expect(sfn.commandCalls(SendTaskSuccessCommand)).toHaveLength(0);
   });
 
@@ -135,33 +130,33 @@ describe('release (the courier is close)', () => {
       taskToken: TOKEN,
       releaseRequestedAt: new Date().toISOString(),
     });
-    ordersTableHolds(asked);
+    await ordersTableHolds(asked);
 
     expect((await callRelease()).statusCode).toBe(202);
-    expect(appliedUpdates).toHaveLength(0);
+    expect(await orders.read(order.orderId)).toEqual(asked);
     expect(sfn.commandCalls(SendTaskSuccessCommand)).toHaveLength(0);
   });
 
   it('is 202 and changes nothing once the order is RELEASED (by the courier or the timeout)', async () => {
-    ordersTableHolds(record({ status: 'RELEASED', taskToken: TOKEN }));
+    const released = await ordersTableHolds(record({ status: 'RELEASED', taskToken: TOKEN }));
 
     expect(await callRelease()).toEqual({
       statusCode: 202,
       body: { orderId: order.orderId, status: 'RELEASED' },
     });
-    expect(appliedUpdates).toHaveLength(0);
+    expect(await orders.read(order.orderId)).toEqual(released);
     expect(sfn.commandCalls(SendTaskSuccessCommand)).toHaveLength(0);
   });
 
   it('is still 202 when the wait had just timed out and the token is spent', async () => {
-    ordersTableHolds(record({ status: 'ACCEPTED', taskToken: TOKEN }), { releaseRequestedAt: 'now' });
+    await ordersTableHolds(record({ status: 'ACCEPTED', taskToken: TOKEN }));
     sfn.on(SendTaskSuccessCommand).rejects(new TaskTimedOut({ message: 'Task Timed Out', $metadata: {} }));
 
     expect((await callRelease()).statusCode).toBe(202);
   });
 
   it.each<OrderStatus>(['REJECTED', 'CANCELLED', 'FAILED'])('is 409 when the order is %s', async (status) => {
-    ordersTableHolds(record({ status, taskToken: TOKEN }));
+    const ended = await ordersTableHolds(record({ status, taskToken: TOKEN }));
 
     const result = await callRelease();
 
@@ -170,21 +165,22 @@ describe('release (the courier is close)', () => {
       body: { error: { code: 'ORDER_CONFLICT', message: expect.any(String) } },
     });
     expect(sfn.commandCalls(SendTaskSuccessCommand)).toHaveLength(0);
+    expect(await orders.read(order.orderId)).toEqual(ended);
   });
 
-  it('is 409 when a cancel wins the race between our read and our write', async () => {
-    ddb
-      .on(GetCommand, { TableName: ORDERS_TABLE })
-      .resolvesOnce({ Item: record({ status: 'ACCEPTED', taskToken: TOKEN }) })
-      .resolves({ Item: record({ status: 'CANCELLED', taskToken: TOKEN }) });
-    ddb.on(UpdateCommand).rejects(new ConditionalCheckFailedException({ message: 'no', $metadata: {} }));
+  it('is 409 when a cancel lands just before our write', async () => {
+    await ordersTableHolds(record({ status: 'ACCEPTED', taskToken: TOKEN }));
+    dynamo.beforeNext('UpdateItemCommand', meanwhile({ status: 'CANCELLED' }));
 
     expect((await callRelease()).statusCode).toBe(409);
     expect(sfn.commandCalls(SendTaskSuccessCommand)).toHaveLength(0);
+    const stored = await orders.read(order.orderId);
+    expect(stored.status).toBe('CANCELLED');
+    expect(stored.releaseRequestedAt).toBeUndefined();
   });
 
   it('is 404 for an order we never received', async () => {
-    ordersTableHolds(undefined);
+    await ordersTableHolds(undefined);
 
     const result = await callRelease();
 
@@ -195,25 +191,34 @@ describe('release (the courier is close)', () => {
   });
 
   it('is 400 when the body is about another order than the path', async () => {
-    ordersTableHolds(record({ status: 'ACCEPTED', taskToken: TOKEN }));
+    const waiting = await ordersTableHolds(record({ status: 'ACCEPTED', taskToken: TOKEN }));
 
     const result = await callRelease(webhook('release', 'dd-9001', 'dd-9002'));
 
     expect(result.statusCode).toBe(400);
-    expect(updates()).toHaveLength(0);
+    expect(await orders.read(order.orderId)).toEqual(waiting);
   });
 });
 
 describe('cancel', () => {
   it('fails the waiting workflow’s task with OrderCancelled and announces OrderCancelled: 202', async () => {
-    ordersTableHolds(record({ status: 'ACCEPTED', taskToken: TOKEN, posReference: 'pos-1' }), {
-      status: 'CANCELLED',
-    });
+    await ordersTableHolds(record({ status: 'ACCEPTED', taskToken: TOKEN, posReference: 'pos-1' }));
 
     const result = await callCancel();
 
     expect(result).toEqual({ statusCode: 202, body: { orderId: order.orderId, status: 'CANCELLED' } });
-    expect(updates()[0]?.ExpressionAttributeValues).toMatchObject({ ':to': 'CANCELLED' });
+    // The void is owed by the very write that cancels, and the order is on the reconciler's queue.
+    const stored = await orders.read(order.orderId);
+    expect(stored).toMatchObject({
+      status: 'CANCELLED',
+      owesPosVoid: true,
+      owedQueue: 'owed',
+      owedAttempts: 0,
+    });
+    expect(stored.owesPartner).toBeUndefined();
+    expect(await orders.owedWork()).toEqual([
+      { orderId: order.orderId, owedAt: stored.owedAt, owedAttempts: 0 },
+    ]);
     const failed = sfn.commandCalls(SendTaskFailureCommand).map((call) => call.args[0].input);
     expect(failed).toEqual([expect.objectContaining({ taskToken: TOKEN, error: 'OrderCancelled' })]);
     expect(published()).toEqual([
@@ -231,27 +236,28 @@ describe('cancel', () => {
   });
 
   it('cancels an order still being prepared without a token: the workflow sees the status', async () => {
-    ordersTableHolds(record({ status: 'RECEIVED' }), { status: 'CANCELLED' });
+    await ordersTableHolds(record({ status: 'RECEIVED' }));
 
     expect((await callCancel()).statusCode).toBe(202);
+    expect(await orders.read(order.orderId)).toMatchObject({ status: 'CANCELLED', owesPosVoid: true });
     expect(sfn.commandCalls(SendTaskFailureCommand)).toHaveLength(0);
     expect(published().map((entry) => entry.DetailType)).toEqual(['OrderCancelled']);
   });
 
   it('is 202 with no effect when the order is already CANCELLED', async () => {
-    ordersTableHolds(record({ status: 'CANCELLED', taskToken: TOKEN }));
+    const cancelled = await ordersTableHolds(record({ status: 'CANCELLED', taskToken: TOKEN }));
 
     expect(await callCancel()).toEqual({
       statusCode: 202,
       body: { orderId: order.orderId, status: 'CANCELLED' },
     });
-    expect(appliedUpdates).toHaveLength(0);
+    expect(await orders.read(order.orderId)).toEqual(cancelled);
     expect(published()).toHaveLength(0);
     expect(sfn.commandCalls(SendTaskFailureCommand)).toHaveLength(0);
   });
 
   it.each<OrderStatus>(['RELEASED', 'REJECTED', 'FAILED'])('is 409 once the order is %s', async (status) => {
-    ordersTableHolds(record({ status }));
+    const ended = await ordersTableHolds(record({ status }));
 
     const result = await callCancel();
 
@@ -260,22 +266,35 @@ describe('cancel', () => {
       body: { error: { code: 'ORDER_CONFLICT', message: expect.any(String) } },
     });
     expect(published()).toHaveLength(0);
+    expect(await orders.read(order.orderId)).toEqual(ended);
   });
 
   it('is 409 once the kitchen is being told, even before the order reads RELEASED', async () => {
-    ordersTableHolds(
+    const releasing = await ordersTableHolds(
       record({ status: 'ACCEPTED', taskToken: TOKEN, releasingAt: '2026-11-26T12:00:00.000Z' }),
     );
 
     const result = await callCancel();
 
     expect(result.statusCode).toBe(409);
-    expect(appliedUpdates).toHaveLength(0);
+    expect(await orders.read(order.orderId)).toEqual(releasing);
+    expect(sfn.commandCalls(SendTaskFailureCommand)).toHaveLength(0);
+  });
+
+  it('is 409 when the kitchen release marks the order just before our write', async () => {
+    await ordersTableHolds(record({ status: 'ACCEPTED', taskToken: TOKEN }));
+    dynamo.beforeNext('UpdateItemCommand', meanwhile({ releasingAt: new Date().toISOString() }));
+
+    const result = await callCancel();
+
+    expect(result.statusCode).toBe(409);
+    expect((await orders.read(order.orderId)).status).toBe('ACCEPTED');
+    expect(published()).toHaveLength(0);
     expect(sfn.commandCalls(SendTaskFailureCommand)).toHaveLength(0);
   });
 
   it('is 404 for an order we never received', async () => {
-    ordersTableHolds(undefined);
+    await ordersTableHolds(undefined);
     expect((await callCancel()).statusCode).toBe(404);
   });
 
@@ -287,6 +306,6 @@ describe('cancel', () => {
     );
 
     expect((await callCancel(forged)).statusCode).toBe(401);
-    expect(ddb.calls()).toHaveLength(0);
+    expect(dynamo.sent).toEqual([]);
   });
 });
