@@ -1,13 +1,15 @@
 /**
- * Webhook authentication per partner. Every comparison is constant-time, and every configured secret
- * is tried (two are valid during a rotation). Headers arrive lowercased (API Gateway payload 2.0);
- * they are looked up case-insensitively anyway.
+ * Webhook authentication per partner. Signatures are computed over the body's bytes exactly as they
+ * arrived — never over text decoded from them, which can map different bytes to the same string.
+ * Every comparison is constant-time over decoded bytes (hex in either case), and every configured
+ * secret is tried (two are valid during a rotation). Headers arrive lowercased (API Gateway payload
+ * 2.0); they are looked up case-insensitively anyway.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import * as doordash from '../schemas/partners/doordash';
 import * as grubhub from '../schemas/partners/grubhub';
 import type { PartnerId } from '../schemas/partners/index';
-import { hmacSha256Hex } from '../schemas/partners/signing';
+import { hexBytes, hmacSha256, type SignedBytes } from '../schemas/partners/signing';
 import * as ubereats from '../schemas/partners/ubereats';
 
 export type SignatureFailure =
@@ -18,10 +20,13 @@ export type SignatureFailure =
   | 'mismatch';
 export type SignatureCheck = { ok: true } | { ok: false; reason: SignatureFailure };
 
+export type FreshnessFailure = 'missing-event-time' | 'stale-event';
+export type FreshnessCheck = { ok: true } | { ok: false; reason: FreshnessFailure };
+
 type Headers = Record<string, string | undefined>;
 
-const OK: SignatureCheck = { ok: true };
-const fail = (reason: SignatureFailure): SignatureCheck => ({ ok: false, reason });
+const OK = { ok: true } as const;
+const fail = <R extends string>(reason: R) => ({ ok: false, reason }) as const;
 
 function header(headers: Headers, name: string): string | undefined {
   const wanted = name.toLowerCase();
@@ -30,10 +35,8 @@ function header(headers: Headers, name: string): string | undefined {
 }
 
 /** Equal-length guard first: timingSafeEqual throws on different lengths. */
-function safeEqual(a: string, b: string): boolean {
-  const x = Buffer.from(a, 'utf8');
-  const y = Buffer.from(b, 'utf8');
-  return x.length === y.length && timingSafeEqual(x, y);
+function safeEqual(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && timingSafeEqual(a, b);
 }
 
 /** True when any candidate matches; all are compared so timing does not tell which one did. */
@@ -41,13 +44,19 @@ function anyMatches(candidates: string[], matches: (candidate: string) => boolea
   return candidates.map(matches).reduce((found, match) => found || match, false);
 }
 
-const sha256 = (text: string): string => createHash('sha256').update(text, 'utf8').digest('hex');
+/** True when a signed unix time is within `windowSeconds` of now, either way. */
+function withinWindow(unixSeconds: number, now: Date, windowSeconds: number): boolean {
+  return Math.abs(Math.floor(now.getTime() / 1000) - unixSeconds) <= windowSeconds;
+}
 
-function verifyUberEats(rawBody: string, headers: Headers, secrets: string[]): SignatureCheck {
-  const given = header(headers, ubereats.SIGNATURE_HEADER)?.trim().toLowerCase();
-  if (!given) return fail('missing-signature');
-  if (!/^[0-9a-f]{64}$/.test(given)) return fail('malformed-signature');
-  return anyMatches(secrets, (secret) => safeEqual(ubereats.signatureFor(rawBody, secret), given))
+const sha256 = (text: string): Buffer => createHash('sha256').update(text, 'utf8').digest();
+
+function verifyUberEats(rawBody: SignedBytes, headers: Headers, secrets: string[]): SignatureCheck {
+  const value = header(headers, ubereats.SIGNATURE_HEADER);
+  if (!value) return fail('missing-signature');
+  const given = hexBytes(value.trim(), 32);
+  if (!given) return fail('malformed-signature');
+  return anyMatches(secrets, (secret) => safeEqual(hmacSha256(secret, rawBody), given))
     ? OK
     : fail('mismatch');
 }
@@ -62,21 +71,23 @@ function verifyDoorDash(headers: Headers, secrets: string[]): SignatureCheck {
   return anyMatches(secrets, (secret) => safeEqual(sha256(secret), sha256(token))) ? OK : fail('mismatch');
 }
 
-function verifyGrubhub(rawBody: string, headers: Headers, secrets: string[], now: Date): SignatureCheck {
+function verifyGrubhub(rawBody: SignedBytes, headers: Headers, secrets: string[], now: Date): SignatureCheck {
   const value = header(headers, grubhub.SIGNATURE_HEADER);
   if (!value) return fail('missing-signature');
   const signature = grubhub.parseSignature(value);
   if (!signature) return fail('malformed-signature');
-  const skewSeconds = Math.abs(Math.floor(now.getTime() / 1000) - signature.t);
-  if (skewSeconds > grubhub.REPLAY_WINDOW_SECONDS) return fail('stale-timestamp');
-  const expected = (secret: string) => hmacSha256Hex(secret, `${signature.t}.${rawBody}`);
+  if (!withinWindow(signature.t, now, grubhub.REPLAY_WINDOW_SECONDS)) return fail('stale-timestamp');
+  const expected = (secret: string) => hmacSha256(secret, `${signature.t}.`, rawBody);
   return anyMatches(secrets, (secret) => safeEqual(expected(secret), signature.v1)) ? OK : fail('mismatch');
 }
 
-/** Checks a webhook's signature or token against the partner's current secrets. */
+/**
+ * Checks a webhook's signature or token against the partner's current secrets. `rawBody` is the
+ * body's bytes as received (a string stands for its UTF-8 bytes).
+ */
 export function verifySignature(
   partner: PartnerId,
-  rawBody: string,
+  rawBody: SignedBytes,
   headers: Headers,
   secrets: string[],
   now: Date,
@@ -93,10 +104,31 @@ export function verifySignature(
   }
 }
 
+/**
+ * Whether a verified webhook is recent enough to be the partner's own delivery rather than a replay
+ * of one, for partners that sign a time inside the body (Uber Eats' `event_time`). Grubhub signs
+ * its time in the header, checked with the signature; DoorDash signs no time at all (README:
+ * remaining risk).
+ */
+export function verifyFreshness(partner: PartnerId, body: unknown, now: Date): FreshnessCheck {
+  switch (partner) {
+    case 'ubereats': {
+      const signed = ubereats.EventTimeSchema.safeParse(body);
+      if (!signed.success) return fail('missing-event-time');
+      return withinWindow(signed.data.event_time, now, ubereats.EVENT_MAX_AGE_SECONDS)
+        ? OK
+        : fail('stale-event');
+    }
+    case 'grubhub':
+    case 'doordash':
+      return OK;
+  }
+}
+
 /** The headers a partner sends with a webhook, for the simulator and tests. */
 export function signWebhook(
   partner: PartnerId,
-  rawBody: string,
+  rawBody: SignedBytes,
   secret: string,
   now: Date,
 ): Record<string, string> {

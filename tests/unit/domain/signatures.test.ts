@@ -1,5 +1,6 @@
-import { signWebhook, verifySignature } from '../../../functions/lib/domain/signatures';
+import { signWebhook, verifyFreshness, verifySignature } from '../../../functions/lib/domain/signatures';
 import { PARTNERS, type PartnerId } from '../../../functions/lib/schemas/partners/index';
+import * as ubereats from '../../../functions/lib/schemas/partners/ubereats';
 import { doorDashWebhook, grubhubWebhook, uberEatsNotice } from './fixtures';
 
 const NOW = new Date('2025-06-01T18:00:00Z');
@@ -166,5 +167,144 @@ describe('Uber Eats signature format', () => {
     expect(headers).toEqual({
       'X-Uber-Signature': '9c196e32dc0175f86f4b1cb89289d6619de6bee699e4c378e68309ed97a1a6ab',
     });
+  });
+});
+
+describe.each(['ubereats', 'grubhub'] as const)('%s signs bytes, not text', (partner) => {
+  // Three bodies that read alike once decoded with replacement characters: 0xFF, 0xFE and the
+  // UTF-8 of U+FFFD itself. Only the bytes that were signed may verify.
+  const withByte = (...middle: number[]) =>
+    Buffer.concat([Buffer.from('{"note":"a'), Buffer.from(middle), Buffer.from('b"}')]);
+  const signedBytes = withByte(0xff);
+  const otherBytes = withByte(0xfe);
+  const replacement = withByte(0xef, 0xbf, 0xbd);
+  const headersFor = (body: Buffer) => lowercased(signWebhook(partner, body, SECRET, NOW));
+
+  it('verifies the exact bytes that were signed', () => {
+    expect(verifySignature(partner, signedBytes, headersFor(signedBytes), [SECRET], NOW)).toEqual({
+      ok: true,
+    });
+  });
+
+  it('refuses other bytes that decode to the same text', () => {
+    expect(signedBytes.toString('utf8')).toBe(otherBytes.toString('utf8'));
+    expect(signedBytes.toString('utf8')).toBe(replacement.toString('utf8'));
+    for (const body of [otherBytes, replacement]) {
+      expect(verifySignature(partner, body, headersFor(signedBytes), [SECRET], NOW)).toEqual({
+        ok: false,
+        reason: 'mismatch',
+      });
+    }
+    expect(verifySignature(partner, signedBytes, headersFor(replacement), [SECRET], NOW)).toEqual({
+      ok: false,
+      reason: 'mismatch',
+    });
+  });
+
+  it('a string stands for its UTF-8 bytes, as it goes on the wire', () => {
+    const text = bodies[partner];
+    expect(verifySignature(partner, Buffer.from(text, 'utf8'), signed(partner), [SECRET], NOW)).toEqual({
+      ok: true,
+    });
+  });
+});
+
+describe('hex signatures in either case', () => {
+  const upper = (headers: Record<string, string>) =>
+    Object.fromEntries(
+      Object.entries(headers).map(([name, value]) => [
+        name,
+        value.replace(/[0-9a-f]{64}/, (hex) => hex.toUpperCase()),
+      ]),
+    );
+
+  it.each(['ubereats', 'grubhub'] as const)('%s accepts its signature in upper-case hex', (partner) => {
+    const headers = upper(signed(partner));
+    expect(Object.values(headers).join()).toMatch(/[0-9A-F]{64}/);
+    expect(verifySignature(partner, bodies[partner], headers, [SECRET], NOW)).toEqual({ ok: true });
+  });
+
+  it.each(['ubereats', 'grubhub'] as const)('%s accepts mixed-case hex too', (partner) => {
+    const headers = Object.fromEntries(
+      Object.entries(signed(partner)).map(([name, value]) => [
+        name,
+        value.replace(/[0-9a-f]{64}/, (hex) =>
+          hex.replace(/[a-f]/g, (c, at: number) => (at % 2 ? c.toUpperCase() : c)),
+        ),
+      ]),
+    );
+    expect(verifySignature(partner, bodies[partner], headers, [SECRET], NOW)).toEqual({ ok: true });
+  });
+
+  it.each(['ubereats', 'grubhub'] as const)('%s refuses hex that is not 32 bytes', (partner) => {
+    const headers = Object.fromEntries(
+      Object.entries(signed(partner)).map(([name, value]) => [name, value.replace(/([0-9a-f]{64})/, '$1ab')]),
+    );
+    expect(verifySignature(partner, bodies[partner], headers, [SECRET], NOW)).toEqual({
+      ok: false,
+      reason: 'malformed-signature',
+    });
+  });
+});
+
+describe('DoorDash Authorization scheme', () => {
+  it.each(['bearer', 'BEARER', 'Bearer', 'bEaReR'])(
+    'accepts the scheme written %s (RFC 7235: case-insensitive)',
+    (scheme) => {
+      const headers = { authorization: `${scheme} ${SECRET}` };
+      expect(verifySignature('doordash', bodies.doordash, headers, [SECRET], NOW)).toEqual({ ok: true });
+    },
+  );
+
+  it('still refuses a token it does not know, in any scheme case', () => {
+    expect(
+      verifySignature('doordash', bodies.doordash, { authorization: 'bearer nope' }, [SECRET], NOW),
+    ).toEqual({
+      ok: false,
+      reason: 'mismatch',
+    });
+  });
+});
+
+describe('event age', () => {
+  const nowSeconds = Math.floor(NOW.getTime() / 1000);
+  const notice = (eventTime: number) => ({ ...uberEatsNotice(), event_time: eventTime });
+  const horizon = ubereats.EVENT_MAX_AGE_SECONDS;
+
+  it('Uber Eats: an event up to its retry horizon old (or ahead) is fresh', () => {
+    expect(verifyFreshness('ubereats', notice(nowSeconds), NOW)).toEqual({ ok: true });
+    expect(verifyFreshness('ubereats', notice(nowSeconds - horizon), NOW)).toEqual({ ok: true });
+    expect(verifyFreshness('ubereats', notice(nowSeconds + horizon), NOW)).toEqual({ ok: true });
+  });
+
+  it('Uber Eats: an event past the horizon is a replay, whichever event it is', () => {
+    for (const event_type of ['orders.notification', 'orders.release', 'orders.cancel']) {
+      const old = { ...notice(nowSeconds - horizon - 1), event_type };
+      expect(verifyFreshness('ubereats', old, NOW)).toEqual({ ok: false, reason: 'stale-event' });
+    }
+    expect(verifyFreshness('ubereats', notice(nowSeconds + horizon + 1), NOW)).toEqual({
+      ok: false,
+      reason: 'stale-event',
+    });
+  });
+
+  it('Uber Eats: a body without event_time cannot be dated', () => {
+    const { event_time: _, ...undated } = uberEatsNotice();
+    expect(verifyFreshness('ubereats', undated, NOW)).toEqual({ ok: false, reason: 'missing-event-time' });
+    expect(verifyFreshness('ubereats', { ...undated, event_time: '1748800788' }, NOW)).toEqual({
+      ok: false,
+      reason: 'missing-event-time',
+    });
+  });
+
+  it('the horizon covers Uber Eats retries (7 sends, backoff from 1 s doubling) and stays short', () => {
+    const lastRetryAfter = [1, 2, 4, 8, 16, 32].reduce((sum, wait) => sum + wait, 0);
+    expect(horizon).toBeGreaterThan(lastRetryAfter);
+    expect(horizon).toBeLessThanOrEqual(300);
+  });
+
+  it('Grubhub and DoorDash date nothing in the body: freshness is the signature’s (or nobody’s) business', () => {
+    expect(verifyFreshness('grubhub', grubhubWebhook(), NOW)).toEqual({ ok: true });
+    expect(verifyFreshness('doordash', doorDashWebhook(), NOW)).toEqual({ ok: true });
   });
 });

@@ -82,6 +82,12 @@ export type ReleaseWebhook = z.infer<typeof ReleaseWebhookSchema>;
 export const CancelWebhookSchema = orderEvent('order_cancelled');
 export type CancelWebhook = z.infer<typeof CancelWebhookSchema>;
 
+/** A release or cancel webhook as the order it names; anything but that exact event does not parse. */
+export const OrderEventSchemas = {
+  release: ReleaseWebhookSchema.transform((event) => event.order.id),
+  cancel: CancelWebhookSchema.transform((event) => event.order.id),
+};
+
 // ── auth: Authorization: Bearer <shared token> ───────────────────────────
 export const AUTH_HEADER = 'Authorization';
 
@@ -89,9 +95,12 @@ export function authorizationFor(token: string): string {
   return `Bearer ${token}`;
 }
 
-/** The token of an `Authorization` value, or undefined when it is not a bearer token. */
+/**
+ * The token of an `Authorization` value, or undefined when it is not a bearer token. The scheme
+ * name is case-insensitive (RFC 7235 §2.1), so `bearer` and `BEARER` are the same scheme.
+ */
 export function bearerToken(value: string | undefined): string | undefined {
-  const match = value?.match(/^Bearer ([^\s]+)$/);
+  const match = value?.match(/^Bearer +(\S+)$/i);
   return match?.[1];
 }
 

@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { CentsSchema, type DenyReason, IsoTimeSchema, NoteSchema } from '../order';
 import type { PartnerApiRoutes } from './index';
 import { PartnerOrderIdSchema, PartnerStoreIdSchema } from './index';
-import { hmacSha256Hex, invert, type ReportedStatus } from './signing';
+import { hexBytes, hmacSha256Hex, invert, type ReportedStatus, type SignedBytes } from './signing';
 
 // ── the order (= the new-order webhook body) ──────────────────────────────
 const OptionSchema = z.object({
@@ -53,16 +53,29 @@ export type ReleaseWebhook = z.infer<typeof ReleaseWebhookSchema>;
 export const CancelWebhookSchema = orderEvent('ORDER_CANCELLED');
 export type CancelWebhook = z.infer<typeof CancelWebhookSchema>;
 
+/** A release or cancel webhook as the order it names; anything but that exact event does not parse. */
+export const OrderEventSchemas = {
+  release: ReleaseWebhookSchema.transform((event) => event.order_uuid),
+  cancel: CancelWebhookSchema.transform((event) => event.order_uuid),
+};
+
 // ── signing ───────────────────────────────────────────────────────────────
 export const SIGNATURE_HEADER = 'X-GH-Signature';
+/**
+ * The replay window, both ways from now. Grubhub re-signs every retry when it sends it, so `t` is the
+ * moment of that delivery and a genuine one is never older than the network delay plus clock skew,
+ * however old the event. Grubhub publishes no retry schedule we could find; five minutes is the
+ * window this integration's contract sets (ARCHITECTURE section 3), and it bounds release, cancel
+ * and new-order webhooks alike.
+ */
 export const REPLAY_WINDOW_SECONDS = 300;
 
-export function signatureFor(rawBody: string, secret: string, unixSeconds: number): string {
-  return `t=${unixSeconds},v1=${hmacSha256Hex(secret, `${unixSeconds}.${rawBody}`)}`;
+export function signatureFor(rawBody: SignedBytes, secret: string, unixSeconds: number): string {
+  return `t=${unixSeconds},v1=${hmacSha256Hex(secret, `${unixSeconds}.`, rawBody)}`;
 }
 
-/** Splits `t=…,v1=…`; undefined when either part is missing or malformed. */
-export function parseSignature(value: string | undefined): { t: number; v1: string } | undefined {
+/** Splits `t=…,v1=…` (v1 as its bytes, hex in either case); undefined when either part is missing or malformed. */
+export function parseSignature(value: string | undefined): { t: number; v1: Buffer } | undefined {
   if (value === undefined) return undefined;
   const parts = new Map(
     value.split(',').map((part) => {
@@ -71,9 +84,8 @@ export function parseSignature(value: string | undefined): { t: number; v1: stri
     }),
   );
   const t = parts.get('t');
-  const v1 = parts.get('v1');
-  if (t === undefined || !/^\d{1,12}$/.test(t) || v1 === undefined || !/^[0-9a-f]{64}$/.test(v1))
-    return undefined;
+  const v1 = hexBytes(parts.get('v1') ?? '', 32);
+  if (t === undefined || !/^\d{1,12}$/.test(t) || v1 === undefined) return undefined;
   return { t: Number(t), v1 };
 }
 

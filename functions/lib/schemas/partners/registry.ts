@@ -17,6 +17,8 @@ export interface PartnerWire {
   NewOrderWebhookSchema: z.ZodType;
   ReleaseWebhookSchema: z.ZodType;
   CancelWebhookSchema: z.ZodType;
+  /** The release and cancel webhooks, each parsed to the partner order id it names. */
+  OrderEventSchemas: Record<OrderEventKind, z.ZodType<string>>;
   /** The partner's full order: fetched (Uber Eats) or found inside the webhook. */
   OrderSchema: z.ZodType;
   AcceptRequestSchema: z.ZodType;
@@ -31,5 +33,8 @@ export interface PartnerWire {
   DENY_REASON_BY_CODE: Record<string, DenyReason>;
   STATUS_BY_CODE: Record<string, ReportedStatus>;
 }
+
+/** The partner webhooks that act on an order the middleware already has. */
+export type OrderEventKind = 'release' | 'cancel';
 
 export const partnerWire: Record<PartnerId, PartnerWire> = { ubereats, doordash, grubhub };

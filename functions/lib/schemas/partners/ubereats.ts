@@ -6,7 +6,7 @@ import { z } from 'zod';
 import { CentsSchema, type DenyReason, IsoTimeSchema, NoteSchema } from '../order';
 import type { PartnerApiRoutes } from './index';
 import { PartnerOrderIdSchema, PartnerStoreIdSchema } from './index';
-import { hmacSha256Hex, invert, type ReportedStatus } from './signing';
+import { hmacSha256Hex, invert, type ReportedStatus, type SignedBytes } from './signing';
 
 // ── webhooks ──────────────────────────────────────────────────────────────
 const notification = <T extends string>(eventType: T) =>
@@ -31,6 +31,25 @@ export const ReleaseWebhookSchema = notification('orders.release');
 export type ReleaseWebhook = z.infer<typeof ReleaseWebhookSchema>;
 export const CancelWebhookSchema = notification('orders.cancel');
 export type CancelWebhook = z.infer<typeof CancelWebhookSchema>;
+
+/** A release or cancel webhook as the order it names; anything but that exact event does not parse. */
+export const OrderEventSchemas = {
+  release: ReleaseWebhookSchema.transform((event) => event.meta.resource_id),
+  cancel: CancelWebhookSchema.transform((event) => event.meta.resource_id),
+};
+
+/** Every Uber Eats webhook says when its event happened, inside the signed body. */
+export const EventTimeSchema = z.object({ event_time: z.number().int().nonnegative() });
+
+/**
+ * How far `event_time` may be from now before a webhook is refused as a replay. Uber Eats documents
+ * its retries (Order Notification and Order Release webhooks): exponential backoff from 1 s (1, 2,
+ * 4 … s) until 7 deliveries in all, so its last retry leaves about 63 s after the first; it publishes
+ * no per-attempt timeout. 300 s covers that with room for slow attempts and clock skew, and is the
+ * window Grubhub's signatures get. Nothing genuine arrives later: an order not accepted within
+ * 11.5 minutes is cancelled by Uber Eats anyway.
+ */
+export const EVENT_MAX_AGE_SECONDS = 300;
 
 // ── the order, as fetched from GET /ubereats/v1/orders/{id} ────────────────
 const MoneySchema = z.object({ amount: CentsSchema, currency_code: z.string().length(3).optional() });
@@ -83,7 +102,7 @@ export type Order = z.infer<typeof OrderSchema>;
 // ── signing: X-Uber-Signature = lowercase hex HMAC-SHA256(secret, rawBody) ──
 export const SIGNATURE_HEADER = 'X-Uber-Signature';
 
-export function signatureFor(rawBody: string, secret: string): string {
+export function signatureFor(rawBody: SignedBytes, secret: string): string {
   return hmacSha256Hex(secret, rawBody);
 }
 
