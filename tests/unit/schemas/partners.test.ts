@@ -1,17 +1,19 @@
 import { DENY_REASONS } from '../../../functions/lib/schemas/order';
+import type { PartnerId } from '../../../functions/lib/schemas/partners/index';
 import {
   isPartnerId,
   matchPartnerApiPath,
   PARTNERS,
   partnerApiPath,
 } from '../../../functions/lib/schemas/partners/index';
-import { partnerWire } from '../../../functions/lib/schemas/partners/registry';
+import { type OrderEventKind, partnerWire } from '../../../functions/lib/schemas/partners/registry';
 import { REPORTED_STATUSES } from '../../../functions/lib/schemas/partners/signing';
 import * as ubereats from '../../../functions/lib/schemas/partners/ubereats';
 import {
   SetItemAvailabilityRequestSchema,
   SetStoreStatusRequestSchema,
 } from '../../../functions/lib/schemas/store';
+import { doorDashWebhook, grubhubWebhook, uberEatsNotice } from '../domain/fixtures';
 
 describe.each(PARTNERS)('%s partner API wire format', (partner) => {
   const wire = partnerWire[partner];
@@ -71,5 +73,57 @@ describe('store request bodies', () => {
     expect(SetStoreStatusRequestSchema.safeParse({ status: 'closed' }).success).toBe(false);
     expect(SetItemAvailabilityRequestSchema.safeParse({ available: false }).success).toBe(true);
     expect(SetItemAvailabilityRequestSchema.safeParse({ available: false, price: 1 }).success).toBe(false);
+  });
+});
+
+describe('release and cancel webhooks', () => {
+  const ORDER = 'order-42';
+  /** Every order webhook each partner sends, about the same order id. */
+  const events: Record<PartnerId, Record<OrderEventKind | 'new-order', unknown>> = {
+    ubereats: {
+      'new-order': { ...uberEatsNotice(), meta: { ...uberEatsNotice().meta, resource_id: ORDER } },
+      release: {
+        ...uberEatsNotice(),
+        event_type: 'orders.release',
+        meta: { ...uberEatsNotice().meta, resource_id: ORDER },
+      },
+      cancel: {
+        ...uberEatsNotice(),
+        event_type: 'orders.cancel',
+        meta: { ...uberEatsNotice().meta, resource_id: ORDER },
+      },
+    },
+    doordash: {
+      'new-order': { ...doorDashWebhook(), order: { ...doorDashWebhook().order, id: ORDER } },
+      release: { event: { type: 'dasher_arriving' }, order: { id: ORDER } },
+      cancel: { event: { type: 'order_cancelled' }, order: { id: ORDER } },
+    },
+    grubhub: {
+      'new-order': { ...grubhubWebhook(), order_uuid: ORDER },
+      release: { type: 'DRIVER_ARRIVING', order_uuid: ORDER },
+      cancel: { type: 'ORDER_CANCELLED', order_uuid: ORDER },
+    },
+  };
+  const kinds = ['release', 'cancel'] as const;
+
+  describe.each(PARTNERS)('%s', (partner) => {
+    it.each(kinds)('reads its own %s event as the order it names', (kind) => {
+      expect(partnerWire[partner].OrderEventSchemas[kind].parse(events[partner][kind])).toBe(ORDER);
+    });
+
+    it.each(kinds)(
+      'a %s takes no other event: not its sibling, not a new order, not another partner’s',
+      (kind) => {
+        const others = PARTNERS.flatMap((sender) =>
+          (['new-order', ...kinds] as const)
+            .filter((other) => sender !== partner || other !== kind)
+            .map((other) => [`${sender} ${other}`, events[sender][other]] as const),
+        );
+        expect(others).toHaveLength(8);
+        for (const [, body] of others) {
+          expect(partnerWire[partner].OrderEventSchemas[kind].safeParse(body).success).toBe(false);
+        }
+      },
+    );
   });
 });
