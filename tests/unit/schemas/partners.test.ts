@@ -120,9 +120,9 @@ describe('release and cancel webhooks', () => {
             .map((other) => [`${sender} ${other}`, events[sender][other]] as const),
         );
         expect(others).toHaveLength(8);
-        for (const [, body] of others) {
-          expect(partnerWire[partner].OrderEventSchemas[kind].safeParse(body).success).toBe(false);
-        }
+        const schema = partnerWire[partner].OrderEventSchemas[kind];
+        const taken = others.filter(([, body]) => schema.safeParse(body).success);
+        expect(taken.map(([name]) => name)).toEqual([]);
       },
     );
   });
