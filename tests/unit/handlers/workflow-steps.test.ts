@@ -763,6 +763,12 @@ describe('release-to-kitchen', () => {
     expect(stored).toMatchObject({ owesPartner: { call: 'status', status: 'RELEASED' }, owedQueue: 'owed' });
     expect(stored.owesPosVoid).toBeUndefined();
     expect((await orders.owedWork()).map((owed) => owed.orderId)).toEqual([orderId]);
+
+    // The reconciler tells the partner once it is back, and the order leaves the queue.
+    apis.healPartner();
+    expect(await reconcile({ everything: true }, ctx())).toEqual({ checked: 1, settled: 1, stillOwed: 0 });
+    expect(apis.partnerView(order)?.updates.map((update) => update.status)).toEqual(['RELEASED']);
+    expect(owedPartOf(await orders.read(orderId))).toEqual({});
   });
 
   it.each([
