@@ -6,6 +6,6 @@ import { openWebhook } from './lib/webhook';
 /** POST /webhooks/{partner}/orders/{partnerOrderId}/release — the courier is close. */
 export const handler = httpHandler(async (event) => {
   const webhook = await openWebhook(event);
-  const orderId = orderForWebhook(webhook, event.pathParameters?.partnerOrderId);
+  const orderId = orderForWebhook(webhook, 'release', event.pathParameters?.partnerOrderId);
   return json(202, { orderId, status: await requestRelease(orderId) });
 });

@@ -6,8 +6,8 @@ import {
   UnknownPartner,
   UnsupportedMediaType,
 } from './domain/errors';
-import { verifySignature } from './domain/signatures';
-import type { HttpEvent } from './http';
+import { verifyFreshness, verifySignature } from './domain/signatures';
+import { BodyBytesSchema, type HttpEvent, JsonBytesSchema, mediaType, requestPart } from './http';
 import { logger } from './powertools';
 import { MAX_WEBHOOK_BYTES } from './schemas/http';
 import { isPartnerId, type PartnerId } from './schemas/partners/index';
@@ -20,37 +20,37 @@ export interface OpenedWebhook {
 /**
  * The checks every partner webhook passes, cheapest refusal first (architecture section 3):
  * unknown partner 404 → too large 413 → not JSON 415 → signature 401 → malformed 400.
- * The signature is checked over the raw bytes, before anything parses them.
+ * The signature is checked over the body's bytes as they arrived, before anything decodes them;
+ * only then are they read, as strict UTF-8 (400 otherwise) and JSON. A verified event older than the
+ * partner's retry horizon is refused like a bad signature (401): no genuine delivery is that late,
+ * so it can only be a replay of captured bytes — an authentication failure, as Grubhub's stale
+ * signature timestamp already is.
  */
 export async function openWebhook(event: HttpEvent, now = new Date()): Promise<OpenedWebhook> {
   const partner = event.pathParameters?.partner ?? '';
   if (!isPartnerId(partner)) throw new UnknownPartner(partner);
 
-  const rawBody = event.isBase64Encoded
-    ? Buffer.from(event.body ?? '', 'base64').toString('utf8')
-    : (event.body ?? '');
-  if (Buffer.byteLength(rawBody, 'utf8') > MAX_WEBHOOK_BYTES) {
+  const rawBody = BodyBytesSchema.parse(event);
+  if (rawBody.length > MAX_WEBHOOK_BYTES) {
     throw new PayloadTooLarge(`webhook bodies are limited to ${MAX_WEBHOOK_BYTES} bytes`);
   }
-  const contentType = (event.headers?.['content-type'] ?? '').split(';')[0]?.trim().toLowerCase();
-  if (contentType !== 'application/json')
+  if (mediaType(event) !== 'application/json')
     throw new UnsupportedMediaType('send the webhook as application/json');
 
-  const check = verifySignature(
-    partner,
-    rawBody,
-    event.headers ?? {},
-    await partnerSigningSecrets(partner),
-    now,
-  );
+  const secrets = await partnerSigningSecrets(partner);
+  const check = verifySignature(partner, rawBody, event.headers ?? {}, secrets, now);
   if (!check.ok) {
     logger.warn('webhook signature refused', { partner, reason: check.reason });
     throw new Unauthorized('the webhook signature is missing or does not verify');
   }
 
-  try {
-    return { partner, body: JSON.parse(rawBody) };
-  } catch {
-    throw new InvalidPayload('the body is not valid JSON');
+  const body = requestPart(JsonBytesSchema, rawBody);
+  const fresh = verifyFreshness(partner, body, now);
+  if (!fresh.ok && fresh.reason === 'missing-event-time')
+    throw new InvalidPayload(`the ${partner} webhook does not say when its event happened`);
+  if (!fresh.ok) {
+    logger.warn('webhook refused as a replay', { partner, reason: fresh.reason });
+    throw new Unauthorized('the webhook event is older than any delivery the partner retries');
   }
+  return { partner, body };
 }
