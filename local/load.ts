@@ -2,11 +2,16 @@
  * `npm run load -- --orders N --concurrency C --duplicates 0.2 --pos-errors 0.1 --partner-errors 0.05
  * --cancel 0.05 [--json]`: a load and chaos run through the partner simulator against a local cloud
  * this process starts. Every order must end with exactly one outcome, no POS order twice, no DLQ
- * message: the run exits 0 only then.
+ * message, and — once the reconciler has paid what is owed — no held ticket of an ended order and no
+ * partner that disagrees: the run exits 0 only then.
+ * `npm run load -- --chaos [--seed S] [--orders N] [--phases P]`: the randomized fault run
+ * (local/tools/chaos.ts) with a restart mid-run; it prints its seed, and `--seed S` replays it.
  */
 import { parseArgs } from 'node:util';
 import { GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
+import { type AuditReport, agrees, auditEndings } from './tools/audit';
+import { runChaos } from './tools/chaos';
 import { startToolCloud, type ToolCloud } from './tools/cloud';
 import {
   dlqMessages,
@@ -22,7 +27,13 @@ import {
   setPartnerFaults,
   setPosFaults,
 } from './tools/orders';
-import { isTerminal, reconcile, reconciled, type SentOrder } from './tools/reconcile';
+import {
+  isTerminal,
+  type ReconciliationReport,
+  reconcile,
+  reconciled,
+  type SentOrder,
+} from './tools/reconcile';
 import { progressBar, say, writeResult } from './tools/report';
 import { percentiles, round, tally } from './tools/stats';
 import { quiesce } from './tools/usage';
@@ -36,7 +47,9 @@ const { values: args } = parseArgs({
     'partner-errors': { type: 'string', default: '0.05' },
     cancel: { type: 'string', default: '0.05' },
     'pickup-seconds': { type: 'string', default: '60' },
-    seed: { type: 'string', default: '42' },
+    seed: { type: 'string' },
+    chaos: { type: 'boolean', default: false },
+    phases: { type: 'string', default: '6' },
     json: { type: 'boolean', default: false },
     logs: { type: 'boolean', default: false },
   },
@@ -50,7 +63,9 @@ const settings = {
   partnerErrors: Number(args['partner-errors']),
   cancel: Number(args.cancel),
   pickupInSeconds: Number(args['pickup-seconds']),
-  seed: Number(args.seed),
+  // The chaos run draws a new schedule each time unless told which; the load run stays repeatable.
+  seed: Number(args.seed ?? (args.chaos ? Date.now() % 1_000_000 : 42)),
+  phases: Number(args.phases),
 };
 for (const [name, value] of Object.entries(settings)) {
   if (!Number.isFinite(value) || value < 0) throw new Error(`--${name} must be a number ≥ 0`);
@@ -204,12 +219,113 @@ async function run() {
     if (orderApiErrors)
       say(`GET /orders failed for ${orderApiErrors} orders: read from the orders table instead`);
     await setPosFaults(t, {});
-    const reconciliation = reconcile(tracked, await posOrders(t), dlqMessages(t));
+    await setPartnerFaults(t, {});
+    // What is still owed (voids, partner answers) is paid by the reconciler, then all three systems are compared.
+    const endings = await settleEndings(
+      t,
+      tracked.flatMap((o) => (o.orderId ? [o.orderId] : [])),
+    );
+    const reconciliation = {
+      ...reconcile(tracked, await posOrders(t), dlqMessages(t)),
+      heldTicketsOfEndedOrders: endings.heldTicketsOfEndedOrders,
+      partnerDisagreements: endings.partnerDisagreements,
+      stillOwing: endings.stillOwing,
+    };
+    reconciliation.examples.endings = endings.examples;
     const report = { ...buildReport(t, tracked, drivenMs, reconciliation), orderApiErrors };
     const file = writeResult('load', report);
     if (args.json) process.stdout.write(`${JSON.stringify(report)}\n`);
     else printReport(report, file);
-    return reconciled(reconciliation);
+    return reconciled(reconciliation) && endings.notEnded === 0;
+  } finally {
+    await t.stop();
+  }
+}
+
+function auditTargets(t: ToolCloud) {
+  return { dynamo: t.dynamo, ordersTable: t.ordersTable, posUrl: t.posUrl, partnerUrl: t.partnerUrl };
+}
+
+async function reconcileNow(t: ToolCloud) {
+  const fn = t.cloud.model.functions.find((f) => f.logicalId === 'ReconcileOrdersLambdaFunction');
+  if (!fn) throw new Error('no reconcileOrders function in the template');
+  const result = await t.cloud.lambda.invoke(fn.name, { everything: true });
+  if (result.error) throw new Error(`the reconciler failed: ${JSON.stringify(result.error)}`);
+  return result.payload;
+}
+
+/** Runs the reconciler until every ending agrees (late POS writes need their horizon) or a minute passes. */
+async function settleEndings(t: ToolCloud, orderIds: string[]): Promise<AuditReport> {
+  const deadline = Date.now() + 60_000;
+  let audit = await auditEndings(auditTargets(t), orderIds);
+  while (!agrees(audit) && Date.now() < deadline) {
+    await reconcileNow(t);
+    await new Promise((resolve) => setTimeout(resolve, 2_000));
+    audit = await auditEndings(auditTargets(t), orderIds);
+  }
+  return audit;
+}
+
+/** `--chaos`: the randomized fault run (local/tools/chaos.ts), at the size asked for. */
+async function runChaosMode() {
+  say(
+    `Chaos run, seed ${settings.seed}: ${settings.orders} orders over ${settings.phases} fault phases, one restart`,
+  );
+  const t = await startToolCloud({ seed: settings.seed, logs: args.logs });
+  try {
+    const report = await runChaos(
+      {
+        get partnerUrl() {
+          return t.partnerUrl;
+        },
+        get posUrl() {
+          return t.posUrl;
+        },
+        restart: () => t.restart(),
+        reconcile: () => reconcileNow(t),
+        audit: (orderIds) => auditEndings(auditTargets(t), orderIds),
+        async statusOf(orderId) {
+          const { Item } = await t.dynamo.send(
+            new GetItemCommand({
+              TableName: t.ordersTable,
+              Key: { orderId: { S: orderId } },
+              ConsistentRead: true,
+            }),
+          );
+          return Item?.status?.S;
+        },
+      },
+      {
+        seed: settings.seed,
+        orders: settings.orders,
+        phases: settings.phases,
+        restarts: 1,
+        concurrency: settings.concurrency,
+        settleMs: 180_000,
+        say,
+      },
+    );
+    const file = writeResult('chaos', report);
+    if (args.json) process.stdout.write(`${JSON.stringify(report)}\n`);
+    else {
+      const a = report.audit;
+      const lines = [
+        '',
+        `Chaos run, seed ${report.seed}: ${report.ordersTaken} of ${report.ordersSent} orders taken, ${report.restarts} restart`,
+        ...report.schedule.map((line) => `  ${line}`),
+        `  outcomes: ${Object.entries(report.outcomes)
+          .map(([status, n]) => `${status} ${n}`)
+          .join(', ')}`,
+        `  endings: not ended ${a.notEnded}, still owing ${a.stillOwing}, held tickets of ended orders ${a.heldTicketsOfEndedOrders}, partner disagreements ${a.partnerDisagreements}`,
+        ...a.examples.map((example) => `    ${example}`),
+        report.passed
+          ? '  PASSED: every ending agrees everywhere'
+          : `  FAILED — replay with: ${report.replay}`,
+        `  report: ${file}`,
+      ];
+      process.stdout.write(`${lines.join('\n')}\n`);
+    }
+    return report.passed;
   } finally {
     await t.stop();
   }
@@ -219,7 +335,7 @@ function buildReport(
   t: ToolCloud,
   tracked: Tracked[],
   drivenMs: number,
-  reconciliation: ReturnType<typeof reconcile>,
+  reconciliation: ReconciliationReport,
 ) {
   const spans = (from: (o: Tracked) => number | undefined, to: (o: Tracked) => number | undefined) =>
     tracked.flatMap((o) => {
@@ -285,6 +401,7 @@ function printReport(report: ReturnType<typeof buildReport> & { orderApiErrors: 
     `  time to accept: p50 ${report.timeToAcceptMs.p50} ms, p99 ${report.timeToAcceptMs.p99} ms`,
     `  time to release: p50 ${report.timeToReleaseMs.p50} ms, p99 ${report.timeToReleaseMs.p99} ms`,
     `  reconciliation: lost ${r.lost}, without a single outcome ${r.withoutSingleOutcome}, duplicate POS orders ${r.duplicatePosOrders}, DLQ messages ${r.dlqMessages}`,
+    `  endings: held tickets of ended orders ${r.heldTicketsOfEndedOrders}, partner disagreements ${r.partnerDisagreements}, still owing ${r.stillOwing}`,
     ...(report.orderApiErrors
       ? [`  GET /orders failed for ${report.orderApiErrors} orders (read from the table instead)`]
       : []),
@@ -294,7 +411,7 @@ function printReport(report: ReturnType<typeof buildReport> & { orderApiErrors: 
   process.stdout.write(`${lines.join('\n')}\n`);
 }
 
-run().then(
+(args.chaos ? runChaosMode() : run()).then(
   (passed) => process.exit(passed ? 0 : 1),
   (error) => {
     console.error(error);

@@ -34,6 +34,8 @@ export interface ToolCloud {
   dynamo: DynamoDBClient;
   ordersTable: string;
   storesTable: string;
+  /** Stops and starts the local cloud and both simulators on their data, as a restart of `npm start`. */
+  restart(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -71,27 +73,38 @@ export async function startToolCloud(options: ToolCloudOptions = {}): Promise<To
     },
   });
   const dynamoMeter = options.meterDynamo ? await startDynamoMeter() : undefined;
-  const pos = await startPosSimulator({ port: 0, seed: options.seed });
-  const partner = await startPartnerSimulator({
-    port: 0,
-    middlewareUrl: httpProxy.url,
-    menuSource: 'static', // no GET /stores per order: the runs measure the middleware, not the simulator
-    seed: options.seed,
-  });
+  // Fixed ports and a data folder of their own, so a restart finds the simulators where it left them.
+  const [posPort, partnerPort] = [await freePort(), await freePort()];
+  const startPos = (fresh: boolean) =>
+    startPosSimulator({ port: posPort, seed: options.seed, dataDir, fresh });
+  const startPartner = (fresh: boolean) =>
+    startPartnerSimulator({
+      port: partnerPort,
+      middlewareUrl: httpProxy.url,
+      menuSource: 'static', // no GET /stores per order: the runs measure the middleware, not the simulator
+      seed: options.seed,
+      dataDir,
+      fresh,
+    });
   const [http, aws] = [await freePort(), await freePort()];
-  const cloud = await startLocalCloud({
-    packageDir,
-    dataDir,
-    fresh: true,
-    ports: { http, aws },
-    environmentOverrides: {
-      PARTNER_API_URL: partner.url,
-      POS_API_URL: pos.url,
-      ...(dynamoMeter && { AWS_ENDPOINT_URL_DYNAMODB: dynamoMeter.url }),
-    },
-    log: options.logs ? (fn, line) => console.error(fn, line) : undefined,
-  });
+  const startCloud = (fresh: boolean) =>
+    startLocalCloud({
+      packageDir,
+      dataDir,
+      fresh,
+      ports: { http, aws },
+      environmentOverrides: {
+        PARTNER_API_URL: `http://127.0.0.1:${partnerPort}`,
+        POS_API_URL: `http://127.0.0.1:${posPort}`,
+        ...(dynamoMeter && { AWS_ENDPOINT_URL_DYNAMODB: dynamoMeter.url }),
+      },
+      log: options.logs ? (fn, line) => console.error(fn, line) : undefined,
+    });
+  // The cloud first: a fresh start empties the data folder the simulators then write to.
+  let cloud = await startCloud(true);
   httpProxy.setTarget(cloud.httpUrl);
+  let pos = await startPos(true);
+  let partner = await startPartner(true);
   dynamoMeter?.setTarget(cloud.dynamodbEndpoint);
   const tableName = (logicalId: string) => {
     const table = cloud.model.tables.find((t) => t.logicalId === logicalId);
@@ -106,9 +119,15 @@ export async function startToolCloud(options: ToolCloudOptions = {}): Promise<To
     credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
   });
   return {
-    cloud,
-    partner,
-    pos,
+    get cloud() {
+      return cloud;
+    },
+    get partner() {
+      return partner;
+    },
+    get pos() {
+      return pos;
+    },
     partnerUrl: partner.url,
     posUrl: pos.url,
     webhookAcks,
@@ -117,6 +136,14 @@ export async function startToolCloud(options: ToolCloudOptions = {}): Promise<To
     dynamo,
     ordersTable: tableName('OrdersTable'),
     storesTable,
+    async restart() {
+      await Promise.all([partner.close(), pos.close()]);
+      await cloud.close();
+      cloud = await startCloud(false);
+      httpProxy.setTarget(cloud.httpUrl);
+      dynamoMeter?.setTarget(cloud.dynamodbEndpoint);
+      [pos, partner] = [await startPos(false), await startPartner(false)];
+    },
     async stop() {
       await Promise.allSettled([partner.close(), pos.close()]);
       await cloud.close();

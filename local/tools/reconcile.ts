@@ -26,11 +26,20 @@ export interface Reconciliation {
   withoutSingleOutcome: number;
   duplicatePosOrders: number;
   dlqMessages: number;
+  /** From the three-way audit (`auditEndings`), when the run made one. */
+  heldTicketsOfEndedOrders?: number;
+  partnerDisagreements?: number;
+  stillOwing?: number;
 }
 
 export interface ReconciliationReport extends Reconciliation {
   /** A few examples of each problem, to start looking from. */
-  examples: { lost: string[]; withoutSingleOutcome: string[]; duplicatePosOrders: string[] };
+  examples: {
+    lost: string[];
+    withoutSingleOutcome: string[];
+    duplicatePosOrders: string[];
+    endings?: string[];
+  };
 }
 
 export const isTerminal = (status: string | undefined): boolean =>
@@ -78,7 +87,13 @@ export function reconcile(
 }
 
 export const reconciled = (r: Reconciliation): boolean =>
-  r.lost === 0 && r.withoutSingleOutcome === 0 && r.duplicatePosOrders === 0 && r.dlqMessages === 0;
+  r.lost === 0 &&
+  r.withoutSingleOutcome === 0 &&
+  r.duplicatePosOrders === 0 &&
+  r.dlqMessages === 0 &&
+  (r.heldTicketsOfEndedOrders ?? 0) === 0 &&
+  (r.partnerDisagreements ?? 0) === 0 &&
+  (r.stillOwing ?? 0) === 0;
 
 /** What the three systems show for one order: our record, the POS orders under its id, the partner. */
 export interface OrderAcrossSystems {

@@ -1,4 +1,10 @@
-import { hasSingleOutcome, reconcile, reconciled, type SentOrder } from '../../../local/tools/reconcile';
+import {
+  endingDisagreements,
+  hasSingleOutcome,
+  reconcile,
+  reconciled,
+  type SentOrder,
+} from '../../../local/tools/reconcile';
 
 const timeline = (...events: string[]) => events.map((event) => ({ event }));
 const order = (orderId: string, status: string, ...events: string[]): SentOrder => ({
@@ -66,5 +72,77 @@ describe('reconcile', () => {
     expect(muddled.withoutSingleOutcome).toBe(1);
     expect(reconciled(muddled)).toBe(false);
     expect(reconciled(reconcile([], [], 2))).toBe(false);
+  });
+});
+
+describe('endingDisagreements: the rule every ending must satisfy', () => {
+  const ended = (status: string, extra: Record<string, unknown> = {}) => ({ status, ...extra });
+  const pos = (...statuses: string[]) => statuses.map((status, i) => ({ posOrderId: `pos-${i}`, status }));
+
+  it('agrees when a released order has exactly one fired ticket and the partner shows it accepted', () => {
+    expect(
+      endingDisagreements({
+        orderId: 'o',
+        record: ended('RELEASED'),
+        posOrders: pos('fired'),
+        partner: { state: 'accepted' },
+      }),
+    ).toEqual([]);
+  });
+
+  it('finds a held ticket of a failed order, and a released order whose ticket never fired', () => {
+    expect(
+      endingDisagreements({
+        orderId: 'o',
+        record: ended('FAILED'),
+        posOrders: pos('held'),
+        partner: { state: 'denied' },
+      }),
+    ).toEqual(['o: FAILED but the POS has pos-0 held']);
+    expect(
+      endingDisagreements({
+        orderId: 'o',
+        record: ended('RELEASED'),
+        posOrders: pos('held'),
+        partner: { state: 'accepted' },
+      }),
+    ).toEqual(['o: RELEASED but the POS has pos-0 held']);
+  });
+
+  it('finds a partner that was never told, and work still owed', () => {
+    expect(
+      endingDisagreements({
+        orderId: 'o',
+        record: ended('REJECTED', { owesPartner: { call: 'deny' }, owedQueue: 'owed' }),
+        posOrders: [],
+        partner: { state: 'pending' },
+      }),
+    ).toEqual(['o: REJECTED still owes work', 'o: REJECTED but the partner shows pending']);
+  });
+
+  it('accepts a failed order the partner denied or cancelled, and a cancelled one with its ticket voided', () => {
+    for (const state of ['denied', 'cancelled'])
+      expect(
+        endingDisagreements({
+          orderId: 'o',
+          record: ended('FAILED'),
+          posOrders: pos('voided'),
+          partner: { state },
+        }),
+      ).toEqual([]);
+    expect(
+      endingDisagreements({
+        orderId: 'o',
+        record: ended('CANCELLED'),
+        posOrders: pos('voided'),
+        partner: { state: 'cancelled' },
+      }),
+    ).toEqual([]);
+  });
+
+  it('says an order that has not ended is not ended', () => {
+    expect(endingDisagreements({ orderId: 'o', record: ended('ACCEPTED'), posOrders: pos('held') })).toEqual([
+      'o: ACCEPTED, not ended',
+    ]);
   });
 });
