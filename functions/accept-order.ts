@@ -3,6 +3,6 @@ import { acceptOrder } from './lib/services/kitchen';
 import { stepHandler } from './lib/step';
 
 /** Workflow step: accept with the partner, carrying the POS reference; answers how long to wait for the courier. */
-export const handler = stepHandler(AcceptStepSchema, ({ orderId, order, posReference }) =>
-  acceptOrder(orderId, order, posReference),
+export const handler = stepHandler(AcceptStepSchema, ({ orderId, order, posReference, prepMinutes }) =>
+  acceptOrder(orderId, order, posReference, prepMinutes),
 );

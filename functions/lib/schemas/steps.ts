@@ -7,7 +7,11 @@ const StepErrorSchema = z.object({ Error: z.string().optional(), Cause: z.string
 
 export const OrderStepSchema = z.object({ orderId: OrderIdSchema });
 export const OrderWithContentStepSchema = z.object({ orderId: OrderIdSchema, order: CanonicalOrderSchema });
-export const AcceptStepSchema = OrderWithContentStepSchema.extend({ posReference: z.string().min(1) });
+export const AcceptStepSchema = OrderWithContentStepSchema.extend({
+  posReference: z.string().min(1),
+  /** The store's prep minutes, from validation: a scheduled order is released that long before pickup. */
+  prepMinutes: z.number().int().min(0).max(240).optional(),
+});
 export const SettleStepSchema = z.object({ orderId: OrderIdSchema, error: StepErrorSchema });
 /** `workflowExecutionId`: the parent execution that claimed the order; only it may wait on it. */
 export const WaitStepSchema = z.object({

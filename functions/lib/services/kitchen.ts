@@ -4,6 +4,7 @@ import { createHeldPosOrder, findPosOrders, firePosOrder } from '../adapters/pos
 import { getStore } from '../adapters/store-repo';
 import { config } from '../config';
 import type { Ending } from '../domain/endings';
+import { DEFAULT_PREP_MINUTES, prepMinutesOf, releaseDelaySeconds } from '../domain/pickup';
 import { CompensationOwed, OrderCancelled, OrderDenied, PosOrderMismatch } from '../domain/errors';
 import { validateOrder } from '../domain/validation';
 import { logger, metrics } from '../powertools';
@@ -15,13 +16,16 @@ import { orderEventDetail } from './events';
 
 /** The workflow steps, in the order they run. Each is safe to run again (at-least-once). */
 
-/** Store online, items available, prices from the menu; a denial names its reason. */
-export async function checkOrder(order: CanonicalOrder): Promise<CanonicalOrder> {
+/**
+ * Store online, items available, prices from the menu; a denial names its reason. The store's prep
+ * minutes travel on with the order, so the accept step times a scheduled order without a second read.
+ */
+export async function checkOrder(order: CanonicalOrder): Promise<{ order: CanonicalOrder; prepMinutes: number }> {
   const store = await getStore(order.storeId);
   if (!store) throw new OrderDenied('INVALID_ORDER', `unknown store ${order.storeId}`);
   const result = validateOrder(order, store);
   if (!result.ok) throw new OrderDenied(result.reason, result.detail);
-  return result.order;
+  return { order: result.order, prepMinutes: prepMinutesOf(store) };
 }
 
 /** Holds the order in the POS. A cancel that won meanwhile is voided by the workflow's cancel path. */
@@ -44,13 +48,6 @@ export async function holdInPos(orderId: string, order: CanonicalOrder): Promise
   return { posReference };
 }
 
-/** Seconds to wait for the courier: until the pickup time, at most the stage's limit. */
-export function courierWaitSeconds(pickupAt: string | undefined, now: Date, maxSeconds: number): number {
-  if (!pickupAt) return maxSeconds;
-  const seconds = Math.ceil((Date.parse(pickupAt) - now.getTime()) / 1000);
-  return Math.min(maxSeconds, Math.max(1, seconds));
-}
-
 /**
  * Accepts the order with the partner (with the POS reference and pickup time), then records it.
  * A cancel that won meanwhile takes the held order back off the POS.
@@ -59,6 +56,7 @@ export async function acceptOrder(
   orderId: string,
   order: CanonicalOrder,
   posReference: string,
+  prepMinutes = DEFAULT_PREP_MINUTES,
   now = new Date(),
 ) {
   await acceptWithPartner(order.partner, order.partnerOrderId, posReference, order.pickupAt);
@@ -78,7 +76,13 @@ export async function acceptOrder(
   logger.info('order accepted', { posReference });
   return {
     orderId,
-    courierWaitSeconds: courierWaitSeconds(order.pickupAt, now, config.maxCourierWaitSeconds),
+    // Until the courier is due, or for a scheduled order until its kitchen must start.
+    courierWaitSeconds: releaseDelaySeconds({
+      pickupAt: order.pickupAt,
+      now,
+      maxCourierWaitSeconds: config.maxCourierWaitSeconds,
+      prepMinutes,
+    }),
     detail: orderEventDetail('OrderAccepted', record, {
       posReference,
       ...(order.pickupAt ? { pickupAt: order.pickupAt } : {}),
