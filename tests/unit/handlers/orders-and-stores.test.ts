@@ -85,6 +85,14 @@ describe('GET /orders/{orderId}', () => {
     expect(result.statusCode).toBe(404);
     expect(ddb.calls()).toHaveLength(0);
   });
+
+  it('is a JSON 404 without touching the table for a 2,043-character id', async () => {
+    expect(await askForOrder('x'.repeat(2043))).toEqual({
+      statusCode: 404,
+      body: { error: { code: 'NOT_FOUND', message: 'no such order' } },
+    });
+    expect(ddb.calls()).toHaveLength(0);
+  });
 });
 
 describe('store routes', () => {
@@ -202,5 +210,107 @@ describe('store routes', () => {
     expect(unknown.statusCode).toBe(404);
     expect(malformed.statusCode).toBe(400);
     expect(ddb.commandCalls(UpdateCommand)).toHaveLength(0);
+  });
+});
+
+describe('store routes, fed what an operator’s tools really send', () => {
+  const longId = 'x'.repeat(2043);
+  const invalid = {
+    statusCode: 400,
+    body: { error: { code: 'INVALID_PAYLOAD', message: expect.any(String) } },
+  };
+  const notFound = { statusCode: 404, body: { error: { code: 'NOT_FOUND', message: expect.any(String) } } };
+  const storeItem = (store: Store) => ({ pk: `STORE#${store.storeId}`, ...store });
+
+  /** A request as API Gateway delivers it: a body of a non-text Content-Type arrives base64-encoded. */
+  const send = async (
+    routeKey: string,
+    pathParameters: Record<string, string>,
+    body?: { bytes: Buffer; contentType: string },
+  ) => {
+    const rawPath = routeKey
+      .split(' ')[1]!
+      .replace(/\{(\w+)\}/g, (_, name: string) => pathParameters[name] ?? '');
+    const text = body && /^(text\/|application\/json)/.test(body.contentType);
+    const event = {
+      ...httpEvent({
+        routeKey,
+        rawPath,
+        pathParameters,
+        ...(body ? { headers: { 'content-type': body.contentType } } : {}),
+      }),
+      ...(body ? { body: body.bytes.toString(text ? 'utf8' : 'base64'), isBase64Encoded: !text } : {}),
+    };
+    return answer(await stores(event, lambdaContext()));
+  };
+  const form = (text: string | Buffer) => ({
+    bytes: Buffer.isBuffer(text) ? text : Buffer.from(text),
+    contentType: 'application/x-www-form-urlencoded',
+  });
+
+  it('GET is 404 for an id that cannot be a store, without reading the table (its key would be too long)', async () => {
+    expect(await send('GET /stores/{storeId}', { storeId: longId })).toEqual(notFound);
+    expect(ddb.calls()).toHaveLength(0);
+  });
+
+  it('PUTs are 400 for a store id or sku that cannot be one, without touching the table', async () => {
+    const json = { bytes: Buffer.from('{"status":"paused"}'), contentType: 'application/json' };
+    expect(await send('PUT /stores/{storeId}/status', { storeId: longId }, json)).toEqual(invalid);
+    const available = { bytes: Buffer.from('{"available":false}'), contentType: 'application/json' };
+    expect(
+      await send('PUT /stores/{storeId}/items/{sku}', { storeId: longId, sku: 'TACO-POLLO' }, available),
+    ).toEqual(invalid);
+    expect(
+      await send('PUT /stores/{storeId}/items/{sku}', { storeId: 'store-001', sku: longId }, available),
+    ).toEqual(invalid);
+    expect(ddb.calls()).toHaveLength(0);
+  });
+
+  it('PUT status reads a JSON body sent as curl does by default (form-urlencoded, so base64): 200', async () => {
+    const paused = { ...demoStore('store-001')!, status: 'paused' as const };
+    ddb.on(UpdateCommand).resolves({ Attributes: storeItem(paused) });
+
+    const result = await send(
+      'PUT /stores/{storeId}/status',
+      { storeId: 'store-001' },
+      form('{"status":"paused"}'),
+    );
+
+    expect(result.statusCode).toBe(200);
+    expect(result.body.status).toBe('paused');
+    expect(ddb.commandCalls(UpdateCommand)[0]?.args[0].input.ExpressionAttributeValues).toEqual({
+      ':status': 'paused',
+    });
+  });
+
+  it('PUT item reads a JSON body whatever the Content-Type says, even none: 200', async () => {
+    const store = demoStore('store-001')!;
+    ddb.on(GetCommand).resolves({ Item: storeItem(store) });
+    ddb.on(UpdateCommand).resolves({ Attributes: storeItem(store) });
+
+    for (const contentType of [
+      'application/x-www-form-urlencoded',
+      'text/plain',
+      'application/octet-stream',
+      '',
+    ]) {
+      const bytes = Buffer.from('{"available":false}');
+      const result = await send(
+        'PUT /stores/{storeId}/items/{sku}',
+        { storeId: 'store-001', sku: 'DRINK-HORCHATA' },
+        { bytes, contentType },
+      );
+      expect(result.statusCode).toBe(200);
+    }
+    expect(ddb.commandCalls(UpdateCommand)).toHaveLength(4);
+  });
+
+  it.each([
+    ['form fields, not JSON', form('status=paused')],
+    ['bytes that are not UTF-8', form(Buffer.from([0x7b, 0x22, 0xff, 0x22, 0x7d]))],
+    ['no body at all', undefined],
+  ])('PUT status is 400 for %s, and changes nothing', async (_, body) => {
+    expect(await send('PUT /stores/{storeId}/status', { storeId: 'store-001' }, body)).toEqual(invalid);
+    expect(ddb.calls()).toHaveLength(0);
   });
 });
