@@ -151,6 +151,60 @@ describe('request → payload format 2.0 event', () => {
     expect(empty).not.toHaveProperty('cookies');
   });
 
+  test('text or base64 is decided by the Content-Type alone, with the types API Gateway treats as text', async () => {
+    await startApi([webhookRoute]);
+    const json = '{"status":"paused"}';
+    const delivered: Record<string, { body?: string; isBase64Encoded: boolean }> = {};
+    for (const type of [
+      'application/json',
+      'application/json; charset=utf-8',
+      'Application/JSON',
+      'text/plain',
+      'text/csv; charset=utf-8',
+      'application/xml',
+      'application/javascript',
+      'application/problem+json',
+      'application/vnd.api+json',
+      'application/atom+xml',
+      'application/x-www-form-urlencoded',
+      'application/octet-stream',
+      'none',
+    ]) {
+      await send('POST', '/webhooks/doordash/orders', type === 'none' ? {} : { 'content-type': type }, json);
+      delivered[type] = { body: lastEvent()?.body, isBase64Encoded: lastEvent()?.isBase64Encoded ?? false };
+    }
+
+    const asText = { body: json, isBase64Encoded: false };
+    const asBase64 = { body: Buffer.from(json).toString('base64'), isBase64Encoded: true };
+    expect(delivered).toEqual({
+      'application/json': asText,
+      'application/json; charset=utf-8': asText,
+      'Application/JSON': asText,
+      'text/plain': asText,
+      'text/csv; charset=utf-8': asText,
+      'application/xml': asText,
+      'application/javascript': asText,
+      'application/problem+json': asBase64,
+      'application/vnd.api+json': asBase64,
+      'application/atom+xml': asBase64,
+      'application/x-www-form-urlencoded': asBase64,
+      'application/octet-stream': asBase64,
+      none: asBase64,
+    });
+  });
+
+  test('a text-typed body that is not UTF-8 still arrives as text: the stray bytes become U+FFFD', async () => {
+    await startApi([webhookRoute]);
+    const bytes = Buffer.concat([Buffer.from('{"note":"a'), Buffer.from([0xff, 0xfe]), Buffer.from('b"}')]);
+
+    await send('POST', '/webhooks/grubhub/orders', { 'content-type': 'application/json' }, bytes);
+
+    expect(lastEvent()?.isBase64Encoded).toBe(false);
+    expect(lastEvent()?.body).toBe('{"note":"a\uFFFD\uFFFDb"}');
+    // Different bytes the function can no longer tell apart, which is why signatures must not verify text.
+    expect(Buffer.from(lastEvent()?.body ?? '', 'utf8')).not.toEqual(bytes);
+  });
+
   test('the most specific route wins, greedy variables take the rest, $default catches the others', async () => {
     await startApi([
       { routeKey: 'GET /orders/{orderId}', functionName: 'get-order' },
