@@ -113,11 +113,14 @@ export async function startToolCloud(options: ToolCloudOptions = {}): Promise<To
   };
   const storesTable = tableName('StoresTable');
   await seedDemoStores(cloud.dynamodbEndpoint, storesTable);
-  const dynamo = new DynamoDBClient({
-    endpoint: cloud.dynamodbEndpoint,
-    region: REGION,
-    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-  });
+  const dynamoClient = () =>
+    new DynamoDBClient({
+      endpoint: cloud.dynamodbEndpoint,
+      region: REGION,
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    });
+  // dynalite comes back on another port after a restart: the client follows it.
+  let dynamo = dynamoClient();
   return {
     get cloud() {
       return cloud;
@@ -133,7 +136,9 @@ export async function startToolCloud(options: ToolCloudOptions = {}): Promise<To
     webhookAcks,
     apiRequests: () => apiRequests,
     dynamoMeter,
-    dynamo,
+    get dynamo() {
+      return dynamo;
+    },
     ordersTable: tableName('OrdersTable'),
     storesTable,
     async restart() {
@@ -142,6 +147,8 @@ export async function startToolCloud(options: ToolCloudOptions = {}): Promise<To
       cloud = await startCloud(false);
       httpProxy.setTarget(cloud.httpUrl);
       dynamoMeter?.setTarget(cloud.dynamodbEndpoint);
+      dynamo.destroy();
+      dynamo = dynamoClient();
       [pos, partner] = [await startPos(false), await startPartner(false)];
     },
     async stop() {
