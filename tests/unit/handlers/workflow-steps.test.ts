@@ -101,10 +101,11 @@ beforeEach(async () => {
 describe('validate-order', () => {
   async function storesTableHolds(
     storeId: string,
-    change: { status?: 'online' | 'offline' | 'paused'; soldOut?: string } = {},
+    change: { status?: 'online' | 'offline' | 'paused'; soldOut?: string; prepMinutes?: number } = {},
   ) {
     const store = demoStore(storeId)!;
     if (change.status) store.status = change.status;
+    if (change.prepMinutes !== undefined) store.prepMinutes = change.prepMinutes;
     for (const item of store.menu) if (item.sku === change.soldOut) item.available = false;
     await tables.doc.send(
       new PutCommand({
@@ -114,11 +115,12 @@ describe('validate-order', () => {
     );
   }
 
-  it('passes an order the store can make, priced from the menu', async () => {
-    await storesTableHolds('store-001');
+  it('passes an order the store can make, priced from the menu, with the store’s prep minutes', async () => {
+    await storesTableHolds('store-001', { prepMinutes: 25 });
 
     const result = await validate({ orderId, order }, ctx());
 
+    expect(result.prepMinutes).toBe(25);
     expect(result.order).toMatchObject({ orderId, storeId: 'store-001', subtotal: 1775, total: 1935 });
     expect(result.order.items.map((item) => [item.sku, item.name, item.unitPrice])).toEqual([
       ['TACO-AL-PASTOR', 'Al Pastor Taco', 450],
@@ -275,15 +277,30 @@ describe('accept-order', () => {
   it('caps the courier wait at the stage’s limit, and uses the limit without a pickup time', async () => {
     await given({ posReference: 'pos-1' });
     apis.partnerHolds(order);
-    const far = await accept(
-      { orderId, order: { ...order, pickupAt: inMinutes(180) }, posReference: 'pos-1' },
+    // Due within the hour, but later than the stage's 15-minute limit.
+    const later = await accept(
+      { orderId, order: { ...order, pickupAt: inMinutes(40) }, posReference: 'pos-1' },
       ctx(),
     );
     const { pickupAt: _, ...withoutPickup } = order;
     const none = await accept({ orderId, order: withoutPickup, posReference: 'pos-1' }, ctx());
 
-    expect(far.courierWaitSeconds).toBe(MAX_COURIER_WAIT_SECONDS);
+    expect(later.courierWaitSeconds).toBe(MAX_COURIER_WAIT_SECONDS);
     expect(none.courierWaitSeconds).toBe(MAX_COURIER_WAIT_SECONDS);
+  });
+
+  it('waits for a scheduled order until its kitchen must start: the pickup less the store’s prep minutes', async () => {
+    await given({ posReference: 'pos-1' });
+    apis.partnerHolds(order);
+
+    const result = await accept(
+      { orderId, order: { ...order, pickupAt: inMinutes(180) }, posReference: 'pos-1', prepMinutes: 20 },
+      ctx(),
+    );
+
+    // 180 minutes to pickup, 20 of them the kitchen's: 160 minutes.
+    expect(result.courierWaitSeconds).toBeGreaterThanOrEqual(9598);
+    expect(result.courierWaitSeconds).toBeLessThanOrEqual(9600);
   });
 
   it('throws PartnerUnavailable when the partner API answers 503, and the order stays RECEIVED', async () => {
