@@ -788,6 +788,20 @@ describe('release-to-kitchen', () => {
     expect(owedPartOf(await orders.read(orderId))).toEqual({});
   });
 
+  // README "The guarantee": whatever fails stays owed with one `compensation-owed` line, and the
+  // OrdersOwingWork alarm counts orders owing after failed tries (owedAttempts > 0).
+  it('records the failed RELEASED notice as a failure: one attempt counted and a compensation-owed line', async () => {
+    const held = await acceptedAndHeld();
+    apis.partnerFails(['status'], 503);
+
+    await releaseToKitchen(releaseInput(held.posOrderId), ctx());
+
+    const stored = await orders.read(orderId);
+    expect(stored.owedAttempts).toBe(1);
+    expect(lineOf(stored, 'compensation-owed')?.detail).toContain('status RELEASED');
+    expect(await orders.owedWork()).toEqual([{ orderId, owedAt: stored.owedAt, owedAttempts: 1 }]);
+  });
+
   it.each([
     ['404: the POS has no order under our number', 'pos-999999'],
     ['409: the number belongs to another order', 'other'],
