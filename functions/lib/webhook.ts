@@ -1,12 +1,13 @@
 import { partnerSigningSecrets } from './adapters/secrets';
 import {
+  type HttpError,
   InvalidPayload,
   PayloadTooLarge,
   Unauthorized,
   UnknownPartner,
   UnsupportedMediaType,
 } from './domain/errors';
-import { verifyFreshness, verifySignature } from './domain/signatures';
+import { type FreshnessFailure, verifyFreshness, verifySignature } from './domain/signatures';
 import { BodyBytesSchema, type HttpEvent, JsonBytesSchema, mediaType, requestPart } from './http';
 import { logger } from './powertools';
 import { MAX_WEBHOOK_BYTES } from './schemas/http';
@@ -46,11 +47,15 @@ export async function openWebhook(event: HttpEvent, now = new Date()): Promise<O
 
   const body = requestPart(JsonBytesSchema, rawBody);
   const fresh = verifyFreshness(partner, body, now);
-  if (!fresh.ok && fresh.reason === 'missing-event-time')
-    throw new InvalidPayload(`the ${partner} webhook does not say when its event happened`);
   if (!fresh.ok) {
-    logger.warn('webhook refused as a replay', { partner, reason: fresh.reason });
-    throw new Unauthorized('the webhook event is older than any delivery the partner retries');
+    logger.warn('webhook refused by its event time', { partner, reason: fresh.reason });
+    throw STALE_REFUSALS[fresh.reason](partner);
   }
   return { partner, body };
 }
+
+const STALE_REFUSALS: Record<FreshnessFailure, (partner: PartnerId) => HttpError> = {
+  'missing-event-time': (partner) =>
+    new InvalidPayload(`the ${partner} webhook does not say when its event happened`),
+  'stale-event': () => new Unauthorized('the webhook event is older than any delivery the partner retries'),
+};
