@@ -48,8 +48,8 @@ export interface OrderChange {
   alsoRequire?: string;
   /** Attributes that must hold exactly these values. */
   requireEqual?: Record<string, unknown>;
-  /** A line on the order's timeline; none for bookkeeping that the people reading it need not see. */
-  timeline?: Omit<TimelineEntry, 'at'>;
+  /** Lines on the order's timeline; none for bookkeeping that the people reading it need not see. */
+  timeline?: Omit<TimelineEntry, 'at'> | Omit<TimelineEntry, 'at'>[];
 }
 
 export type ChangeResult = { applied: true; record: OrderRecord } | { applied: false; current?: OrderRecord };
@@ -69,7 +69,7 @@ export async function changeOrder(
   const sets = ['#updatedAt = :now'];
   if (change.timeline) {
     names['#timeline'] = 'timeline';
-    values[':entry'] = [{ ...change.timeline, at }];
+    values[':entry'] = [change.timeline].flat().map((entry) => ({ ...entry, at }));
     sets.push('#timeline = list_append(#timeline, :entry)');
   }
   if (change.to) {

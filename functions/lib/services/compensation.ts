@@ -28,20 +28,21 @@ const QUEUE_ATTRIBUTES = ['owedQueue', 'owedAt', 'owedSince', 'owedAttempts'] as
  * The attributes an ending writes with its status, in the same conditional write: what it owes and
  * its place on the reconciler's queue, so the work survives any crash, restart or deploy.
  */
-export function owedAttributes(work: OwedWork, now: Date): Record<string, unknown> {
+export function owedAttributes(work: OwedWork, now: Date, failures = 0): Record<string, unknown> {
   if (!isOwing(work)) return {};
   return {
     ...(work.posVoid ? { owesPosVoid: true } : {}),
     ...(work.partner ? { owesPartner: work.partner } : {}),
     owedQueue: 'owed',
-    owedAt: nextAttemptAt(0, now, retryPolicy()).toISOString(),
+    owedAt: nextAttemptAt(failures, now, retryPolicy()).toISOString(),
     owedSince: now.toISOString(),
-    owedAttempts: 0,
+    owedAttempts: failures,
   };
 }
 
-export const owedAttributesFor = (ending: Ending, heldInPos: boolean, now = new Date()) =>
-  owedAttributes(owedBy(ending, heldInPos), now);
+/** `failures`: how many tries already failed before this write (1 when the step tried and failed). */
+export const owedAttributesFor = (ending: Ending, heldInPos: boolean, now = new Date(), failures = 0) =>
+  owedAttributes(owedBy(ending, heldInPos), now, failures);
 
 function retryPolicy() {
   return { baseSeconds: config.owedRetryBaseSeconds, maxSeconds: config.owedRetryMaxSeconds };
@@ -152,10 +153,12 @@ export async function payOwedWork(record: OrderRecord, now = new Date()): Promis
         ...(failures.length > 0 ? { owedAttempts: attempts + 1 } : {}),
       },
       remove: done,
-      // One line when the work first fails (not one per retry), and one for what did get done.
+      // One line when the work first fails (not one per retry); otherwise a line for what did get done.
       ...(failures.length > 0 && attempts === 0
         ? { timeline: { event: 'compensation-owed', detail: [...lines, ...failures].join('; ') } }
-        : {}),
+        : lines.length > 0
+          ? { timeline: { event: 'ending-partly-settled', detail: lines.join('; ') } }
+          : {}),
     },
     now,
   );

@@ -4,8 +4,8 @@ import { createHeldPosOrder, findPosOrders, firePosOrder } from '../adapters/pos
 import { getStore } from '../adapters/store-repo';
 import { config } from '../config';
 import type { Ending } from '../domain/endings';
-import { DEFAULT_PREP_MINUTES, prepMinutesOf, releaseDelaySeconds } from '../domain/pickup';
 import { CompensationOwed, OrderCancelled, OrderDenied, PosOrderMismatch } from '../domain/errors';
+import { DEFAULT_PREP_MINUTES, prepMinutesOf, releaseDelaySeconds } from '../domain/pickup';
 import { validateOrder } from '../domain/validation';
 import { logger, metrics } from '../powertools';
 import type { CanonicalOrder, DenyReason } from '../schemas/order';
@@ -20,7 +20,9 @@ import { orderEventDetail } from './events';
  * Store online, items available, prices from the menu; a denial names its reason. The store's prep
  * minutes travel on with the order, so the accept step times a scheduled order without a second read.
  */
-export async function checkOrder(order: CanonicalOrder): Promise<{ order: CanonicalOrder; prepMinutes: number }> {
+export async function checkOrder(
+  order: CanonicalOrder,
+): Promise<{ order: CanonicalOrder; prepMinutes: number }> {
   const store = await getStore(order.storeId);
   if (!store) throw new OrderDenied('INVALID_ORDER', `unknown store ${order.storeId}`);
   const result = validateOrder(order, store);
@@ -240,13 +242,13 @@ export async function releaseToKitchen(
     }
   }
   const fired = await fireOurPosOrder(posReference, orderId);
-  let partnerTold = true;
+  let partnerFailure: string | undefined;
   try {
     await reportStatusToPartner(partner, partnerOrderId, 'RELEASED');
   } catch (error) {
     // The kitchen has the order; the partner's notice stays owed and the reconciler retries it.
     logger.warn('partner status update failed; it stays owed', error as Error);
-    partnerTold = false;
+    partnerFailure = (error as Error).message.slice(0, 200);
   }
   const released = await changeOrder(
     orderId,
@@ -255,9 +257,14 @@ export async function releaseToKitchen(
       to: 'RELEASED',
       set: {
         ...(fired !== posReference ? { posReference: fired } : {}),
-        ...(partnerTold ? {} : owedAttributesFor({ status: 'RELEASED' }, true, now)),
+        ...(partnerFailure ? owedAttributesFor({ status: 'RELEASED' }, true, now, 1) : {}),
       },
-      timeline: { event: 'released-to-kitchen', detail: `by ${releasedBy}` },
+      timeline: [
+        { event: 'released-to-kitchen', detail: `by ${releasedBy}` },
+        ...(partnerFailure
+          ? [{ event: 'compensation-owed', detail: `partner status RELEASED: ${partnerFailure}` }]
+          : []),
+      ],
     },
     now,
   );
@@ -267,10 +274,15 @@ export async function releaseToKitchen(
     throw new Error(`order ${orderId} is ${record?.status}; it was not released`);
   if (released.applied)
     metrics.addMetric(releasedBy === 'timeout' ? 'OrderReleasedByTimeout' : 'OrderReleased', 'Count', 1);
-  if (!partnerTold) metrics.addMetric('CompensationFailed', 'Count', 1);
+  if (partnerFailure) metrics.addMetric('CompensationFailed', 'Count', 1);
+  // A re-run of this step after an earlier one left the notice owed: the partner was just told again.
+  const owed =
+    !released.applied && record.owesPartner && !partnerFailure
+      ? (await payOwedWork(record, now)).owed
+      : Boolean(record.owesPartner);
   logger.info('order released to kitchen', { releasedBy });
   return {
-    owed: Boolean(record.owesPartner),
+    owed,
     detail: orderEventDetail('OrderReleasedToKitchen', record, { posReference: fired, releasedBy }),
   };
 }
