@@ -193,7 +193,8 @@ test('the partner API down while accepting: retried, then the POS order is voide
     pickupInSeconds: 60,
   });
   const order = await theOrderReaches(t, sent.webhookBody.orderId, 'FAILED', 30_000);
-  expect(order.denyReason).toBe('POS_UNAVAILABLE');
+  // The partner, not the POS, would not take it: the reason says so.
+  expect(order.denyReason).toBe('PARTNER_UNAVAILABLE');
   const seen = await thePartnerSees('grubhub', sent.partnerOrderId, { state: 'denied' });
   // The simulator counts only the calls it served, so the retries are read from the Express run.
   const prepare = t.cloud.model.stateMachines.find((m) => m.logicalId === 'OrderPrepare')!;

@@ -19,10 +19,25 @@ beforeAll(async () => {
 }, PACKAGING_TIMEOUT_MS);
 
 const rules = () => resourcesOfType(template, 'AWS::Events::Rule');
+/** The one rule that reacts to events (the others are schedules). */
 const theRule = () => {
-  expect(rules()).toHaveLength(1);
-  return rules()[0]!;
+  const patterned = rules().filter(([, rule]) => rule.Properties?.EventPattern);
+  expect(patterned).toHaveLength(1);
+  return patterned[0]!;
 };
+
+describe('schedules', () => {
+  it('run the reconciler every minute on the default bus, and nothing else', () => {
+    const scheduled = rules().filter(([, rule]) => rule.Properties?.ScheduleExpression);
+    expect(scheduled.map(([, rule]) => rule.Properties)).toEqual([
+      {
+        ScheduleExpression: 'rate(1 minute)',
+        State: 'ENABLED',
+        Targets: [{ Arn: getAtt('ReconcileOrdersLambdaFunction', 'Arn'), Id: 'reconcileOrdersSchedule' }],
+      },
+    ]);
+  });
+});
 
 describe('OrderReceived rule', () => {
   it('listens on the stage’s own bus for OrderReceived from order-middleware', () => {

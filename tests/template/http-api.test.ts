@@ -73,10 +73,20 @@ describe('HTTP API', () => {
     for (const route of operations) expect(route.AuthorizationType).toBe('AWS_IAM');
   });
 
-  it('lets API Gateway invoke only the functions behind routes', () => {
-    const permissions = resourcesOfType(template, 'AWS::Lambda::Permission').map(
+  it('lets API Gateway invoke only the functions behind routes, and EventBridge only the scheduled reconciler', () => {
+    const all = resourcesOfType(template, 'AWS::Lambda::Permission').map(
       ([, permission]) => permission.Properties ?? {},
     );
+    const fromSchedules = all.filter((permission) => permission.Principal === 'events.amazonaws.com');
+    expect(fromSchedules).toEqual([
+      {
+        FunctionName: { 'Fn::GetAtt': ['ReconcileOrdersLambdaFunction', 'Arn'] },
+        Action: 'lambda:InvokeFunction',
+        Principal: 'events.amazonaws.com',
+        SourceArn: { 'Fn::GetAtt': ['ReconcileOrdersEventsRuleSchedule1', 'Arn'] },
+      },
+    ]);
+    const permissions = all.filter((permission) => !fromSchedules.includes(permission));
     const invoked = new Set(Object.values(ROUTES));
     for (const permission of permissions) {
       expect(permission.Principal).toBe('apigateway.amazonaws.com');
