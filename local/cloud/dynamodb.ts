@@ -7,6 +7,7 @@ import { mkdirSync, rmSync } from 'node:fs';
 import {
   CreateTableCommand,
   type CreateTableCommandInput,
+  DescribeTableCommand,
   type DynamoDBClient,
   ListTablesCommand,
 } from '@aws-sdk/client-dynamodb';
@@ -97,7 +98,20 @@ export async function ensureTables(client: DynamoDBClient, tables: TableDefiniti
     await client.send(new CreateTableCommand(createTableInput(table)));
     created.push(table.name);
   }
+  // As on AWS, a new table (and its indexes) answers only once ACTIVE; a busy machine makes that visible.
+  for (const name of created) await untilActive(client, name);
   return created;
+}
+
+async function untilActive(client: DynamoDBClient, name: string, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const { Table } = await client.send(new DescribeTableCommand({ TableName: name }));
+    if (Table?.TableStatus === 'ACTIVE') return;
+    if (Date.now() > deadline)
+      throw new Error(`table ${name} is still ${Table?.TableStatus} after ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
 }
 
 type IndexInput = NonNullable<CreateTableCommandInput['GlobalSecondaryIndexes']>[number];

@@ -233,3 +233,37 @@ test('a restart of everything: the POS keeps its tickets and numbers, and a wait
   expect((await thePosOrders(t, after.webhookBody.orderId))[0].status).toBe('held');
   await theRuleHoldsOnceTheReconcilerRuns(before);
 }, 120_000);
+
+test('a cancel after the kitchen has the order is refused as RELEASED, not as "being released"', async () => {
+  const sent = await whenThePartnerSendsAnOrder(t, {
+    partner: 'grubhub',
+    storeId: 'store-001',
+    pickupInSeconds: 60,
+  });
+  await theOrderSettles(t, sent.webhookBody.orderId, ['ACCEPTED'], 30_000);
+  await whenThePartnerSays(t, 'grubhub', sent.partnerOrderId, 'release');
+  await theOrderSettles(t, sent.webhookBody.orderId, ['RELEASED'], 30_000);
+  const cancel = await whenThePartnerSays(t, 'grubhub', sent.partnerOrderId, 'cancel');
+  expect(cancel.webhookStatus).toBe(409);
+  expect(cancel.webhookBody.error.message).toContain('is RELEASED');
+}, 60_000);
+
+test('a scheduled order waits for its kitchen start (pickup less the store’s prep minutes), not an hour', async () => {
+  const pickupInSeconds = 3 * 3600;
+  const sent = await whenThePartnerSendsAnOrder(t, {
+    partner: 'doordash',
+    storeId: 'store-001',
+    pickupInSeconds,
+  });
+  const orderId = sent.webhookBody.orderId;
+  await theOrderSettles(t, orderId, ['ACCEPTED'], 30_000);
+  const prepare = t.cloud.model.stateMachines.find((m) => m.logicalId === 'OrderPrepare')!;
+  const run = t.cloud.stepFunctions.listExecutions(prepare.arn).find((r) => r.input.includes(orderId));
+  const { courierWaitSeconds } = JSON.parse(run?.output ?? '{}');
+  // store-001 prepares for 20 minutes; the local stage caps courier waits at 20 s, scheduled orders not.
+  const expected = pickupInSeconds - 20 * 60;
+  expect(courierWaitSeconds).toBeGreaterThan(expected - 30);
+  expect(courierWaitSeconds).toBeLessThanOrEqual(expected);
+  await whenThePartnerSays(t, 'doordash', sent.partnerOrderId, 'cancel');
+  await theOrderSettles(t, orderId, ['CANCELLED'], 30_000);
+}, 60_000);

@@ -208,7 +208,7 @@ test('the partner API down while accepting: retried, then the POS order is voide
       (event.taskFailedEventDetails as { error?: string }).error === 'PartnerUnavailable',
   );
   expect(failedAccepts).toHaveLength(3);
-  expect(seen.denyReason).toBe('POS_UNAVAILABLE');
+  expect(seen.denyReason).toBe('PARTNER_UNAVAILABLE');
   const pos = await thePosOrdersSettle(order.orderId, (orders) => orders[0]?.status === 'voided');
   expect(pos).toEqual([expect.objectContaining({ status: 'voided', createRequests: 1 })]);
 });
