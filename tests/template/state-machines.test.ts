@@ -148,7 +148,9 @@ describe('order-workflow (STANDARD)', () => {
   });
 
   it('ends quietly at the wait when the preparation ended the order normally (denied, failed, duplicate)', () => {
-    const onEnded = state(workflow, 'WaitForCourier').Catch?.find((c) => c.ErrorEquals.includes('OrderEnded'));
+    const onEnded = state(workflow, 'WaitForCourier').Catch?.find((c) =>
+      c.ErrorEquals.includes('OrderEnded'),
+    );
     expect(state(workflow, onEnded?.Next ?? '?').Type).toBe('Succeed');
     // The wait step may only keep the token of the execution that claimed the order.
     expect(state(workflow, 'WaitForCourier').Parameters?.Payload).toMatchObject({
@@ -249,7 +251,12 @@ describe('outcome events', () => {
   });
 
   it('are published only after the kitchen has the order', () => {
-    expect(happyPath(finish)).toEqual(['ReleaseToKitchen', 'PublishReleased', 'PartnerToldReleased', 'Released']);
+    expect(happyPath(finish)).toEqual([
+      'ReleaseToKitchen',
+      'PublishReleased',
+      'PartnerToldReleased',
+      'Released',
+    ]);
     expect(state(finish, 'ReleaseToKitchen').Parameters?.FunctionName).toBe(
       'getatt:ReleaseToKitchenLambdaFunction.Arn',
     );

@@ -39,19 +39,19 @@ describe('what each ending owes', () => {
 describe('when owed work is tried again', () => {
   const now = new Date('2026-11-30T12:00:00Z');
   const policy = { baseSeconds: 60, maxSeconds: 3600 };
-  const after = (attempts: number, draw: number) =>
+  const secondsUntilRetry = (attempts: number, draw: number) =>
     (nextAttemptAt(attempts, now, policy, () => draw).getTime() - now.getTime()) / 1000;
 
   it('doubles the ceiling with each failure, with full jitter below it', () => {
-    expect(after(1, 1)).toBe(120);
-    expect(after(3, 1)).toBe(480);
-    expect(after(3, 0.5)).toBe(240);
+    expect(secondsUntilRetry(1, 1)).toBe(120);
+    expect(secondsUntilRetry(3, 1)).toBe(480);
+    expect(secondsUntilRetry(3, 0.5)).toBe(240);
   });
 
   it('never sooner than the base interval, never later than the cap', () => {
-    expect(after(0, 0)).toBe(60);
-    expect(after(5, 0.01)).toBe(60);
-    expect(after(30, 1)).toBe(3600);
+    expect(secondsUntilRetry(0, 0)).toBe(60);
+    expect(secondsUntilRetry(5, 0.01)).toBe(60);
+    expect(secondsUntilRetry(30, 1)).toBe(3600);
   });
 });
 
