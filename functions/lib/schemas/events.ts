@@ -4,8 +4,16 @@
  * order only, never raw partner payloads (EventBridge caps an event at 256 KB).
  */
 import { z } from 'zod';
-import { CanonicalOrderSchema, DenyReasonSchema, IsoTimeSchema, OrderIdSchema, StoreIdSchema } from './order';
+import {
+  CanonicalOrderSchema,
+  DenyReasonSchema,
+  IsoTimeSchema,
+  OrderIdSchema,
+  SkuSchema,
+  StoreIdSchema,
+} from './order';
 import { PartnerIdSchema, PartnerOrderIdSchema } from './partners/index';
+import { BusySchema, ChangedBySchema, StoreStatusSchema } from './store';
 
 export const EVENT_SOURCE = 'order-middleware';
 export const EVENT_SCHEMA_VERSION = '1.0';
@@ -94,3 +102,36 @@ export function putEventsEntry<T extends DetailType>(
     EventBusName: eventBusName,
   };
 }
+
+// ── store events (section 7): what partners must show, versioned so an older change never wins ──
+
+export const STORE_DETAIL_TYPES = ['StoreStatusChanged', 'ItemAvailabilityChanged'] as const;
+export type StoreDetailType = (typeof STORE_DETAIL_TYPES)[number];
+
+const storeBase = {
+  schemaVersion: z.literal(EVENT_SCHEMA_VERSION),
+  /** `{storeId}/{detail-type}/{version}` (items: `{storeId}/{sku}/…`): the same for a repeat. */
+  eventId: z.string().min(1).max(200),
+  storeId: StoreIdSchema,
+  changedBy: ChangedBySchema,
+  version: z.number().int().nonnegative(),
+  occurredAt: IsoTimeSchema,
+};
+export const StoreStatusChangedDetailSchema = z.object({
+  ...storeBase,
+  status: StoreStatusSchema,
+  reason: z.string().min(1).max(200).optional(),
+  until: IsoTimeSchema.optional(),
+  busy: BusySchema.optional(),
+});
+export const ItemAvailabilityChangedDetailSchema = z.object({
+  ...storeBase,
+  sku: SkuSchema,
+  available: z.boolean(),
+  until: IsoTimeSchema.optional(),
+});
+export const storeEventDetailSchemas = {
+  StoreStatusChanged: StoreStatusChangedDetailSchema,
+  ItemAvailabilityChanged: ItemAvailabilityChangedDetailSchema,
+} as const satisfies Record<StoreDetailType, z.ZodType>;
+export type StoreEventDetail<T extends StoreDetailType> = z.infer<(typeof storeEventDetailSchemas)[T]>;

@@ -1,24 +1,51 @@
 import { z } from 'zod';
-import { CentsSchema, SkuSchema, StoreIdSchema } from './order';
+import { CentsSchema, IsoTimeSchema, SkuSchema, StoreIdSchema } from './order';
 import { PartnerIdSchema, PartnerStoreIdSchema } from './partners/index';
 
 export const STORE_STATUSES = ['online', 'offline', 'paused'] as const;
 export const StoreStatusSchema = z.enum(STORE_STATUSES);
 export type StoreStatus = z.infer<typeof StoreStatusSchema>;
 
+/** Who changed a store or an item (ARCHITECTURE section 7). */
+export const CHANGED_BY = ['operator', 'pos-health', 'schedule'] as const;
+export const ChangedBySchema = z.enum(CHANGED_BY);
+export type ChangedBy = z.infer<typeof ChangedBySchema>;
+
 export const MenuItemSchema = z.object({
   sku: SkuSchema,
   name: z.string().min(1).max(200),
   price: CentsSchema.nonnegative(),
   available: z.boolean(),
+  /** An 86 with `until` ends by itself at that time (changedBy `schedule`). */
+  until: IsoTimeSchema.optional(),
+  /** Grows with every availability change of this item (absent: 0). */
+  version: z.number().int().nonnegative().optional(),
 });
 export type MenuItem = z.infer<typeof MenuItemSchema>;
 
 /** A store as kept in StoresTable (`pk = STORE#<storeId>`, the key itself not included). */
+export const BusySchema = z.strictObject({
+  extraPrepMinutes: z.number().int().min(1).max(120),
+  until: IsoTimeSchema.optional(),
+});
+export const ThrottleSchema = z.strictObject({
+  ordersPerWindow: z.number().int().min(1).max(1000),
+  windowMinutes: z.number().int().min(5).max(120),
+});
+
 export const StoreSchema = z.object({
   storeId: StoreIdSchema,
   name: z.string().min(1).max(200),
   status: StoreStatusSchema,
+  /** Why the store is paused or offline, in words a store manager reads. */
+  reason: z.string().min(1).max(200).optional(),
+  /** A pause with `until` ends by itself at that time (changedBy `schedule`). */
+  until: IsoTimeSchema.optional(),
+  changedBy: ChangedBySchema.optional(),
+  /** Grows with every status or busy change of the store (absent: 0). */
+  version: z.number().int().nonnegative().optional(),
+  busy: BusySchema.optional(),
+  throttle: ThrottleSchema.optional(),
   menu: z.array(MenuItemSchema),
   /**
    * Minutes the kitchen needs before pickup; a scheduled order is released to the kitchen this long
@@ -30,14 +57,36 @@ export const StoreSchema = z.object({
 });
 export type Store = z.infer<typeof StoreSchema>;
 
-/** The answer of `GET /stores/{storeId}` and of the two PUTs. */
-export const StoreViewSchema = StoreSchema.pick({ storeId: true, name: true, status: true, menu: true });
+/** The answer of `GET /stores/{storeId}` and of the store PUTs/DELETEs (ARCHITECTURE section 7). */
+export const StoreViewSchema = StoreSchema.pick({
+  storeId: true,
+  name: true,
+  status: true,
+  reason: true,
+  until: true,
+  changedBy: true,
+  busy: true,
+  throttle: true,
+  menu: true,
+}).extend({ version: z.number().int().nonnegative() });
 export type StoreView = z.infer<typeof StoreViewSchema>;
 
-/** `PUT /stores/{storeId}/status` */
-export const SetStoreStatusRequestSchema = z.strictObject({ status: StoreStatusSchema });
+/** `PUT /stores/{storeId}/status` — `until` only with `paused`, and in the future. */
+export const SetStoreStatusRequestSchema = z.strictObject({
+  status: StoreStatusSchema,
+  reason: z.string().min(1).max(200).optional(),
+  until: IsoTimeSchema.optional(),
+});
 export type SetStoreStatusRequest = z.infer<typeof SetStoreStatusRequestSchema>;
 
-/** `PUT /stores/{storeId}/items/{sku}` — `{"available":false}` 86es an item. */
-export const SetItemAvailabilityRequestSchema = z.strictObject({ available: z.boolean() });
+/** `PUT /stores/{storeId}/items/{sku}` — `{"available":false,"until"?}` 86es an item. */
+export const SetItemAvailabilityRequestSchema = z.strictObject({
+  available: z.boolean(),
+  until: IsoTimeSchema.optional(),
+});
 export type SetItemAvailabilityRequest = z.infer<typeof SetItemAvailabilityRequestSchema>;
+
+/** `PUT /stores/{storeId}/busy` */
+export const SetBusyRequestSchema = BusySchema;
+/** `PUT /stores/{storeId}/throttle` */
+export const SetThrottleRequestSchema = ThrottleSchema;
