@@ -41,6 +41,10 @@ export const config = {
   get posLateWriteHorizonSeconds() {
     return Number(process.env.POS_LATE_WRITE_HORIZON_SECONDS ?? '900');
   },
+  /** POS failures in a row (probes, or orders that ended FAILED POS_UNAVAILABLE) before a store is paused. */
+  get posFailuresBeforePause() {
+    return Number(process.env.POS_FAILURES_BEFORE_PAUSE ?? '5');
+  },
   get reconcileBatchSize() {
     return Number(process.env.RECONCILE_BATCH_SIZE ?? '100');
   },

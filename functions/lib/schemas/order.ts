@@ -15,6 +15,7 @@ export type OrderStatus = z.infer<typeof OrderStatusSchema>;
 export const DENY_REASONS = [
   'STORE_OFFLINE',
   'STORE_PAUSED',
+  'STORE_BUSY',
   'ITEM_UNAVAILABLE',
   'INVALID_ORDER',
   'POS_UNAVAILABLE',
@@ -110,6 +111,8 @@ export const OrderRecordSchema = z.object({
   posReference: z.string().optional(),
   denyReason: DenyReasonSchema.optional(),
   pickupAt: IsoTimeSchema.optional(),
+  /** The throttle window this order holds a place in (its start, ISO); given back when it does not reach the kitchen. */
+  throttleWindow: IsoTimeSchema.optional(),
   taskToken: z.string().optional(),
   releaseRequestedAt: IsoTimeSchema.optional(),
   /** Set when the POS fire starts; a cancel is refused from then on. */

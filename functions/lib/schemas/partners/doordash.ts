@@ -126,6 +126,7 @@ export type AcceptRequest = z.infer<typeof AcceptRequestSchema>;
 export const DENY_CODES = {
   STORE_OFFLINE: 'store_closed',
   STORE_PAUSED: 'store_busy',
+  STORE_BUSY: 'store_at_capacity',
   ITEM_UNAVAILABLE: 'item_unavailable',
   INVALID_ORDER: 'invalid_order',
   POS_UNAVAILABLE: 'pos_unavailable',
@@ -138,6 +139,7 @@ export const DenyRequestSchema = z.object({
   failure_reason: z.enum([
     'store_closed',
     'store_busy',
+    'store_at_capacity',
     'item_unavailable',
     'invalid_order',
     'pos_unavailable',

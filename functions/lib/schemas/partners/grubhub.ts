@@ -112,6 +112,7 @@ export type AcceptRequest = z.infer<typeof AcceptRequestSchema>;
 export const DENY_CODES = {
   STORE_OFFLINE: 'RESTAURANT_CLOSED',
   STORE_PAUSED: 'RESTAURANT_BUSY',
+  STORE_BUSY: 'RESTAURANT_AT_CAPACITY',
   ITEM_UNAVAILABLE: 'ITEM_UNAVAILABLE',
   INVALID_ORDER: 'INVALID_ORDER',
   POS_UNAVAILABLE: 'POS_ERROR',
@@ -123,6 +124,7 @@ export const DenyRequestSchema = z.object({
   reason_code: z.enum([
     'RESTAURANT_CLOSED',
     'RESTAURANT_BUSY',
+    'RESTAURANT_AT_CAPACITY',
     'ITEM_UNAVAILABLE',
     'INVALID_ORDER',
     'POS_ERROR',

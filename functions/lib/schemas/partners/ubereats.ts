@@ -133,6 +133,7 @@ export type AcceptRequest = z.infer<typeof AcceptRequestSchema>;
 export const DENY_CODES = {
   STORE_OFFLINE: 'STORE_CLOSED',
   STORE_PAUSED: 'CAPACITY',
+  STORE_BUSY: 'TOO_BUSY',
   ITEM_UNAVAILABLE: 'ITEM_AVAILABILITY',
   INVALID_ORDER: 'PRICING',
   POS_UNAVAILABLE: 'POS_OFFLINE',
@@ -142,7 +143,15 @@ export const DENY_REASON_BY_CODE = invert(DENY_CODES);
 
 export const DenyRequestSchema = z.object({
   reason: z.object({
-    code: z.enum(['STORE_CLOSED', 'CAPACITY', 'ITEM_AVAILABILITY', 'PRICING', 'POS_OFFLINE', 'OTHER']),
+    code: z.enum([
+      'STORE_CLOSED',
+      'CAPACITY',
+      'TOO_BUSY',
+      'ITEM_AVAILABILITY',
+      'PRICING',
+      'POS_OFFLINE',
+      'OTHER',
+    ]),
     explanation: z.string().max(500).optional(),
   }),
 });
