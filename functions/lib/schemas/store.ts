@@ -52,6 +52,8 @@ export const StoreSchema = z.object({
    * before its pickup time. Absent: DEFAULT_PREP_MINUTES (15, domain/pickup.ts `prepMinutesOf`).
    */
   prepMinutes: z.number().int().min(0).max(240).optional(),
+  /** POS failures in a row for this store (probes and orders that ended FAILED POS_UNAVAILABLE); a success resets it. */
+  posHealth: z.object({ consecutiveFailures: z.number().int().nonnegative() }).optional(),
   /** The store's id on each partner it sells through; a store need not be on every partner. */
   partnerStoreIds: z.partialRecord(PartnerIdSchema, PartnerStoreIdSchema),
 });
