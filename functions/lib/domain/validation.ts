@@ -4,6 +4,7 @@
  */
 import type { CanonicalOrder, DenyReason, Modifier, OrderItem } from '../schemas/order';
 import type { MenuItem, Store } from '../schemas/store';
+import { availableAt, statusAt } from './store-state';
 
 export type Validation =
   | { ok: true; order: CanonicalOrder }
@@ -71,9 +72,11 @@ function meaningOf(modifier: Modifier, menu: Menu): ModifierMeaning {
   return modifier.sku === undefined ? { kind: 'priced-text' } : { kind: 'unknown-sku', sku: modifier.sku };
 }
 
-function storeRefusal(order: CanonicalOrder, store: Store): Refusal | undefined {
-  if (store.status === 'offline') return deny('STORE_OFFLINE', `store ${store.storeId} is offline`);
-  if (store.status === 'paused') return deny('STORE_PAUSED', `store ${store.storeId} is paused`);
+/** The state that holds at `now`: a pause whose `until` has passed is over even before the expiry job ran. */
+function storeRefusal(order: CanonicalOrder, store: Store, now: Date): Refusal | undefined {
+  const status = statusAt(store, now);
+  if (status === 'offline') return deny('STORE_OFFLINE', `store ${store.storeId} is offline`);
+  if (status === 'paused') return deny('STORE_PAUSED', `store ${store.storeId} is paused`);
   if (order.storeId !== store.storeId) return deny('INVALID_ORDER', `order is for store ${order.storeId}`);
   return undefined;
 }
@@ -85,7 +88,8 @@ function shapeRefusal(order: CanonicalOrder): Refusal | undefined {
   return undefined;
 }
 
-function availabilityRefusal(order: CanonicalOrder, menu: Menu): Refusal | undefined {
+/** An 86 whose `until` has passed sells again, even before the expiry job ran. */
+function availabilityRefusal(order: CanonicalOrder, menu: Menu, now: Date): Refusal | undefined {
   const skus = order.items.flatMap((item) => [
     item.sku,
     ...item.modifiers.flatMap((modifier) => {
@@ -94,7 +98,10 @@ function availabilityRefusal(order: CanonicalOrder, menu: Menu): Refusal | undef
       return meaning.kind === 'unknown-sku' ? [meaning.sku] : [];
     }),
   ]);
-  const missing = skus.find((sku) => !menu.get(sku)?.available);
+  const missing = skus.find((sku) => {
+    const item = menu.get(sku);
+    return item === undefined || !availableAt(item, now);
+  });
   if (missing === undefined) return undefined;
   return deny(
     'ITEM_UNAVAILABLE',
@@ -160,12 +167,12 @@ function totalsRefusal(order: CanonicalOrder, subtotal: number): Refusal | undef
  * every item is on the menu and available (ITEM_UNAVAILABLE), prices match the menu and the totals
  * add up (INVALID_ORDER). Tax is the partner's (it depends on the jurisdiction), but must add up.
  */
-export function validateOrder(order: CanonicalOrder, store: Store): Validation {
+export function validateOrder(order: CanonicalOrder, store: Store, now = new Date()): Validation {
   const menu = new Menu(store.menu);
   const refusal =
-    storeRefusal(order, store) ??
+    storeRefusal(order, store, now) ??
     shapeRefusal(order) ??
-    availabilityRefusal(order, menu) ??
+    availabilityRefusal(order, menu, now) ??
     priceRefusal(order, menu);
   if (refusal) return refusal;
   const items = order.items.map((item) => fromMenu(item, menu));
