@@ -2,6 +2,7 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import { logger, metrics } from './lib/powertools';
+import { probePosHealth } from './lib/services/pos-health';
 import { expireStoreStates } from './lib/services/stores';
 
 /**
@@ -12,10 +13,10 @@ import { expireStoreStates } from './lib/services/stores';
 export const handler = middy(async () => {
   const now = new Date();
   const expired = await expireStoreStates(now);
-  // C: probePosHealth(now) — POS health probe (issue 9, design point 6)
+  const posHealth = await probePosHealth(now);
   // B: resyncLaggingStores() — partner re-sync sweep (issue 9, design point 3)
-  logger.info('store schedules ran', { expired });
-  return { expired };
+  logger.info('store schedules ran', { expired, posHealth });
+  return { expired, posHealth };
 })
   .use(injectLambdaContext(logger, { resetKeys: true }))
   .use(logMetrics(metrics));

@@ -8,6 +8,7 @@ import {
   FirePosOrderResponseSchema,
   IDEMPOTENCY_KEY_HEADER,
   POS_API_KEY_HEADER,
+  PosHealthResponseSchema,
   type PosOrderView,
   posPaths,
 } from '../schemas/pos';
@@ -60,4 +61,9 @@ export async function voidPosOrder(posOrderId: string, reference: string): Promi
 /** Every POS order made under our order id: how an order whose create answer was lost is found. */
 export async function findPosOrders(reference: string): Promise<PosOrderView[]> {
   return FindPosOrdersResponseSchema.parse(await callPos('GET', posPaths.findOrders(reference))).orders;
+}
+
+/** The POS's health check for one store: throws when the store's POS does not answer healthy. */
+export async function checkStorePosHealth(storeId: string): Promise<void> {
+  PosHealthResponseSchema.parse(await callPos('GET', posPaths.storeHealth(storeId)));
 }

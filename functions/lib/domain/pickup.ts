@@ -36,6 +36,28 @@ export function prepMinutesOf(store: Pick<Store, 'prepMinutes'>): number {
   return store.prepMinutes ?? DEFAULT_PREP_MINUTES;
 }
 
+/** A busy kitchen's extra minutes (busy mode), 0 when it is not busy or its busy mode has ended. */
+export function busyMinutesOf(store: Pick<Store, 'busy'>, now: Date): number {
+  const busy = store.busy;
+  if (!busy) return 0;
+  if (busy.until !== undefined && Date.parse(busy.until) <= now.getTime()) return 0;
+  return busy.extraPrepMinutes;
+}
+
+/**
+ * The pickup time the accept call sends for a busy kitchen: the partner's pickup (now for ASAP) plus
+ * the busy minutes. Not busy: the order's own pickup, unchanged (absent for ASAP).
+ */
+export function busyPickupAt(
+  pickupAt: string | undefined,
+  busyMinutes: number,
+  now: Date,
+): string | undefined {
+  if (busyMinutes <= 0) return pickupAt;
+  const from = pickupAt === undefined ? now.getTime() : Math.max(Date.parse(pickupAt), now.getTime());
+  return new Date(from + busyMinutes * 60_000).toISOString();
+}
+
 export interface ReleaseTiming {
   /** The partner's pickup time (ISO); absent for an ASAP order. */
   pickupAt: string | undefined;
@@ -44,21 +66,28 @@ export interface ReleaseTiming {
   maxCourierWaitSeconds: number;
   /** The store's prep minutes (prepMinutesOf(store)). */
   prepMinutes: number;
+  /** A busy kitchen's extra minutes (busyMinutesOf(store)); absent or 0 when it is not busy. */
+  busyMinutes?: number;
 }
 
 /**
  * Seconds from now until the order is released to the kitchen, unless the courier comes first.
  * ASAP or due within the hour: until the pickup time, at least 1 s, at most the courier wait.
  * Scheduled (due over an hour ahead): until the pickup time less the kitchen's prep minutes, at least 1 s.
+ * A busy kitchen's extra minutes move the pickup later and the courier with it, so an ASAP or soon
+ * order waits that much longer; a scheduled one is released at the same moment (its pickup moves
+ * later by the busy minutes, and its kitchen needs as many more).
  */
 export function releaseDelaySeconds({
   pickupAt,
   now,
   maxCourierWaitSeconds,
   prepMinutes,
+  busyMinutes = 0,
 }: ReleaseTiming): number {
-  if (pickupAt === undefined) return maxCourierWaitSeconds;
+  const busySeconds = Math.max(0, busyMinutes) * 60;
+  if (pickupAt === undefined) return maxCourierWaitSeconds + busySeconds;
   const untilPickup = secondsUntil(pickupAt, now);
   if (untilPickup > SCHEDULED_AFTER_SECONDS) return Math.max(1, untilPickup - prepMinutes * 60);
-  return Math.min(maxCourierWaitSeconds, Math.max(1, untilPickup));
+  return Math.min(maxCourierWaitSeconds, Math.max(1, untilPickup)) + busySeconds;
 }
