@@ -4,7 +4,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
-import { type PartnerId, PartnerIdSchema } from '../../../functions/lib/schemas/partners/index';
+import { PARTNERS, type PartnerId, PartnerIdSchema } from '../../../functions/lib/schemas/partners/index';
+import type { MenuItem } from '../../../functions/lib/schemas/store';
 import { faultsSchema } from '../shared/faults';
 import { HttpError, json, parseWith, type Request, type Route } from '../shared/http';
 import { deepMerge } from '../shared/merge';
@@ -15,6 +16,10 @@ import {
   PARTNER_ENDPOINTS,
   type PartnerOrder,
   type PartnerSimulatorState,
+  type StoreShown,
+  storeKey,
+  storeShownAt,
+  unknownStore,
 } from './state';
 import type { StoreCatalog } from './stores';
 import type { PartnerShape, Payload } from './types';
@@ -65,6 +70,12 @@ const NewOrderSchema = z.object({
   body: z.record(z.string(), z.unknown()).optional(),
   /** Uber Eats only: deep-merged into the order its API serves (the webhook itself is sparse). */
   order: z.record(z.string(), z.unknown()).optional(),
+  /**
+   * Not in the architecture table: the customer ordered before the partner was told the store paused
+   * or the item sold out (an order in flight while a push travels), so the partner's own store
+   * state is not checked. For tests of the middleware's own refusals.
+   */
+  ignoreStoreState: z.boolean().default(false),
 });
 
 const ActionSchema = z.object({ signature: z.enum(SIGNATURE_MODES).default('valid') });
@@ -111,15 +122,52 @@ async function send(
   return deliver(url, rawBody, headers);
 }
 
+/** What `partner` shows for our store now: as it was told, or online with everything when never told. */
+function shownBy(ctx: ControlContext, partner: PartnerId, storeId: string): StoreShown {
+  const partnerStoreId = ctx.catalog.partnerStoreId(storeId, partner);
+  const store =
+    ctx.state.stores.get(storeKey(partner, partnerStoreId)) ?? unknownStore(partner, partnerStoreId);
+  return storeShownAt(store, ctx.now());
+}
+
+/**
+ * The marketplace would not let the customer order from a store it shows paused, nor an item it
+ * shows unavailable (409, section 7). Without items named, the customer picks among what is on sale.
+ */
+function onSale(
+  ctx: ControlContext,
+  input: z.infer<typeof NewOrderSchema>,
+  menu: readonly MenuItem[],
+): readonly MenuItem[] {
+  if (input.ignoreStoreState) return menu;
+  const shown = shownBy(ctx, input.partner, input.storeId);
+  if (shown.status === 'paused')
+    throw new HttpError(
+      409,
+      'STORE_PAUSED_ON_PARTNER',
+      `${input.partner} shows store ${input.storeId} paused${shown.pausedUntil ? ` until ${shown.pausedUntil}` : ''}`,
+    );
+  const unavailable = new Set(shown.unavailableItems);
+  const refused = input.items?.find((item) => unavailable.has(item.sku));
+  if (refused)
+    throw new HttpError(
+      409,
+      'ITEM_UNAVAILABLE_ON_PARTNER',
+      `${input.partner} shows ${refused.sku} unavailable at store ${input.storeId}`,
+    );
+  return menu.filter((item) => !unavailable.has(item.sku));
+}
+
 /** Builds the order, remembers it (the middleware may fetch it while the webhook is in flight), sends it. */
 async function placeOrder(ctx: ControlContext, request: Request) {
   const input = parseWith(NewOrderSchema, request);
   const shape = ctx.shapes[input.partner];
+  const menu = onSale(ctx, input, await ctx.catalog.menu(input.storeId));
   const draft = draftOrder({
     partnerOrderId: input.partnerOrderId ?? randomUUID(),
     partnerStoreId: ctx.catalog.partnerStoreId(input.storeId, input.partner),
     storeName: ctx.catalog.storeName(input.storeId),
-    menu: await ctx.catalog.menu(input.storeId),
+    menu,
     items: input.items,
     pickupInSeconds: input.pickupInSeconds,
     notes: input.notes,
@@ -214,6 +262,25 @@ async function redeliver(ctx: ControlContext, request: Request) {
   });
 }
 
+/** What each partner shows for our store (section 7's `_control/stores` answer). */
+function storeView(ctx: ControlContext, storeId: string) {
+  return {
+    storeId,
+    partners: Object.fromEntries(PARTNERS.map((partner) => [partner, shownBy(ctx, partner, storeId)])),
+  };
+}
+
+/** The partners forget what they were told about the store: online, everything on sale. */
+function forgetStore(ctx: ControlContext, storeId: string) {
+  let forgotten = 0;
+  for (const partner of PARTNERS) {
+    if (ctx.state.stores.delete(storeKey(partner, ctx.catalog.partnerStoreId(storeId, partner))))
+      forgotten += 1;
+  }
+  ctx.state.changed();
+  return { storeId, forgotten };
+}
+
 function setFaults(ctx: ControlContext, request: Request) {
   ctx.state.faults.set(parseWith(PartnerFaultsSchema, request));
   return json(200, ctx.state.faults.settings);
@@ -246,6 +313,16 @@ export function controlRoutes(ctx: ControlContext): Route[] {
     { method: 'POST', pattern: `${orderPath}/release`, handle: orderAction(ctx, 'release') },
     { method: 'POST', pattern: `${orderPath}/cancel`, handle: orderAction(ctx, 'cancel') },
     { method: 'POST', pattern: `${orderPath}/redeliver`, handle: (request) => redeliver(ctx, request) },
+    {
+      method: 'GET',
+      pattern: '/_control/stores/{storeId}',
+      handle: (request) => json(200, storeView(ctx, request.params['storeId'] ?? '')),
+    },
+    {
+      method: 'DELETE',
+      pattern: '/_control/stores/{storeId}',
+      handle: (request) => json(200, forgetStore(ctx, request.params['storeId'] ?? '')),
+    },
     { method: 'GET', pattern: '/_control/faults', handle: () => json(200, ctx.state.faults.settings) },
     { method: 'PUT', pattern: '/_control/faults', handle: (request) => setFaults(ctx, request) },
     {

@@ -18,15 +18,18 @@ import {
   type PartnerOrder,
   type PartnerSimulatorState,
   PartnerSnapshotSchema,
+  type PartnerStore,
   restoreOrders,
+  restoreStores,
   snapshotOf,
 } from './state';
+import { storeApiRoutes } from './store-api';
 import { storeCatalog } from './stores';
 import type { PartnerShape } from './types';
 import { uberEatsShape } from './ubereats';
 import type { PartnerSecrets } from './webhooks';
 
-export type { PartnerOrder, PartnerSimulatorState } from './state';
+export type { PartnerOrder, PartnerSimulatorState, PartnerStore } from './state';
 export type { PartnerSecrets, SignatureMode } from './webhooks';
 
 /** Each partner's side of the wire; adding a partner adds its shape module and a line here. */
@@ -98,19 +101,24 @@ export async function startPartnerSimulator(
   const now = options.now ?? (() => new Date());
   const random = options.seed === undefined ? Math.random : seededRandom(options.seed);
   const orders = new Map<string, PartnerOrder>();
+  const stores = new Map<string, PartnerStore>();
   const snapshotFile = options.dataDir
     ? new SnapshotFile({
         dataDir: options.dataDir,
         fileName: PARTNER_SNAPSHOT_FILE,
         fresh: options.fresh ?? false,
         schema: PartnerSnapshotSchema,
-        snapshot: () => snapshotOf(orders),
+        snapshot: () => snapshotOf(orders, stores),
       })
     : undefined;
   const saved = snapshotFile?.load();
-  if (saved) restoreOrders(orders, saved);
+  if (saved) {
+    restoreOrders(orders, saved);
+    restoreStores(stores, saved);
+  }
   const state: PartnerSimulatorState = {
     orders,
+    stores,
     faults: new FaultInjector(random, PARTNER_ENDPOINTS),
     changed: () => snapshotFile?.changed(),
   };
@@ -120,6 +128,7 @@ export async function startPartnerSimulator(
     ...PARTNERS.flatMap((partner) =>
       partnerApiRoutes({ state, shape: PARTNER_SHAPES[partner], secrets: secrets[partner], now }),
     ),
+    ...PARTNERS.flatMap((partner) => storeApiRoutes({ state, partner, secrets: secrets[partner], now })),
   ];
   const server = await startJsonServer(routes, options.port ?? 4010, host);
   return {

@@ -5,7 +5,7 @@
  */
 import { partnerWire } from '../../../functions/lib/schemas/partners/registry';
 import { HttpError, header, json, parseWith, type Request, type Route } from '../shared/http';
-import { orderKey, type PartnerEndpoint, type PartnerOrder, type PartnerSimulatorState } from './state';
+import { type OrderEndpoint, orderKey, type PartnerOrder, type PartnerSimulatorState } from './state';
 import type { PartnerShape } from './types';
 import type { PartnerSecrets } from './webhooks';
 
@@ -36,57 +36,56 @@ function refuseUnless(order: PartnerOrder, allowed: PartnerOrder['state'][], act
   }
 }
 
-const handlers: Record<PartnerEndpoint, (ctx: ApiContext, order: PartnerOrder, request: Request) => unknown> =
-  {
-    fetch(_ctx, order) {
-      if (!order.fetchable)
-        throw new HttpError(404, 'ORDER_NOT_FOUND', 'this partner serves no order to fetch');
-      return order.fetchable;
-    },
+const handlers: Record<OrderEndpoint, (ctx: ApiContext, order: PartnerOrder, request: Request) => unknown> = {
+  fetch(_ctx, order) {
+    if (!order.fetchable)
+      throw new HttpError(404, 'ORDER_NOT_FOUND', 'this partner serves no order to fetch');
+    return order.fetchable;
+  },
 
-    accept(ctx, order, request) {
-      const accept = ctx.shape.readAccept(
-        parseWith(partnerWire[ctx.shape.partner].AcceptRequestSchema, request),
-      );
-      refuseUnless(order, ['pending', 'accepted'], 'accept');
-      if (order.state === 'pending') {
-        order.state = 'accepted';
-        order.posReference = accept.posReference;
-        if (accept.pickupAt) order.pickupAt = accept.pickupAt;
-      }
-      return ctx.shape.acceptAnswer(order.partnerOrderId);
-    },
+  accept(ctx, order, request) {
+    const accept = ctx.shape.readAccept(
+      parseWith(partnerWire[ctx.shape.partner].AcceptRequestSchema, request),
+    );
+    refuseUnless(order, ['pending', 'accepted'], 'accept');
+    if (order.state === 'pending') {
+      order.state = 'accepted';
+      order.posReference = accept.posReference;
+      if (accept.pickupAt) order.pickupAt = accept.pickupAt;
+    }
+    return ctx.shape.acceptAnswer(order.partnerOrderId);
+  },
 
-    deny(ctx, order, request) {
-      const deny = ctx.shape.readDeny(parseWith(partnerWire[ctx.shape.partner].DenyRequestSchema, request));
-      refuseUnless(order, ['pending', 'denied'], 'deny');
-      if (order.state === 'pending') {
-        order.state = 'denied';
-        order.denyReason = deny.denyReason;
-        if (deny.explanation) order.denyExplanation = deny.explanation;
-      }
-      return ctx.shape.denyAnswer(order.partnerOrderId);
-    },
+  deny(ctx, order, request) {
+    const deny = ctx.shape.readDeny(parseWith(partnerWire[ctx.shape.partner].DenyRequestSchema, request));
+    refuseUnless(order, ['pending', 'denied'], 'deny');
+    if (order.state === 'pending') {
+      order.state = 'denied';
+      order.denyReason = deny.denyReason;
+      if (deny.explanation) order.denyExplanation = deny.explanation;
+    }
+    return ctx.shape.denyAnswer(order.partnerOrderId);
+  },
 
-    /**
-     * Every report is recorded; its effect happens once. FAILED and CANCELLED end a live order (the
-     * partner cancels its side); RELEASED marks an accepted order released. A denied order stays denied.
-     */
-    status(ctx, order, request) {
-      const report = ctx.shape.readStatus(
-        parseWith(partnerWire[ctx.shape.partner].StatusRequestSchema, request),
-      );
-      const at = ctx.now().toISOString();
-      order.updates.push({ at, ...report });
-      const live = order.state === 'pending' || order.state === 'accepted';
-      if ((report.status === 'CANCELLED' || report.status === 'FAILED') && live) {
-        order.state = 'cancelled';
-        order.cancelledAt = at;
-      }
-      if (report.status === 'RELEASED' && order.state === 'accepted') order.releasedAt ??= at;
-      return ctx.shape.statusAnswer(order.partnerOrderId, report.code);
-    },
-  };
+  /**
+   * Every report is recorded; its effect happens once. FAILED and CANCELLED end a live order (the
+   * partner cancels its side); RELEASED marks an accepted order released. A denied order stays denied.
+   */
+  status(ctx, order, request) {
+    const report = ctx.shape.readStatus(
+      parseWith(partnerWire[ctx.shape.partner].StatusRequestSchema, request),
+    );
+    const at = ctx.now().toISOString();
+    order.updates.push({ at, ...report });
+    const live = order.state === 'pending' || order.state === 'accepted';
+    if ((report.status === 'CANCELLED' || report.status === 'FAILED') && live) {
+      order.state = 'cancelled';
+      order.cancelledAt = at;
+    }
+    if (report.status === 'RELEASED' && order.state === 'accepted') order.releasedAt ??= at;
+    return ctx.shape.statusAnswer(order.partnerOrderId, report.code);
+  },
+};
 
 const ENDPOINT_BY_ROUTE = { fetchOrder: 'fetch', accept: 'accept', deny: 'deny', status: 'status' } as const;
 

@@ -6,7 +6,11 @@ import type { FaultInjector } from '../shared/faults';
 import { isPlainObject } from '../shared/merge';
 import type { Payload } from './types';
 
-export const PARTNER_ENDPOINTS = ['fetch', 'accept', 'deny', 'status'] as const;
+/** The order API's endpoints. */
+export const ORDER_ENDPOINTS = ['fetch', 'accept', 'deny', 'status'] as const;
+export type OrderEndpoint = (typeof ORDER_ENDPOINTS)[number];
+/** What faults may name: the order endpoints, and `store` for every call of the store API. */
+export const PARTNER_ENDPOINTS = [...ORDER_ENDPOINTS, 'store'] as const;
 export type PartnerEndpoint = (typeof PARTNER_ENDPOINTS)[number];
 
 export const PARTNER_ORDER_STATES = ['pending', 'accepted', 'denied', 'cancelled'] as const;
@@ -30,15 +34,35 @@ export interface PartnerOrder {
   /** Status reports the middleware made, in order. */
   updates: { at: string; status: ReportedStatus; code: string }[];
   /** Partner API calls per endpoint, repeats included (accept twice counts 2). */
-  calls: Record<PartnerEndpoint, number>;
+  calls: Record<OrderEndpoint, number>;
   releasedAt?: string;
   cancelledAt?: string;
   createdAt: string;
 }
 
+/**
+ * What one partner shows for one store, as the middleware's store-API calls left it. Pauses and
+ * hidden items with an end stop by themselves at that time, as on the marketplace.
+ */
+export interface PartnerStore {
+  partner: PartnerId;
+  partnerStoreId: string;
+  status: 'online' | 'paused';
+  pausedUntil?: string;
+  reason?: string;
+  extraPrepMinutes?: number;
+  busyUntil?: string;
+  /** Items the partner does not sell, by sku, with the end of the suspension when there is one. */
+  unavailable: Record<string, { until?: string }>;
+  /** Every store-API call received, in order. */
+  updates: { at: string; call: string; body?: unknown }[];
+}
+
 export interface PartnerSimulatorState {
   /** Keyed by `partner/partnerOrderId`. */
   orders: Map<string, PartnerOrder>;
+  /** Keyed by `partner/partnerStoreId`; a store the partner was never told about is online with everything. */
+  stores: Map<string, PartnerStore>;
   faults: FaultInjector<PartnerEndpoint>;
   /** Call after every change to `orders`: with a data folder, it reaches the snapshot file. */
   changed(): void;
@@ -89,15 +113,71 @@ const PartnerOrderSchema = z.object({
   createdAt: z.string(),
 }) satisfies z.ZodType<PartnerOrder>;
 
-/** What `partner-simulator.json` holds: every order the partners sent and what they were told since. */
-export const PartnerSnapshotSchema = z.object({ version: z.literal(1), orders: z.array(PartnerOrderSchema) });
+const PartnerStoreSchema = z.object({
+  partner: PartnerIdSchema,
+  partnerStoreId: z.string(),
+  status: z.enum(['online', 'paused']),
+  pausedUntil: z.string().optional(),
+  reason: z.string().optional(),
+  extraPrepMinutes: z.number().optional(),
+  busyUntil: z.string().optional(),
+  unavailable: z.record(z.string(), z.object({ until: z.string().optional() })),
+  updates: z.array(z.object({ at: z.string(), call: z.string(), body: z.unknown().optional() })),
+}) satisfies z.ZodType<PartnerStore>;
+
+/**
+ * What `partner-simulator.json` holds: every order the partners sent and what they were told since,
+ * and what each partner shows for each store (absent in files written before stores were kept).
+ */
+export const PartnerSnapshotSchema = z.object({
+  version: z.literal(1),
+  orders: z.array(PartnerOrderSchema),
+  stores: z.array(PartnerStoreSchema).default([]),
+});
 export type PartnerSnapshot = z.infer<typeof PartnerSnapshotSchema>;
 
-export function snapshotOf(orders: Map<string, PartnerOrder>): PartnerSnapshot {
-  return { version: 1, orders: [...orders.values()] };
+export function snapshotOf(
+  orders: Map<string, PartnerOrder>,
+  stores: Map<string, PartnerStore> = new Map(),
+): PartnerSnapshot {
+  return { version: 1, orders: [...orders.values()], stores: [...stores.values()] };
 }
 
 export function restoreOrders(orders: Map<string, PartnerOrder>, snapshot: PartnerSnapshot): void {
   orders.clear();
   for (const order of snapshot.orders) orders.set(orderKey(order.partner, order.partnerOrderId), order);
 }
+
+export const storeKey = (partner: string, partnerStoreId: string) => `${partner}/${partnerStoreId}`;
+
+export function restoreStores(stores: Map<string, PartnerStore>, snapshot: PartnerSnapshot): void {
+  stores.clear();
+  for (const store of snapshot.stores) stores.set(storeKey(store.partner, store.partnerStoreId), store);
+}
+
+/** A store as the partner shows it before being told anything: online, everything on sale. */
+export function unknownStore(partner: PartnerId, partnerStoreId: string): PartnerStore {
+  return { partner, partnerStoreId, status: 'online', unavailable: {}, updates: [] };
+}
+
+const ended = (until: string | undefined, now: Date) =>
+  until !== undefined && Date.parse(until) <= now.getTime();
+
+/** What the partner shows at `now`: a pause, a busy mode or a hidden item whose end has passed is over. */
+export function storeShownAt(store: PartnerStore, now: Date) {
+  const paused = store.status === 'paused' && !ended(store.pausedUntil, now);
+  const busy = store.extraPrepMinutes !== undefined && !ended(store.busyUntil, now);
+  return {
+    partnerStoreId: store.partnerStoreId,
+    status: paused ? ('paused' as const) : ('online' as const),
+    ...(paused && store.pausedUntil ? { pausedUntil: store.pausedUntil } : {}),
+    ...(paused && store.reason ? { reason: store.reason } : {}),
+    ...(busy ? { extraPrepMinutes: store.extraPrepMinutes } : {}),
+    unavailableItems: Object.entries(store.unavailable)
+      .filter(([, item]) => !ended(item.until, now))
+      .map(([sku]) => sku)
+      .sort(),
+    updates: store.updates,
+  };
+}
+export type StoreShown = ReturnType<typeof storeShownAt>;

@@ -629,7 +629,7 @@ describe('faults on the partner API', () => {
       latencyMs: 0,
       failNext: 0,
       errorStatus: 503,
-      endpoints: ['fetch', 'accept', 'deny', 'status'],
+      endpoints: ['fetch', 'accept', 'deny', 'status', 'store'],
     });
   });
 

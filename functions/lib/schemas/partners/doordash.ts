@@ -11,6 +11,7 @@ import { CentsSchema, type DenyReason, IsoTimeSchema, NoteSchema } from '../orde
 import type { PartnerApiRoutes } from './index';
 import { PartnerOrderIdSchema, PartnerStoreIdSchema } from './index';
 import { invert, type ReportedStatus } from './signing';
+import type { ShownStore, StoreCall, StoreRoute } from './store-push';
 
 // ── the order ─────────────────────────────────────────────────────────────
 const OptionSchema = z.object({
@@ -184,4 +185,83 @@ export function buildDenyRequest(reason: DenyReason, description?: string): Deny
 
 export function buildStatusRequest(status: ReportedStatus): StatusRequest {
   return { order_status: STATUS_CODES[status] };
+}
+
+// ── the store API: what DoorDash shows for the store (ARCHITECTURE section 7) ──
+export const storeApi = {
+  storeStatus: { method: 'PUT', path: '/doordash/api/v1/stores/{storeId}/status' },
+  itemStatus: { method: 'PATCH', path: '/doordash/api/v1/stores/{storeId}/items/status' },
+} as const satisfies Record<string, StoreRoute>;
+
+/** DoorDash's deactivation reasons (a subset of its list): the POS unreachable, or anything else. */
+export const DEACTIVATION_REASONS = [
+  'store_pos_connectivity_issues',
+  'operational_issues',
+  'out_of_food',
+  'staffing_issues',
+  'store_closed',
+] as const;
+
+export const StoreStatusRequestSchema = z
+  .strictObject({
+    is_active: z.boolean(),
+    reason: z.enum(DEACTIVATION_REASONS).optional(),
+    notes: z.string().max(500).optional(),
+    /** When a deactivation ends by itself. */
+    end_time: IsoTimeSchema.optional(),
+  })
+  .refine((body) => !body.is_active || (body.reason === undefined && body.end_time === undefined), {
+    message: 'an active store has no reason or end_time',
+  })
+  .refine((body) => body.is_active || body.reason !== undefined, {
+    message: 'a deactivation needs a reason',
+  });
+export type StoreStatusRequest = z.infer<typeof StoreStatusRequestSchema>;
+
+export const ItemStatusRequestSchema = z
+  .array(z.strictObject({ merchant_supplied_id: z.string().min(1).max(64), is_active: z.boolean() }))
+  .min(1)
+  .max(500);
+export type ItemStatusRequest = z.infer<typeof ItemStatusRequestSchema>;
+
+/** A result per item: an item DoorDash does not know is `failed`, the others `success`. */
+export const ItemStatusResponseSchema = z.array(
+  z.object({
+    merchant_supplied_id: z.string(),
+    is_active: z.boolean(),
+    status: z.enum(['success', 'failed']),
+    error: z.string().max(500).optional(),
+  }),
+);
+
+export function buildStoreStatusRequest(shown: ShownStore): StoreStatusRequest {
+  if (shown.status === 'online') return { is_active: true };
+  return {
+    is_active: false,
+    reason: shown.changedBy === 'pos-health' ? 'store_pos_connectivity_issues' : 'operational_issues',
+    ...(shown.reason ? { notes: shown.reason } : {}),
+    ...(shown.status === 'paused' && shown.until ? { end_time: shown.until } : {}),
+  };
+}
+
+export function buildItemStatusRequest(items: ShownStore['items']): ItemStatusRequest {
+  return items.map((item) => ({ merchant_supplied_id: item.sku, is_active: item.available }));
+}
+
+/** The store's status, then every item in one PATCH (DoorDash has no busy call here). */
+export function storePushCalls(shown: ShownStore, partnerStoreId: string, _now: Date): StoreCall[] {
+  const params = { storeId: partnerStoreId };
+  return [
+    { name: 'storeStatus', route: storeApi.storeStatus, params, body: buildStoreStatusRequest(shown) },
+    ...(shown.items.length === 0
+      ? []
+      : [
+          {
+            name: 'itemStatus',
+            route: storeApi.itemStatus,
+            params,
+            body: buildItemStatusRequest(shown.items),
+          },
+        ]),
+  ];
 }

@@ -8,6 +8,7 @@ import { CentsSchema, type DenyReason, IsoTimeSchema, NoteSchema } from '../orde
 import type { PartnerApiRoutes } from './index';
 import { PartnerOrderIdSchema, PartnerStoreIdSchema } from './index';
 import { hexBytes, hmacSha256Hex, invert, type ReportedStatus, type SignedBytes } from './signing';
+import type { ShownStore, StoreCall, StoreRoute } from './store-push';
 
 // ── the order (= the new-order webhook body) ──────────────────────────────
 const OptionSchema = z.object({
@@ -167,4 +168,89 @@ export function buildDenyRequest(reason: DenyReason, message?: string): DenyRequ
 
 export function buildStatusRequest(status: ReportedStatus): StatusRequest {
   return { status: STATUS_CODES[status] };
+}
+
+// ── the store API: what Grubhub shows for the merchant (ARCHITECTURE section 7) ──
+export const storeApi = {
+  posStatus: { method: 'PUT', path: '/grubhub/pos/v1/merchant/{storeId}/pos-status' },
+  startBusy: { method: 'POST', path: '/grubhub/pos/v1/merchant/{storeId}/busy' },
+  endBusy: { method: 'DELETE', path: '/grubhub/pos/v1/merchant/{storeId}/busy' },
+  menuOverrides: {
+    method: 'PATCH',
+    path: '/grubhub/pos/v1/merchant/{storeId}/menu/schedules/overrides/external',
+  },
+} as const satisfies Record<string, StoreRoute>;
+
+/** `OFFLINE` for our paused and offline alike; Grubhub answers 409 when it is already so (a success). */
+export const PosStatusRequestSchema = z.strictObject({
+  new_pos_status: z.enum(['ONLINE', 'OFFLINE']),
+  reason: z.string().min(1).max(200).optional(),
+});
+export type PosStatusRequest = z.infer<typeof PosStatusRequestSchema>;
+
+export const BusyRequestSchema = z.strictObject({
+  eta_increase_seconds: z.number().int().min(60).max(7200),
+  start_time: IsoTimeSchema,
+  end_time: IsoTimeSchema.optional(),
+});
+export type BusyRequest = z.infer<typeof BusyRequestSchema>;
+
+/** Items hidden (until `end`, when the 86 has one) or shown again, by their external (our) ids. */
+export const MenuOverrideRequestSchema = z.strictObject({
+  entity_ids: z.array(z.string().min(1).max(64)).min(1).max(500),
+  schedule_override: z.strictObject({
+    show_or_hide: z.enum(['HIDE', 'SHOW']),
+    start: IsoTimeSchema,
+    end: IsoTimeSchema.optional(),
+  }),
+});
+export type MenuOverrideRequest = z.infer<typeof MenuOverrideRequestSchema>;
+
+export function buildPosStatusRequest(shown: ShownStore): PosStatusRequest {
+  if (shown.status === 'online') return { new_pos_status: 'ONLINE' };
+  return { new_pos_status: 'OFFLINE', ...(shown.reason ? { reason: shown.reason } : {}) };
+}
+
+export function buildBusyRequest(busy: NonNullable<ShownStore['busy']>, now: Date): BusyRequest {
+  return {
+    eta_increase_seconds: busy.extraPrepMinutes * 60,
+    start_time: now.toISOString(),
+    ...(busy.until ? { end_time: busy.until } : {}),
+  };
+}
+
+/** One SHOW for every available item, one HIDE per distinct end for the unavailable ones. */
+export function buildMenuOverrideRequests(items: ShownStore['items'], now: Date): MenuOverrideRequest[] {
+  const start = now.toISOString();
+  const shown = items.filter((item) => item.available).map((item) => item.sku);
+  const hiddenByEnd = new Map<string | undefined, string[]>();
+  for (const item of items.filter((candidate) => !candidate.available)) {
+    hiddenByEnd.set(item.until, [...(hiddenByEnd.get(item.until) ?? []), item.sku]);
+  }
+  return [
+    ...(shown.length > 0
+      ? [{ entity_ids: shown, schedule_override: { show_or_hide: 'SHOW' as const, start } }]
+      : []),
+    ...[...hiddenByEnd].map(([end, entity_ids]) => ({
+      entity_ids,
+      schedule_override: { show_or_hide: 'HIDE' as const, start, ...(end ? { end } : {}) },
+    })),
+  ];
+}
+
+/** pos-status, busy started or ended, then the item overrides. */
+export function storePushCalls(shown: ShownStore, partnerStoreId: string, now: Date): StoreCall[] {
+  const params = { storeId: partnerStoreId };
+  return [
+    { name: 'posStatus', route: storeApi.posStatus, params, body: buildPosStatusRequest(shown) },
+    shown.busy
+      ? { name: 'startBusy', route: storeApi.startBusy, params, body: buildBusyRequest(shown.busy, now) }
+      : { name: 'endBusy', route: storeApi.endBusy, params },
+    ...buildMenuOverrideRequests(shown.items, now).map((body) => ({
+      name: 'menuOverrides',
+      route: storeApi.menuOverrides,
+      params,
+      body,
+    })),
+  ];
 }

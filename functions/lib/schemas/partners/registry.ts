@@ -8,6 +8,7 @@ import * as doordash from './doordash';
 import * as grubhub from './grubhub';
 import type { PartnerApiRoutes, PartnerId } from './index';
 import type { ReportedStatus } from './signing';
+import type { ShownStore, StoreCall, StoreRoute } from './store-push';
 import * as ubereats from './ubereats';
 
 export interface PartnerWire {
@@ -32,6 +33,10 @@ export interface PartnerWire {
   buildStatusRequest(status: ReportedStatus): object;
   DENY_REASON_BY_CODE: Record<string, DenyReason>;
   STATUS_BY_CODE: Record<string, ReportedStatus>;
+  /** The partner's store API (section 7): store status, busy mode and item availability. */
+  storeApi: Record<string, StoreRoute>;
+  /** The calls that make the partner show `shown` for its store `partnerStoreId`, in order. */
+  storePushCalls(shown: ShownStore, partnerStoreId: string, now: Date): StoreCall[];
 }
 
 /** The partner webhooks that act on an order the middleware already has. */

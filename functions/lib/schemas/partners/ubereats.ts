@@ -7,6 +7,7 @@ import { CentsSchema, type DenyReason, IsoTimeSchema, NoteSchema } from '../orde
 import type { PartnerApiRoutes } from './index';
 import { PartnerOrderIdSchema, PartnerStoreIdSchema } from './index';
 import { hmacSha256Hex, invert, type ReportedStatus, type SignedBytes } from './signing';
+import { type ShownStore, type StoreCall, type StoreRoute, unixSeconds } from './store-push';
 
 // ── webhooks ──────────────────────────────────────────────────────────────
 const notification = <T extends string>(eventType: T) =>
@@ -185,4 +186,77 @@ export function buildDenyRequest(reason: DenyReason, explanation?: string): Deny
 
 export function buildStatusRequest(status: ReportedStatus): StatusRequest {
   return { status: STATUS_CODES[status] };
+}
+
+// ── the store API: what Uber Eats shows for the store (ARCHITECTURE section 7) ──
+export const storeApi = {
+  storeStatus: { method: 'POST', path: '/ubereats/v1/eats/store/{storeId}/status' },
+  itemSuspension: { method: 'POST', path: '/ubereats/v2/eats/stores/{storeId}/menus/items/{itemId}' },
+} as const satisfies Record<string, StoreRoute>;
+
+/** `ONLINE`, or `PAUSED` (our paused and offline alike) until `paused_until` when the pause has an end. */
+export const StoreStatusRequestSchema = z
+  .strictObject({
+    status: z.enum(['ONLINE', 'PAUSED']),
+    paused_until: IsoTimeSchema.optional(),
+    reason: z.string().min(1).max(200).optional(),
+  })
+  .refine(
+    (body) => body.status === 'PAUSED' || (body.paused_until === undefined && body.reason === undefined),
+    {
+      message: 'an ONLINE store has no paused_until or reason',
+    },
+  );
+export type StoreStatusRequest = z.infer<typeof StoreStatusRequestSchema>;
+
+/** An item suspended (until `suspend_until`, unix seconds, when the 86 has an end), or `null`: sold again. */
+export const ItemSuspensionRequestSchema = z.strictObject({
+  suspension_info: z
+    .strictObject({
+      suspension: z.strictObject({
+        suspend_until: z.number().int().nonnegative().optional(),
+        reason: z.string().min(1).max(200).optional(),
+      }),
+    })
+    .nullable(),
+});
+export type ItemSuspensionRequest = z.infer<typeof ItemSuspensionRequestSchema>;
+
+export function buildStoreStatusRequest(shown: ShownStore): StoreStatusRequest {
+  if (shown.status === 'online') return { status: 'ONLINE' };
+  return {
+    status: 'PAUSED',
+    ...(shown.status === 'paused' && shown.until ? { paused_until: shown.until } : {}),
+    ...(shown.reason ? { reason: shown.reason } : {}),
+  };
+}
+
+export function buildItemSuspensionRequest(item: ShownStore['items'][number]): ItemSuspensionRequest {
+  if (item.available) return { suspension_info: null };
+  return {
+    suspension_info: {
+      suspension: {
+        ...(item.until ? { suspend_until: unixSeconds(item.until) } : {}),
+        reason: 'OUT_OF_STOCK',
+      },
+    },
+  };
+}
+
+/** The store's status, then every item (Uber Eats takes one item per call; busy mode has no Uber call). */
+export function storePushCalls(shown: ShownStore, partnerStoreId: string, _now: Date): StoreCall[] {
+  return [
+    {
+      name: 'storeStatus',
+      route: storeApi.storeStatus,
+      params: { storeId: partnerStoreId },
+      body: buildStoreStatusRequest(shown),
+    },
+    ...shown.items.map((item) => ({
+      name: 'itemSuspension',
+      route: storeApi.itemSuspension,
+      params: { storeId: partnerStoreId, itemId: item.sku },
+      body: buildItemSuspensionRequest(item),
+    })),
+  ];
 }
