@@ -1,3 +1,4 @@
+import { createHmac } from 'node:crypto';
 import { signWebhook, verifyFreshness, verifySignature } from '../../../functions/lib/domain/signatures';
 import { PARTNERS, type PartnerId } from '../../../functions/lib/schemas/partners/index';
 import * as ubereats from '../../../functions/lib/schemas/partners/ubereats';
@@ -167,6 +168,61 @@ describe('Uber Eats signature format', () => {
     expect(headers).toEqual({
       'X-Uber-Signature': '9c196e32dc0175f86f4b1cb89289d6619de6bee699e4c378e68309ed97a1a6ab',
     });
+  });
+});
+
+describe('Grubhub signature format', () => {
+  // Grubhub's scheme, written out here: X-GH-Signature: t=<unix seconds>,v1=<lowercase hex
+  // HMAC-SHA256(secret, "<t>.<raw body>")>. The literal was computed with
+  // `printf '%s' '1748800800.{"order_uuid":"gh-1"}' | openssl dgst -sha256 -hmac key`.
+  const body = '{"order_uuid":"gh-1"}';
+  const t = 1748800800; // NOW in unix seconds
+  const vector = 'e1421b05fc4bc59cca4325fce1426bc6d5a8f53eb275c7d9073bd52303aca36a';
+
+  it('node:crypto agrees with the openssl vector (the test computes the scheme, not our signer)', () => {
+    expect(createHmac('sha256', 'key').update(`${t}.${body}`, 'utf8').digest('hex')).toBe(vector);
+    expect(Math.floor(NOW.getTime() / 1000)).toBe(t);
+  });
+
+  it('our signer writes exactly that header', () => {
+    expect(signWebhook('grubhub', body, 'key', NOW)).toEqual({ 'X-GH-Signature': `t=${t},v1=${vector}` });
+  });
+
+  it('our verifier takes the header built by hand, and refuses it for a body one byte off', () => {
+    const headers = { 'x-gh-signature': `t=${t},v1=${vector}` };
+    expect(verifySignature('grubhub', body, headers, ['key'], NOW)).toEqual({ ok: true });
+    expect(verifySignature('grubhub', body.replace('gh-1', 'gh-2'), headers, ['key'], NOW)).toEqual({
+      ok: false,
+      reason: 'mismatch',
+    });
+  });
+
+  it('the signed time is part of the MAC: the same v1 under another t is refused', () => {
+    const headers = { 'x-gh-signature': `t=${t - 1},v1=${vector}` };
+    expect(verifySignature('grubhub', body, headers, ['key'], NOW)).toEqual({ ok: false, reason: 'mismatch' });
+  });
+});
+
+describe('DoorDash authorization format', () => {
+  // DoorDash's scheme, written out here: no signature over the body; the webhook carries
+  // `Authorization: Bearer <the shared token>` and the token must equal a configured secret.
+  it('our signer writes exactly "Authorization: Bearer <token>"', () => {
+    expect(signWebhook('doordash', '{"any":"body"}', 'tok_123', NOW)).toEqual({
+      Authorization: 'Bearer tok_123',
+    });
+  });
+
+  it('our verifier takes the header built by hand, whatever the body, and only for that token', () => {
+    const headers = { authorization: 'Bearer tok_123' };
+    expect(verifySignature('doordash', '{"a":1}', headers, ['tok_123'], NOW)).toEqual({ ok: true });
+    expect(verifySignature('doordash', 'other bytes', headers, ['tok_123'], NOW)).toEqual({ ok: true });
+    expect(verifySignature('doordash', '{"a":1}', headers, ['tok_1234'], NOW)).toEqual({
+      ok: false,
+      reason: 'mismatch',
+    });
+    expect(
+      verifySignature('doordash', '{"a":1}', { authorization: 'Basic tok_123' }, ['tok_123'], NOW),
+    ).toEqual({ ok: false, reason: 'malformed-signature' });
   });
 });
 
