@@ -199,7 +199,10 @@ describe('Grubhub signature format', () => {
 
   it('the signed time is part of the MAC: the same v1 under another t is refused', () => {
     const headers = { 'x-gh-signature': `t=${t - 1},v1=${vector}` };
-    expect(verifySignature('grubhub', body, headers, ['key'], NOW)).toEqual({ ok: false, reason: 'mismatch' });
+    expect(verifySignature('grubhub', body, headers, ['key'], NOW)).toEqual({
+      ok: false,
+      reason: 'mismatch',
+    });
   });
 });
 
