@@ -27,13 +27,18 @@ const theRule = () => {
 };
 
 describe('schedules', () => {
-  it('run the reconciler every minute on the default bus, and nothing else', () => {
+  it('run the reconciler and the store schedules every minute on the default bus, and nothing else', () => {
     const scheduled = rules().filter(([, rule]) => rule.Properties?.ScheduleExpression);
     expect(scheduled.map(([, rule]) => rule.Properties)).toEqual([
       {
         ScheduleExpression: 'rate(1 minute)',
         State: 'ENABLED',
         Targets: [{ Arn: getAtt('ReconcileOrdersLambdaFunction', 'Arn'), Id: 'reconcileOrdersSchedule' }],
+      },
+      {
+        ScheduleExpression: 'rate(1 minute)',
+        State: 'ENABLED',
+        Targets: [{ Arn: getAtt('StoreSchedulesLambdaFunction', 'Arn'), Id: 'storeSchedulesSchedule' }],
       },
     ]);
   });

@@ -24,6 +24,10 @@ const ROUTES: Record<string, string> = {
   'GET /stores/{storeId}': 'StoresLambdaFunction',
   'PUT /stores/{storeId}/status': 'StoresLambdaFunction',
   'PUT /stores/{storeId}/items/{sku}': 'StoresLambdaFunction',
+  'PUT /stores/{storeId}/busy': 'StoresLambdaFunction',
+  'DELETE /stores/{storeId}/busy': 'StoresLambdaFunction',
+  'PUT /stores/{storeId}/throttle': 'StoresLambdaFunction',
+  'DELETE /stores/{storeId}/throttle': 'StoresLambdaFunction',
 };
 
 const routes = () =>
@@ -42,11 +46,11 @@ function integrationOf(route: Record<string, Json>) {
 }
 
 describe('HTTP API', () => {
-  it('is one HTTP API (not REST) carrying exactly the seven routes of the architecture', () => {
+  it('is one HTTP API (not REST) carrying exactly the eleven routes of the architecture', () => {
     const apis = resourcesOfType(template, 'AWS::ApiGatewayV2::Api');
     expect(apis).toHaveLength(1);
     expect(apis[0]![1].Properties?.ProtocolType).toBe('HTTP');
-    expect(resourcesOfType(template, 'AWS::ApiGatewayV2::Route')).toHaveLength(7);
+    expect(resourcesOfType(template, 'AWS::ApiGatewayV2::Route')).toHaveLength(11);
     expect(routes().map((route) => route.RouteKey)).toEqual(expect.arrayContaining(Object.keys(ROUTES)));
     expect(resourcesOfType(template, 'AWS::ApiGateway::RestApi')).toHaveLength(0);
   });
@@ -69,23 +73,23 @@ describe('HTTP API', () => {
 
   it('requires AWS_IAM on every /orders and /stores route', () => {
     const operations = routes().filter((route) => /^\w+ \/(orders|stores)\//.test(String(route.RouteKey)));
-    expect(operations).toHaveLength(4);
+    expect(operations).toHaveLength(8);
     for (const route of operations) expect(route.AuthorizationType).toBe('AWS_IAM');
   });
 
-  it('lets API Gateway invoke only the functions behind routes, and EventBridge only the scheduled reconciler', () => {
+  it('lets API Gateway invoke only the functions behind routes, and EventBridge only the scheduled functions', () => {
     const all = resourcesOfType(template, 'AWS::Lambda::Permission').map(
       ([, permission]) => permission.Properties ?? {},
     );
     const fromSchedules = all.filter((permission) => permission.Principal === 'events.amazonaws.com');
-    expect(fromSchedules).toEqual([
-      {
-        FunctionName: { 'Fn::GetAtt': ['ReconcileOrdersLambdaFunction', 'Arn'] },
+    expect(fromSchedules).toEqual(
+      ['ReconcileOrders', 'StoreSchedules'].map((fn) => ({
+        FunctionName: { 'Fn::GetAtt': [`${fn}LambdaFunction`, 'Arn'] },
         Action: 'lambda:InvokeFunction',
         Principal: 'events.amazonaws.com',
-        SourceArn: { 'Fn::GetAtt': ['ReconcileOrdersEventsRuleSchedule1', 'Arn'] },
-      },
-    ]);
+        SourceArn: { 'Fn::GetAtt': [`${fn}EventsRuleSchedule1`, 'Arn'] },
+      })),
+    );
     const permissions = all.filter((permission) => !fromSchedules.includes(permission));
     const invoked = new Set(Object.values(ROUTES));
     for (const permission of permissions) {

@@ -151,7 +151,7 @@ describe('IAM', () => {
     }
   });
 
-  it('lets no function but intake and the callbacks publish, and only to the order bus', () => {
+  it('lets no function but intake, the callbacks and the store changes publish, and only to the order bus', () => {
     const lambdaRoles = new Set(
       resourcesOfType(template, 'AWS::Lambda::Function').map(
         ([, fn]) => fn.Properties?.Role?.['Fn::GetAtt']?.[0],
@@ -161,8 +161,12 @@ describe('IAM', () => {
       ([roleId, s]) => lambdaRoles.has(roleId) && s.Action.includes('events:PutEvents'),
     );
     expect([...new Set(publishers.map(([roleId]) => roleId))].sort()).toEqual([
+      // an order failing POS_UNAVAILABLE counts toward POS health, which may pause its store
+      'CompensationRole',
       'OrderCallbackRole',
       'ReceiveOrderRole',
+      'StoreSchedulesRole',
+      'StoresRole',
     ]);
     for (const [, statement] of publishers) expect(statement.Resource).toEqual([getAtt('OrderBus', 'Arn')]);
   });
