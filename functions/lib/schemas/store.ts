@@ -33,6 +33,18 @@ export const ThrottleSchema = z.strictObject({
   windowMinutes: z.number().int().min(5).max(120),
 });
 
+/**
+ * The versions one push carried. `changes` is the store version plus every item version: each
+ * change grows exactly one of them by one, so it orders any two reads of the same store.
+ */
+export const PartnerSyncSchema = z.object({
+  version: z.number().int().nonnegative(),
+  itemVersions: z.record(z.string(), z.number().int().nonnegative()),
+  changes: z.number().int().nonnegative(),
+  at: IsoTimeSchema,
+});
+export type PartnerSync = z.infer<typeof PartnerSyncSchema>;
+
 export const StoreSchema = z.object({
   storeId: StoreIdSchema,
   name: z.string().min(1).max(200),
@@ -56,6 +68,11 @@ export const StoreSchema = z.object({
   posHealth: z.object({ consecutiveFailures: z.number().int().nonnegative() }).optional(),
   /** The store's id on each partner it sells through; a store need not be on every partner. */
   partnerStoreIds: z.partialRecord(PartnerIdSchema, PartnerStoreIdSchema),
+  /**
+   * What the partner sync last pushed to each partner: the versions of the store as it read it.
+   * Never lowered; a store whose versions are past it still owes that partner a push.
+   */
+  partnerSync: z.partialRecord(PartnerIdSchema, PartnerSyncSchema).optional(),
 });
 export type Store = z.infer<typeof StoreSchema>;
 
