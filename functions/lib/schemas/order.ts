@@ -115,6 +115,8 @@ export const OrderRecordSchema = z.object({
   throttleWindow: IsoTimeSchema.optional(),
   taskToken: z.string().optional(),
   releaseRequestedAt: IsoTimeSchema.optional(),
+  /** Set only when an operator asked for the release (POST /orders/{orderId}/release); the courier otherwise. */
+  releaseRequestedBy: z.literal('operator').optional(),
   /** Set when the POS fire starts; a cancel is refused from then on. */
   releasingAt: IsoTimeSchema.optional(),
   claimedBy: z.string().optional(),
@@ -131,7 +133,11 @@ export const OrderRecordSchema = z.object({
   owedAt: IsoTimeSchema.optional(),
   owedSince: IsoTimeSchema.optional(),
   owedAttempts: z.number().int().nonnegative().optional(),
+  /** The order's total, beside the order itself so the list indexes can carry it (INCLUDE projection). */
+  total: OrderMoneySchema.optional(),
   createdAt: IsoTimeSchema,
+  /** The UTC date (`YYYY-MM-DD`) of `createdAt`: the `by-day` index's partition for the order list. */
+  createdDay: z.string().optional(),
   updatedAt: IsoTimeSchema,
   timeline: z.array(TimelineEntrySchema),
 });

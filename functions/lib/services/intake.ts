@@ -5,6 +5,7 @@ import { storeIdForPartner } from '../adapters/store-repo';
 import { adaptOrder, type OrderNotice, readOrderNotice } from '../domain/adapters/index';
 import { InvalidPayload, OrderConflict, PartnerApiUnavailable, PartnerUnavailable } from '../domain/errors';
 import { checkOrderMatchesNotice, orderHash } from '../domain/order';
+import { createdDayOf } from '../domain/order-list';
 import { pickupRefusal } from '../domain/pickup';
 import { logger, metrics } from '../powertools';
 import type { OrderWebhookAnswer } from '../schemas/http';
@@ -26,7 +27,9 @@ function newOrderRecord(order: CanonicalOrder, now: Date): OrderRecord {
     order,
     orderHash: orderHash(order),
     pickupAt: order.pickupAt,
+    total: order.total,
     createdAt: at,
+    createdDay: createdDayOf(at),
     updatedAt: at,
     timeline: [{ at, event: 'received', detail: `from ${order.partner}` }],
   };
