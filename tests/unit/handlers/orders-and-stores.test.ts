@@ -1,5 +1,5 @@
 /** GET /orders/{orderId} and the store routes, as the brand's operators and store managers use them. */
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { demoStore } from '../../../functions/lib/domain/demo-stores';
@@ -22,9 +22,14 @@ const getOrder = (await import('../../../functions/get-order')).handler;
 const stores = (await import('../../../functions/stores')).handler;
 
 const ddb = mockClient(DynamoDBDocumentClient);
+const bus = mockClient(EventBridgeClient);
 const order = await canonicalOrderFrom('doordash', doorDashWebhook());
 
-beforeEach(() => ddb.reset());
+beforeEach(() => {
+  ddb.reset();
+  bus.reset();
+  bus.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [{ EventId: 'evt-1' }] });
+});
 
 const askForOrder = async (orderId: string) =>
   answer(
@@ -121,7 +126,7 @@ describe('store routes', () => {
 
     expect(result).toEqual({
       statusCode: 200,
-      body: { storeId: 'store-001', name: store.name, status: 'online', menu: store.menu },
+      body: { storeId: 'store-001', name: store.name, status: 'online', version: 0, menu: store.menu },
     });
   });
 
@@ -130,8 +135,9 @@ describe('store routes', () => {
     expect((await call('GET /stores/{storeId}', { storeId: 'store-404' })).statusCode).toBe(404);
   });
 
-  it('PUT status pauses the store by a conditional update and answers the store', async () => {
-    const paused = { ...demoStore('store-001')!, status: 'paused' as const };
+  it('PUT status pauses the store by a conditional update on the version read and answers the store', async () => {
+    const paused = { ...demoStore('store-001')!, status: 'paused' as const, version: 1 };
+    ddb.on(GetCommand).resolves({ Item: storeItem(demoStore('store-001')!) });
     ddb.on(UpdateCommand).resolves({ Attributes: storeItem(paused) });
 
     const result = await call('PUT /stores/{storeId}/status', { storeId: 'store-001' }, { status: 'paused' });
@@ -142,8 +148,8 @@ describe('store routes', () => {
     expect(update).toMatchObject({
       TableName: STORES_TABLE,
       Key: { pk: 'STORE#store-001' },
-      ConditionExpression: 'attribute_exists(pk)',
-      ExpressionAttributeValues: { ':status': 'paused' },
+      ConditionExpression: 'attribute_exists(pk) AND (attribute_not_exists(#version) OR #version = :from)',
+      ExpressionAttributeValues: expect.objectContaining({ ':status': 'paused', ':from': 0, ':version': 1 }),
     });
   });
 
@@ -162,9 +168,7 @@ describe('store routes', () => {
   });
 
   it('PUT status is 404 for a store we do not have', async () => {
-    ddb
-      .on(UpdateCommand)
-      .rejects(new ConditionalCheckFailedException({ message: 'no store', $metadata: {} }));
+    ddb.on(GetCommand).resolves({});
     expect(
       (await call('PUT /stores/{storeId}/status', { storeId: 'store-404' }, { status: 'online' })).statusCode,
     ).toBe(404);
@@ -189,8 +193,16 @@ describe('store routes', () => {
       false,
     );
     const update = ddb.commandCalls(UpdateCommand)[0]?.args[0].input;
-    expect(update?.UpdateExpression).toBe(`SET menu[${index}].available = :available`);
-    expect(update?.ExpressionAttributeValues).toEqual({ ':available': false, ':sku': 'DRINK-HORCHATA' });
+    expect(update?.UpdateExpression).toBe(
+      `SET menu[${index}].available = :available, menu[${index}].version = :version REMOVE menu[${index}].#until`,
+    );
+    expect(update?.ConditionExpression).toContain(`menu[${index}].sku = :sku`);
+    expect(update?.ExpressionAttributeValues).toEqual({
+      ':available': false,
+      ':sku': 'DRINK-HORCHATA',
+      ':version': 1,
+      ':from': 0,
+    });
   });
 
   it('PUT an item is 404 for a sku not on the menu, and 400 without `available`', async () => {
@@ -268,6 +280,7 @@ describe('store routes, fed what an operator’s tools really send', () => {
 
   it('PUT status reads a JSON body sent as curl does by default (form-urlencoded, so base64): 200', async () => {
     const paused = { ...demoStore('store-001')!, status: 'paused' as const };
+    ddb.on(GetCommand).resolves({ Item: storeItem(demoStore('store-001')!) });
     ddb.on(UpdateCommand).resolves({ Attributes: storeItem(paused) });
 
     const result = await send(
@@ -278,7 +291,7 @@ describe('store routes, fed what an operator’s tools really send', () => {
 
     expect(result.statusCode).toBe(200);
     expect(result.body.status).toBe('paused');
-    expect(ddb.commandCalls(UpdateCommand)[0]?.args[0].input.ExpressionAttributeValues).toEqual({
+    expect(ddb.commandCalls(UpdateCommand)[0]?.args[0].input.ExpressionAttributeValues).toMatchObject({
       ':status': 'paused',
     });
   });
