@@ -2,7 +2,7 @@ import { IdempotencyConfig, makeIdempotent } from '@aws-lambda-powertools/idempo
 import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
 import { config } from './lib/config';
 import type { CanonicalOrder } from './lib/schemas/order';
-import { OrderWithContentStepSchema } from './lib/schemas/steps';
+import { HoldStepSchema } from './lib/schemas/steps';
 import { holdInPos } from './lib/services/kitchen';
 import { stepHandler } from './lib/step';
 
@@ -15,11 +15,12 @@ const persistenceStore = new DynamoDBPersistenceLayer({ tableName: config.idempo
 const idempotency = new IdempotencyConfig({ eventKeyJmesPath: 'orderId', expiresAfterSeconds: 48 * 3600 });
 
 const holdOnce = makeIdempotent(
-  async (input: { orderId: string; order: CanonicalOrder }) => holdInPos(input.orderId, input.order),
+  async (input: { orderId: string; order: CanonicalOrder; throttleWindow?: string | null }) =>
+    holdInPos(input.orderId, input.order, input.throttleWindow ?? null),
   { persistenceStore, config: idempotency },
 );
 
-export const handler = stepHandler(OrderWithContentStepSchema, async (input, context) => {
+export const handler = stepHandler(HoldStepSchema, async (input, context) => {
   idempotency.registerLambdaContext(context);
   return holdOnce(input);
 });

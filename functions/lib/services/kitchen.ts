@@ -5,33 +5,82 @@ import { getStore } from '../adapters/store-repo';
 import { config } from '../config';
 import type { Ending } from '../domain/endings';
 import { CompensationOwed, OrderCancelled, OrderDenied, PosOrderMismatch } from '../domain/errors';
-import { DEFAULT_PREP_MINUTES, prepMinutesOf, releaseDelaySeconds } from '../domain/pickup';
+import {
+  busyMinutesOf,
+  busyPickupAt,
+  DEFAULT_PREP_MINUTES,
+  prepMinutesOf,
+  releaseDelaySeconds,
+} from '../domain/pickup';
 import { validateOrder } from '../domain/validation';
 import { logger, metrics } from '../powertools';
 import type { CanonicalOrder, DenyReason } from '../schemas/order';
 import { DenyReasonSchema } from '../schemas/order';
 import type { PartnerId } from '../schemas/partners/index';
-import { owedAttributesFor, payOwedWork, payOwedWorkOf } from './compensation';
+import { owedAttributesFor, payOwedWork } from './compensation';
 import { orderEventDetail } from './events';
+import { countFailedOrderAgainstPos } from './pos-health';
+import { claimThrottleWindow, giveBackThrottlePlace } from './throttle';
 
 /** The workflow steps, in the order they run. Each is safe to run again (at-least-once). */
 
+/** What validation answers: the order as it goes on, and what the later steps need of the store. */
+export interface CheckedOrder {
+  order: CanonicalOrder;
+  prepMinutes: number;
+  /** A busy kitchen's extra minutes (busy mode), added to the pickup the accept step sends. */
+  busyMinutes: number;
+  /** The throttle window the order holds a place in (its start), or null for a store without throttle. */
+  throttleWindow: string | null;
+}
+
 /**
  * Store online, items available, prices from the menu; a denial names its reason. The store's prep
- * minutes travel on with the order, so the accept step times a scheduled order without a second read.
+ * and busy minutes travel on with the order, so the accept step times it without a second read. A
+ * throttled store then gives the order a place in the window of its pickup, or in the next window
+ * with room (the order's pickup moves there), or refuses it STORE_BUSY.
  */
 export async function checkOrder(
+  orderId: string,
   order: CanonicalOrder,
-): Promise<{ order: CanonicalOrder; prepMinutes: number }> {
+  now = new Date(),
+): Promise<CheckedOrder> {
   const store = await getStore(order.storeId);
   if (!store) throw new OrderDenied('INVALID_ORDER', `unknown store ${order.storeId}`);
   const result = validateOrder(order, store);
   if (!result.ok) throw new OrderDenied(result.reason, result.detail);
-  return { order: result.order, prepMinutes: prepMinutesOf(store) };
+  const checked = {
+    order: result.order,
+    prepMinutes: prepMinutesOf(store),
+    busyMinutes: busyMinutesOf(store, now),
+    throttleWindow: null,
+  };
+  // A store without throttle: no further call (the happy path's DynamoDB calls stay as they are).
+  if (!store.throttle) return checked;
+  const place = await claimThrottleWindow(store.storeId, orderId, store.throttle, order.pickupAt, now);
+  if (!place) {
+    throw new OrderDenied(
+      'STORE_BUSY',
+      `no ${store.throttle.windowMinutes}-minute window within the hour has room (${store.throttle.ordersPerWindow} orders each)`,
+    );
+  }
+  const { pickupAt, ...moved } = result.order;
+  return {
+    ...checked,
+    order: place.pickupAt === undefined ? moved : { ...moved, pickupAt: place.pickupAt },
+    throttleWindow: place.window,
+  };
 }
 
-/** Holds the order in the POS. A cancel that won meanwhile is voided by the workflow's cancel path. */
-export async function holdInPos(orderId: string, order: CanonicalOrder): Promise<{ posReference: string }> {
+/**
+ * Holds the order in the POS. A cancel that won meanwhile is voided by the workflow's cancel path;
+ * the order's throttle place (recorded here, with its pickup) is given back at once.
+ */
+export async function holdInPos(
+  orderId: string,
+  order: CanonicalOrder,
+  throttleWindow: string | null = null,
+): Promise<{ posReference: string }> {
   const posReference = await createHeldPosOrder(order.storeId, {
     reference: orderId,
     items: order.items,
@@ -40,11 +89,15 @@ export async function holdInPos(orderId: string, order: CanonicalOrder): Promise
   });
   const change = await changeOrder(orderId, {
     from: ['RECEIVED'],
-    set: { posReference },
+    // The ending of an order that does not reach the kitchen gives its place back from the record.
+    set: { posReference, ...(throttleWindow ? { throttleWindow } : {}) },
     timeline: { event: 'held-in-pos', detail: posReference },
   });
   if (!change.applied) {
-    if (change.current?.status === 'CANCELLED') throw new OrderCancelled(orderId);
+    if (change.current?.status === 'CANCELLED') {
+      await giveBackThrottlePlace(order.storeId, throttleWindow, orderId);
+      throw new OrderCancelled(orderId);
+    }
     throw new Error(`order ${orderId} is ${change.current?.status ?? 'missing'}; it cannot be held`);
   }
   return { posReference };
@@ -52,7 +105,9 @@ export async function holdInPos(orderId: string, order: CanonicalOrder): Promise
 
 /**
  * Accepts the order with the partner (with the POS reference and pickup time), then records it.
- * A cancel that won meanwhile takes the held order back off the POS.
+ * A busy kitchen's extra minutes are added to the pickup the partner is told (now for ASAP), and the
+ * order waits that much longer for its courier. A cancel that won meanwhile takes the held order
+ * back off the POS.
  */
 export async function acceptOrder(
   orderId: string,
@@ -60,12 +115,14 @@ export async function acceptOrder(
   posReference: string,
   prepMinutes = DEFAULT_PREP_MINUTES,
   now = new Date(),
+  busyMinutes = 0,
 ) {
-  await acceptWithPartner(order.partner, order.partnerOrderId, posReference, order.pickupAt);
+  const pickupAt = busyPickupAt(order.pickupAt, busyMinutes, now);
+  await acceptWithPartner(order.partner, order.partnerOrderId, posReference, pickupAt);
   const change = await changeOrder(orderId, {
     from: ['RECEIVED'],
     to: 'ACCEPTED',
-    set: { posReference },
+    set: { posReference, ...(pickupAt ? { pickupAt } : {}) },
     timeline: { event: 'accepted', detail: `POS ${posReference}` },
   });
   const record = change.applied ? change.record : change.current;
@@ -84,10 +141,11 @@ export async function acceptOrder(
       now,
       maxCourierWaitSeconds: config.maxCourierWaitSeconds,
       prepMinutes,
+      busyMinutes,
     }),
     detail: orderEventDetail('OrderAccepted', record, {
       posReference,
-      ...(order.pickupAt ? { pickupAt: order.pickupAt } : {}),
+      ...(pickupAt ? { pickupAt } : {}),
     }),
   };
 }
@@ -124,6 +182,7 @@ export async function settleUnplacedOrder(
   orderId: string,
   error: { Error?: string; Cause?: string } | undefined,
   now = new Date(),
+  throttleWindow: string | null = null,
 ) {
   const { reason, failed } = outcomeOf(error);
   const to = failed ? 'FAILED' : 'REJECTED';
@@ -150,8 +209,11 @@ export async function settleUnplacedOrder(
     );
     record = change.applied ? change.record : change.current;
     if (change.applied) countEnding(failed, reason);
+    if (change.applied && failed && reason === 'POS_UNAVAILABLE')
+      await countFailedOrderAgainstPos(change.record.storeId, now);
   }
   if (record?.status !== to) throw new Error(`order ${orderId} is ${record?.status ?? 'missing'}`);
+  await giveBackThrottlePlace(record.storeId, record.throttleWindow ?? throttleWindow, orderId);
   const { owed } = await payOwedWork(record, now);
   logger.info(failed ? 'order failed' : 'order rejected', { reason, owed });
   return failed
@@ -177,9 +239,15 @@ function countEnding(failed: boolean, reason: DenyReason) {
   }
 }
 
-/** A cancelled order's owed work (the POS void; the partner's notice for an operator's cancel). */
+/**
+ * A cancelled order's owed work (the POS void; the partner's notice for an operator's cancel), and
+ * its throttle place given back.
+ */
 export async function settleCancelledOrder(orderId: string): Promise<{ owed: boolean }> {
-  const { owed } = await payOwedWorkOf(orderId);
+  const record = await getOrderRecord(orderId);
+  if (record?.status === 'CANCELLED')
+    await giveBackThrottlePlace(record.storeId, record.throttleWindow, orderId);
+  const { owed } = record ? await payOwedWork(record) : { owed: false };
   if (owed)
     throw new CompensationOwed(
       `order ${orderId} still owes work after its cancel; the reconciler retries it`,
@@ -217,7 +285,7 @@ export async function releaseToKitchen(
     partner,
     partnerOrderId,
   }: {
-    releasedBy: 'courier' | 'timeout';
+    releasedBy: 'courier' | 'operator' | 'timeout';
     alreadyReleasing: boolean;
     partner: PartnerId;
     partnerOrderId: string;
