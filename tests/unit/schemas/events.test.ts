@@ -1,5 +1,15 @@
 import { readFileSync } from 'node:fs';
-import { DETAIL_TYPES, eventEnvelopeSchema, putEventsEntry } from '../../../functions/lib/schemas/events';
+import { z } from 'zod';
+import {
+  DETAIL_TYPES,
+  EVENT_SOURCE,
+  eventEnvelopeSchema,
+  putEventsEntry,
+  STORE_DETAIL_TYPES,
+  type StoreDetailType,
+  storeEventDetailSchemas,
+} from '../../../functions/lib/schemas/events';
+import { IsoTimeSchema } from '../../../functions/lib/schemas/order';
 
 const sample = (detailType: string): unknown =>
   JSON.parse(readFileSync(new URL(`../../events/${detailType}.json`, import.meta.url), 'utf8'));
@@ -33,5 +43,47 @@ describe('bus event samples', () => {
     expect(() =>
       putEventsEntry('OrderRejected', { ...detail, reason: 'NOPE' as never }, 'bus-local'),
     ).toThrow();
+  });
+});
+
+describe('store event samples', () => {
+  /** The event as EventBridge delivers it, the detail checked against its store schema. */
+  const storeEnvelope = (detailType: StoreDetailType) =>
+    z.object({
+      version: z.string(),
+      id: z.string().min(1),
+      'detail-type': z.literal(detailType),
+      source: z.literal(EVENT_SOURCE),
+      time: IsoTimeSchema,
+      detail: storeEventDetailSchemas[detailType],
+    });
+
+  it.each(STORE_DETAIL_TYPES)('%s sample parses with its schema', (detailType) => {
+    const result = storeEnvelope(detailType).safeParse(sample(detailType));
+    expect(result.error).toBeUndefined();
+  });
+
+  it('samples carry the eventId the services give: the store (and sku), the detail-type and the version', () => {
+    const status = storeEnvelope('StoreStatusChanged').parse(sample('StoreStatusChanged')).detail;
+    const item = storeEnvelope('ItemAvailabilityChanged').parse(sample('ItemAvailabilityChanged')).detail;
+    expect(status.eventId).toBe(`${status.storeId}/StoreStatusChanged/${status.version}`);
+    expect(item.eventId).toBe(`${item.storeId}/${item.sku}/ItemAvailabilityChanged/${item.version}`);
+  });
+
+  it.each([
+    ['a changedBy nobody is', { changedBy: 'robot' }],
+    ['a negative version', { version: -1 }],
+    ['a status that is not one', { status: 'closed' }],
+    ['no version', { version: undefined }],
+  ])('refuses a StoreStatusChanged with %s', (_, change) => {
+    const event = sample('StoreStatusChanged') as { detail: Record<string, unknown> };
+    const detail = { ...event.detail, ...change };
+    expect(storeEventDetailSchemas.StoreStatusChanged.safeParse(detail).success).toBe(false);
+  });
+
+  it('refuses an ItemAvailabilityChanged without its sku', () => {
+    const { detail } = sample('ItemAvailabilityChanged') as { detail: Record<string, unknown> };
+    const { sku: _sku, ...withoutSku } = detail;
+    expect(storeEventDetailSchemas.ItemAvailabilityChanged.safeParse(withoutSku).success).toBe(false);
   });
 });
