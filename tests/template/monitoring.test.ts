@@ -89,6 +89,18 @@ describe('alarms', () => {
     expect(alarmOn('OrderMiddleware', 'OrderFailed')).toMatchObject({ Threshold: 0 });
   });
 
+  it('fire within two minutes of a store being paused by POS health, and say when it is back', () => {
+    const alarm = alarmOn('OrderMiddleware', 'StoresPausedByPosHealth');
+    expect(alarm).toMatchObject({
+      Statistic: 'Maximum',
+      Period: 60,
+      EvaluationPeriods: 2,
+      Threshold: 0,
+      ComparisonOperator: 'GreaterThanThreshold',
+    });
+    expect(alarm?.OKActions).toEqual([ref('AlarmTopic')]);
+  });
+
   it('watch metrics the functions really emit, in the namespace they emit them to', () => {
     const emitted = emittedMetricNames();
     const [, anyFunction] = resourcesOfType(template, 'AWS::Lambda::Function')[0]!;
