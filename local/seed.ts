@@ -1,8 +1,8 @@
 import { DynamoDBClient, PutItemCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
-import { DEMO_STORES } from '../functions/lib/domain/demo-stores';
+import { demoStoresAt } from '../functions/lib/domain/demo-stores';
 
-/** Demo stores and their partner store ids, written only into an empty store table. */
+/** Demo stores (as of now: the demo 86 ends two hours later) and their partner store ids, written only into an empty store table. */
 export async function seedDemoStores(dynamodbEndpoint: string, storesTable: string): Promise<boolean> {
   const client = new DynamoDBClient({
     endpoint: dynamodbEndpoint,
@@ -11,7 +11,7 @@ export async function seedDemoStores(dynamodbEndpoint: string, storesTable: stri
   });
   const { Count } = await client.send(new ScanCommand({ TableName: storesTable, Limit: 1, Select: 'COUNT' }));
   if (Count) return false;
-  for (const store of DEMO_STORES) {
+  for (const store of demoStoresAt(new Date())) {
     await client.send(
       new PutItemCommand({
         TableName: storesTable,

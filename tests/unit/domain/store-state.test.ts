@@ -1,4 +1,5 @@
 /** The store-state rules: who may change what, and what a change becomes. Pure, no mocks. */
+import { DEMO_EIGHTY_SIX, demoStoresAt } from '../../../functions/lib/domain/demo-stores';
 import {
   applyItemChange,
   applyStoreChange,
@@ -20,7 +21,7 @@ import {
   statusAt,
 } from '../../../functions/lib/domain/store-state';
 import { validateOrder } from '../../../functions/lib/domain/validation';
-import type { Store } from '../../../functions/lib/schemas/store';
+import { type Store, StoreSchema } from '../../../functions/lib/schemas/store';
 import { canonicalOrder, storeOne } from './fixtures';
 
 const NOW = new Date('2026-06-01T18:00:00.000Z');
@@ -338,5 +339,18 @@ describe('an order checked against the store honours until, before the schedule 
     Object.assign(horchata(ahead), { available: false, until: later(1) });
     expect(refusal(ended)).toBe('accepted');
     expect(refusal(ahead)).toBe('ITEM_UNAVAILABLE');
+  });
+});
+
+describe('the demo data', () => {
+  it('86es store-001’s churros until two hours after seeding; the schedule then sells them again', () => {
+    const seeded = demoStoresAt(NOW).find((s) => s.storeId === DEMO_EIGHTY_SIX.storeId)!;
+    const churros = item(seeded, DEMO_EIGHTY_SIX.sku);
+    expect(churros).toMatchObject({ available: false, until: later(120) });
+    expect(StoreSchema.parse(seeded)).toBeTruthy();
+    expect(scheduleExpiresItems(seeded, new Date(NOW.getTime() + 119 * 60_000))).toEqual([]);
+    expect(scheduleExpiresItems(seeded, new Date(NOW.getTime() + 120 * 60_000))).toEqual([
+      expect.objectContaining({ sku: DEMO_EIGHTY_SIX.sku, available: true, changedBy: 'schedule' }),
+    ]);
   });
 });
