@@ -64,8 +64,9 @@ describe('store event samples', () => {
   });
 
   it('samples carry the eventId the services give: the store (and sku), the detail-type and the version', () => {
-    const status = storeEnvelope('StoreStatusChanged').parse(sample('StoreStatusChanged')).detail;
-    const item = storeEnvelope('ItemAvailabilityChanged').parse(sample('ItemAvailabilityChanged')).detail;
+    const detailOf = (detailType: StoreDetailType) => (sample(detailType) as { detail: unknown }).detail;
+    const status = storeEventDetailSchemas.StoreStatusChanged.parse(detailOf('StoreStatusChanged'));
+    const item = storeEventDetailSchemas.ItemAvailabilityChanged.parse(detailOf('ItemAvailabilityChanged'));
     expect(status.eventId).toBe(`${status.storeId}/StoreStatusChanged/${status.version}`);
     expect(item.eventId).toBe(`${item.storeId}/${item.sku}/ItemAvailabilityChanged/${item.version}`);
   });
