@@ -2,6 +2,7 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import { logger, metrics } from './lib/powertools';
+import { resyncLaggingStores } from './lib/services/partner-sync';
 import { probePosHealth } from './lib/services/pos-health';
 import { expireStoreStates } from './lib/services/stores';
 
@@ -14,7 +15,7 @@ export const handler = middy(async () => {
   const now = new Date();
   const expired = await expireStoreStates(now);
   const posHealth = await probePosHealth(now);
-  // B: resyncLaggingStores() — partner re-sync sweep (issue 9, design point 3)
+  await resyncLaggingStores(); // logs and counts what it re-pushed
   logger.info('store schedules ran', { expired, posHealth });
   return { expired, posHealth };
 })
