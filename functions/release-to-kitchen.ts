@@ -7,7 +7,12 @@ export const handler = stepHandler(
   ReleaseStepSchema,
   ({ orderId, posReference, release, partner, partnerOrderId }) =>
     releaseToKitchen(orderId, posReference, {
-      releasedBy: release?.Error === 'States.Timeout' ? 'timeout' : 'courier',
+      releasedBy:
+        release?.Error === 'States.Timeout'
+          ? 'timeout'
+          : release?.releasedBy === 'operator'
+            ? 'operator'
+            : 'courier',
       alreadyReleasing: release?.releasing === true,
       partner,
       partnerOrderId,

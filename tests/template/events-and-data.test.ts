@@ -100,6 +100,13 @@ describe('OrderReceived rule', () => {
   it('keeps dead letters for the longest time SQS allows, to leave time for a redrive', () => {
     expect(resource(template, 'OrderReceivedDLQ').Properties?.MessageRetentionPeriod).toBe(14 * 24 * 3600);
   });
+
+  it('is, like every queue of the stack, one the dead-letter operator routes list and redrive', () => {
+    const env = resource(template, 'DeadLettersLambdaFunction').Properties?.Environment?.Variables ?? {};
+    const queues = resourcesOfType(template, 'AWS::SQS::Queue').map(([id]) => ref(id));
+    expect(queues).toContainEqual(ref('OrderReceivedDLQ'));
+    expect(env.DEAD_LETTER_QUEUES).toEqual({ 'Fn::Join': [',', queues] });
+  });
 });
 
 describe('tables', () => {
@@ -129,6 +136,33 @@ describe('tables', () => {
       AttributeName: 'expiration',
       Enabled: true,
     });
+  });
+
+  it('list orders newest first by status, by store and by day, each index carrying only the list’s fields', () => {
+    const indexes = (table('OrdersTable').GlobalSecondaryIndexes as Record<string, Json>[]).filter((index) =>
+      String(index.IndexName).startsWith('by-'),
+    );
+    const listFields = ['partner', 'partnerOrderId', 'storeId', 'status', 'total', 'createdAt', 'updatedAt'];
+    expect(indexes.map((index) => [index.IndexName, index.KeySchema])).toEqual(
+      [
+        ['by-status', 'status'],
+        ['by-store', 'storeId'],
+        ['by-day', 'createdDay'],
+      ].map(([name, hash]) => [
+        name,
+        [
+          { AttributeName: hash, KeyType: 'HASH' },
+          { AttributeName: 'createdAt', KeyType: 'RANGE' },
+        ],
+      ]),
+    );
+    for (const index of indexes) {
+      const keys = (index.KeySchema as { AttributeName: string }[]).map((key) => key.AttributeName);
+      expect(index.Projection.ProjectionType).toBe('INCLUDE');
+      expect([...index.Projection.NonKeyAttributes, ...keys].sort()).toEqual(
+        [...new Set([...listFields, ...keys])].sort(),
+      );
+    }
   });
 
   it('can restore the orders to a point in time', () => {

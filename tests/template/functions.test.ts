@@ -34,13 +34,16 @@ const FUNCTIONS = [
   'voidPosOrder',
   'reconcileOrders',
   'storeSchedules',
+  'listOrders',
+  'operatorOrders',
+  'deadLetters',
 ];
 
 const functions = () => resourcesOfType(template, 'AWS::Lambda::Function');
 const env = (fn: CfnResource): Record<string, unknown> => fn.Properties?.Environment?.Variables ?? {};
 
 describe('Lambda functions', () => {
-  it('are the fourteen of the design, one per handler file', () => {
+  it('are the seventeen of the design, one per handler file', () => {
     const names = functions().map(([, fn]) => fn.Properties?.FunctionName);
     expect(names.sort()).toEqual(FUNCTIONS.map((name) => `order-middleware-${stage}-${name}`).sort());
     for (const [, fn] of functions()) {

@@ -28,6 +28,11 @@ const ROUTES: Record<string, string> = {
   'DELETE /stores/{storeId}/busy': 'StoresLambdaFunction',
   'PUT /stores/{storeId}/throttle': 'StoresLambdaFunction',
   'DELETE /stores/{storeId}/throttle': 'StoresLambdaFunction',
+  'GET /orders': 'ListOrdersLambdaFunction',
+  'POST /orders/{orderId}/cancel': 'OperatorOrdersLambdaFunction',
+  'POST /orders/{orderId}/release': 'OperatorOrdersLambdaFunction',
+  'GET /operations/dead-letters': 'DeadLettersLambdaFunction',
+  'POST /operations/dead-letters/{name}/redrive': 'DeadLettersLambdaFunction',
 };
 
 const routes = () =>
@@ -46,11 +51,11 @@ function integrationOf(route: Record<string, Json>) {
 }
 
 describe('HTTP API', () => {
-  it('is one HTTP API (not REST) carrying exactly the eleven routes of the architecture', () => {
+  it('is one HTTP API (not REST) carrying exactly the sixteen routes of the architecture', () => {
     const apis = resourcesOfType(template, 'AWS::ApiGatewayV2::Api');
     expect(apis).toHaveLength(1);
     expect(apis[0]![1].Properties?.ProtocolType).toBe('HTTP');
-    expect(resourcesOfType(template, 'AWS::ApiGatewayV2::Route')).toHaveLength(11);
+    expect(resourcesOfType(template, 'AWS::ApiGatewayV2::Route')).toHaveLength(16);
     expect(routes().map((route) => route.RouteKey)).toEqual(expect.arrayContaining(Object.keys(ROUTES)));
     expect(resourcesOfType(template, 'AWS::ApiGateway::RestApi')).toHaveLength(0);
   });
@@ -71,9 +76,11 @@ describe('HTTP API', () => {
     }
   });
 
-  it('requires AWS_IAM on every /orders and /stores route', () => {
-    const operations = routes().filter((route) => /^\w+ \/(orders|stores)\//.test(String(route.RouteKey)));
-    expect(operations).toHaveLength(8);
+  it('requires AWS_IAM on every /orders, /stores and /operations route', () => {
+    const operations = routes().filter((route) =>
+      /^\w+ \/(orders|stores|operations)(\/|$)/.test(String(route.RouteKey)),
+    );
+    expect(operations).toHaveLength(13);
     for (const route of operations) expect(route.AuthorizationType).toBe('AWS_IAM');
   });
 

@@ -103,18 +103,20 @@ describe('IAM', () => {
     }
   });
 
-  it('lets only release, cancel and wait-for-courier complete the workflow’s task token', () => {
+  it('lets only release, cancel (the partner’s and the operator’s) and wait-for-courier complete the workflow’s task token', () => {
     const tokenActions = ['states:SendTaskSuccess', 'states:SendTaskFailure'];
     expect(actionsOn('OrderCallbackRole', ref('OrderWorkflow'))).toEqual(
       expect.arrayContaining(tokenActions),
     );
+    expect(actionsOn('OperatorOrdersRole', ref('OrderWorkflow')).sort()).toEqual([...tokenActions].sort());
     expect(functionsUsing('OrderCallbackRole').sort()).toEqual([
       'CancelOrderLambdaFunction',
       'ReleaseOrderLambdaFunction',
       'WaitForCourierLambdaFunction',
     ]);
+    expect(functionsUsing('OperatorOrdersRole')).toEqual(['OperatorOrdersLambdaFunction']);
     for (const [roleId, statement] of allows()) {
-      if (roleId === 'OrderCallbackRole') continue;
+      if (roleId === 'OrderCallbackRole' || roleId === 'OperatorOrdersRole') continue;
       expect(statement.Action.filter((a) => tokenActions.includes(a))).toEqual([]);
     }
   });
@@ -125,6 +127,33 @@ describe('IAM', () => {
       .filter((s) => s.Action.some((a) => a.startsWith('dynamodb:')))
       .flatMap((s) => s.Resource);
     expect(storeRoleTables).toEqual([getAtt('StoresTable', 'Arn')]);
+  });
+
+  it('lets the order list only query its three indexes: no GetItem, no Scan', () => {
+    const statements = roleStatements(resource(template, 'ListOrdersRole')).filter((s) =>
+      s.Action.some((a) => a.startsWith('dynamodb:')),
+    );
+    expect(statements.flatMap((s) => s.Action)).toEqual(['dynamodb:Query']);
+    expect(statements.flatMap((s) => s.Resource)).toEqual(
+      ['by-status', 'by-store', 'by-day'].map((index) => ({
+        'Fn::Sub': `\${OrdersTable.Arn}/index/${index}`,
+      })),
+    );
+  });
+
+  it('lets only the dead-letter function read and delete queue messages, on the stack’s DLQs alone', () => {
+    const readsMessages = ['sqs:ReceiveMessage', 'sqs:DeleteMessage'];
+    const sqsGrants = allows().filter(([, s]) => s.Action.some((a) => readsMessages.includes(a)));
+    expect([...new Set(sqsGrants.map(([roleId]) => roleId))]).toEqual(['DeadLettersRole']);
+    const queues = resourcesOfType(template, 'AWS::SQS::Queue').map(([id]) => getAtt(id, 'Arn'));
+    for (const [, statement] of sqsGrants) {
+      expect(statement.Action.sort()).toEqual([
+        'sqs:DeleteMessage',
+        'sqs:GetQueueAttributes',
+        'sqs:ReceiveMessage',
+      ]);
+      for (const target of statement.Resource) expect(queues).toContainEqual(target);
+    }
   });
 
   it('keeps the idempotency table to the function that holds orders in the POS', () => {
@@ -163,6 +192,9 @@ describe('IAM', () => {
     expect([...new Set(publishers.map(([roleId]) => roleId))].sort()).toEqual([
       // an order failing POS_UNAVAILABLE counts toward POS health, which may pause its store
       'CompensationRole',
+      // redrive: dead-lettered events back on the bus
+      'DeadLettersRole',
+      'OperatorOrdersRole',
       'OrderCallbackRole',
       'ReceiveOrderRole',
       'StoreSchedulesRole',

@@ -50,7 +50,7 @@ export const OrderRejectedDetailSchema = z.object({ ...base, reason: DenyReasonS
 export const OrderReleasedToKitchenDetailSchema = z.object({
   ...base,
   posReference: z.string().min(1),
-  releasedBy: z.enum(['courier', 'timeout']),
+  releasedBy: z.enum(['courier', 'operator', 'timeout']),
 });
 export const OrderCancelledDetailSchema = z.object({ ...base, cancelledBy: z.enum(['partner', 'operator']) });
 /** `reason`: a deny reason (e.g. POS_UNAVAILABLE) or the error name that failed the order. */

@@ -31,11 +31,17 @@ async function applyPartnerRequest(
   throw new Error(`order ${orderId} kept changing under the partner's request`);
 }
 
+/** Who asks for the release: the partner's courier webhook, or an operator (POST /orders/{orderId}/release). */
+export type ReleaseRequester = 'courier' | 'operator';
+
 /**
- * The partner says the courier is close. A waiting order is resumed; one not yet waiting keeps
- * the request and resumes as soon as its wait begins; a released order ignores it.
+ * The courier is close (or an operator says release now). A waiting order is resumed; one not yet
+ * waiting keeps the request and resumes as soon as its wait begins; a released order ignores it.
  */
-export async function requestRelease(orderId: string): Promise<OrderStatus> {
+export async function requestRelease(
+  orderId: string,
+  by: ReleaseRequester = 'courier',
+): Promise<OrderStatus> {
   const now = new Date().toISOString();
   const { record, applied } = await applyPartnerRequest(
     orderId,
@@ -49,20 +55,38 @@ export async function requestRelease(orderId: string): Promise<OrderStatus> {
     (from) => ({
       from,
       // A waiting order is from now on being released: a cancel is refused (one write does both).
-      set: from.includes('ACCEPTED')
-        ? { releaseRequestedAt: now, releasingAt: now }
-        : { releaseRequestedAt: now },
+      set: {
+        ...(from.includes('ACCEPTED')
+          ? { releaseRequestedAt: now, releasingAt: now }
+          : { releaseRequestedAt: now }),
+        ...(by === 'operator' ? { releaseRequestedBy: by } : {}),
+      },
       alsoRequire: 'attribute_not_exists(releaseRequestedAt)',
-      timeline: { event: 'courier-arriving' },
+      timeline:
+        by === 'operator'
+          ? { event: 'release-requested', detail: 'by operator' }
+          : { event: 'courier-arriving' },
     }),
   );
   if (applied && record.taskToken)
-    await resumeWorkflow(record.taskToken, { releasedBy: 'courier', releasing: Boolean(record.releasingAt) });
+    await resumeWorkflow(record.taskToken, { releasedBy: by, releasing: Boolean(record.releasingAt) });
   return record.status;
 }
 
-/** The partner cancels. Exactly one of cancel, release and timeout wins, by conditional write. */
-export async function cancelOrder(orderId: string, now = new Date()): Promise<OrderStatus> {
+/** Who cancels: the partner (its webhook; it needs no answer) or an operator, with the reason given. */
+export type Canceller = { by: 'partner' } | { by: 'operator'; reason: string };
+
+const CANCELLED_BY_PARTNER: Canceller = { by: 'partner' };
+
+/**
+ * The partner (or an operator) cancels. Exactly one of cancel, release and timeout wins, by
+ * conditional write. An operator's cancel also owes the partner a CANCELLED status (endings.ts).
+ */
+export async function cancelOrder(
+  orderId: string,
+  now = new Date(),
+  canceller: Canceller = CANCELLED_BY_PARTNER,
+): Promise<OrderStatus> {
   const { record, applied } = await applyPartnerRequest(
     orderId,
     ['RECEIVED', 'ACCEPTED'],
@@ -78,21 +102,28 @@ export async function cancelOrder(orderId: string, now = new Date()): Promise<Or
       from,
       to: 'CANCELLED',
       // The void is owed from this very write: whoever holds the order in the POS, it cannot be lost.
-      set: owedAttributesFor({ status: 'CANCELLED', by: 'partner' }, true, now),
+      set: owedAttributesFor({ status: 'CANCELLED', by: canceller.by }, true, now),
       // Once the kitchen is being told, the order can no longer be taken back.
       alsoRequire: 'attribute_not_exists(releasingAt)',
-      timeline: { event: 'cancelled', detail: 'by partner' },
+      timeline: {
+        event: 'cancelled',
+        detail: canceller.by === 'operator' ? `by operator: ${canceller.reason}` : 'by partner',
+      },
     }),
   );
   if (!applied) return record.status;
   // A waiting workflow leaves its wait and pays the void; one still preparing sees the status and
   // does the same once it reaches the wait; the reconciler pays it if neither can.
   if (record.taskToken) {
-    await failWorkflowTask(record.taskToken, 'OrderCancelled', 'The partner cancelled the order.');
+    await failWorkflowTask(
+      record.taskToken,
+      'OrderCancelled',
+      canceller.by === 'operator' ? 'An operator cancelled the order.' : 'The partner cancelled the order.',
+    );
   }
   await publishOrderEvent(
     'OrderCancelled',
-    orderEventDetail('OrderCancelled', record, { cancelledBy: 'partner' }),
+    orderEventDetail('OrderCancelled', record, { cancelledBy: canceller.by }),
   );
   metrics.addMetric('OrderCancelled', 'Count', 1);
   return 'CANCELLED';
@@ -124,5 +155,8 @@ export async function waitForCourier(
     );
   }
   if (change.record.releaseRequestedAt)
-    await resumeWorkflow(taskToken, { releasedBy: 'courier', releasing: Boolean(change.record.releasingAt) });
+    await resumeWorkflow(taskToken, {
+      releasedBy: change.record.releaseRequestedBy ?? 'courier',
+      releasing: Boolean(change.record.releasingAt),
+    });
 }

@@ -1,0 +1,129 @@
+import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import {
+  DeleteMessageBatchCommand,
+  GetQueueAttributesCommand,
+  type Message,
+  ReceiveMessageCommand,
+  SQSClient,
+} from '@aws-sdk/client-sqs';
+import { config, requiredEnv } from '../config';
+import { logger } from '../powertools';
+import { DeadLetteredEventSchema } from '../schemas/operations';
+
+const sqs = new SQSClient({});
+const eventBridge = new EventBridgeClient({});
+
+export interface DeadLetterQueue {
+  name: string;
+  url: string;
+}
+
+/**
+ * Every dead-letter queue of the stack, from `DEAD_LETTER_QUEUES`: their URLs (`!Ref`), comma
+ * separated, so adding a queue is one line in serverless.yml. A queue's name ends its URL.
+ */
+export function deadLetterQueues(): DeadLetterQueue[] {
+  return requiredEnv('DEAD_LETTER_QUEUES')
+    .split(',')
+    .map((url) => url.trim())
+    .filter(Boolean)
+    .map((url) => ({ url, name: url.replace(/\/$/, '').split('/').at(-1) ?? url }));
+}
+
+/** Messages in the queue: visible, in flight and delayed, as SQS approximates them. */
+export async function queueDepth(queue: DeadLetterQueue): Promise<number> {
+  const { Attributes = {} } = await sqs.send(
+    new GetQueueAttributesCommand({
+      QueueUrl: queue.url,
+      AttributeNames: [
+        'ApproximateNumberOfMessages',
+        'ApproximateNumberOfMessagesNotVisible',
+        'ApproximateNumberOfMessagesDelayed',
+      ],
+    }),
+  );
+  return (
+    Number(Attributes.ApproximateNumberOfMessages ?? 0) +
+    Number(Attributes.ApproximateNumberOfMessagesNotVisible ?? 0) +
+    Number(Attributes.ApproximateNumberOfMessagesDelayed ?? 0)
+  );
+}
+
+/** Long enough to re-put and delete a batch; a message not sent back reappears after it. */
+const VISIBILITY_SECONDS = 60;
+
+/**
+ * Sends every dead-lettered event back to the bus (PutEvents with its source, detail-type and
+ * detail: the rule matches it again and its target gets it), then deletes it — SQS
+ * `StartMessageMoveTask` cannot, as these queues are fed by EventBridge and Lambda, not by an SQS
+ * queue. Only what was put is deleted; a message that holds no event stays. Stops when the queue is
+ * empty or the time budget is spent.
+ */
+export async function redriveEvents(
+  queue: DeadLetterQueue,
+  budgetMs: number,
+): Promise<{ redriven: number; left: number }> {
+  const deadline = Date.now() + budgetMs;
+  const seen = new Set<string>();
+  let redriven = 0;
+  let left = 0;
+  while (Date.now() < deadline) {
+    const { Messages = [] } = await sqs.send(
+      new ReceiveMessageCommand({
+        QueueUrl: queue.url,
+        MaxNumberOfMessages: 10,
+        VisibilityTimeout: VISIBILITY_SECONDS,
+        WaitTimeSeconds: 1,
+      }),
+    );
+    const fresh = Messages.filter((message) => message.MessageId && !seen.has(message.MessageId));
+    if (fresh.length === 0) break;
+    for (const message of fresh) seen.add(message.MessageId!);
+    const events = fresh.map((message) => ({ message, event: eventOf(message) }));
+    const sendable = events.filter((entry) => entry.event !== undefined);
+    left += events.length - sendable.length;
+    if (sendable.length === 0) continue;
+    const put = await eventBridge.send(
+      new PutEventsCommand({
+        Entries: sendable.map(({ event }) => ({
+          EventBusName: config.eventBusName,
+          Source: event!.source,
+          DetailType: event!['detail-type'],
+          Detail: JSON.stringify(event!.detail),
+          ...(event!.resources?.length ? { Resources: event!.resources } : {}),
+        })),
+      }),
+    );
+    // Entries answer in order; a failed one keeps its message, to be tried by the next redrive.
+    const sent = sendable.filter((_, i) => !put.Entries?.[i]?.ErrorCode);
+    left += sendable.length - sent.length;
+    if (sent.length === 0) continue;
+    const deleted = await sqs.send(
+      new DeleteMessageBatchCommand({
+        QueueUrl: queue.url,
+        Entries: sent.map(({ message }, i) => ({ Id: String(i), ReceiptHandle: message.ReceiptHandle! })),
+      }),
+    );
+    if (deleted.Failed?.length) logger.warn('redriven messages not deleted', { failed: deleted.Failed });
+    redriven += sent.length;
+  }
+  return { redriven, left };
+}
+
+/**
+ * The event a dead letter holds: the body itself from a rule's DLQ, or the `requestPayload` of a
+ * Lambda on-failure record (an async invocation of an EventBridge target that failed every retry).
+ */
+function eventOf(message: Message) {
+  let body: unknown;
+  try {
+    body = JSON.parse(message.Body ?? '');
+  } catch {
+    return undefined;
+  }
+  const direct = DeadLetteredEventSchema.safeParse(body);
+  if (direct.success) return direct.data;
+  const payload = (body as { requestPayload?: unknown } | null)?.requestPayload;
+  const carried = DeadLetteredEventSchema.safeParse(payload);
+  return carried.success ? carried.data : undefined;
+}
