@@ -1,0 +1,153 @@
+/**
+ * Store state end to end: an operator pauses a store or 86es an item with an `until` through the
+ * store API; orders that still come in are refused for it; once `until` has passed the order is
+ * taken again at once, and the minute's storeSchedules run (invoked directly here, as the local
+ * cloud would on the minute) puts the store back online by `schedule` — and the changes reach the
+ * order bus as StoreStatusChanged and ItemAvailabilityChanged with growing versions.
+ *
+ * The orders are sent with `ignoreStoreState`: the partner simulator sends them whatever the
+ * marketplace shows (an order already on its way when the store paused), so it is the middleware's
+ * own refusal that is tested here.
+ */
+import type { PutEventsRequestEntry } from '../../local/cloud/eventbridge/bus';
+import {
+  call,
+  eventually,
+  givenALocalCloud,
+  type TestCloud,
+  theOrderReaches,
+  whenThePartnerSendsAnOrder,
+} from '../steps/local-cloud';
+
+let t: TestCloud;
+/** Every store event put on the local bus, in order: observed at the bus's own door, not mocked. */
+const storeEvents: { type: string; detail: Record<string, unknown> }[] = [];
+
+beforeAll(async () => {
+  t = await givenALocalCloud();
+  const bridge = t.cloud.eventBridge;
+  const putEvents = bridge.putEvents.bind(bridge);
+  bridge.putEvents = (entries: PutEventsRequestEntry[]) => {
+    for (const entry of entries) {
+      if (entry.DetailType === 'StoreStatusChanged' || entry.DetailType === 'ItemAvailabilityChanged')
+        storeEvents.push({ type: entry.DetailType, detail: JSON.parse(entry.Detail ?? '{}') });
+    }
+    return putEvents(entries);
+  };
+}, 120_000);
+
+afterAll(async () => {
+  await t?.stop();
+});
+
+const secondsFromNow = (seconds: number) => new Date(Date.now() + seconds * 1000).toISOString();
+const sleepUntil = (iso: string) =>
+  new Promise((resolve) => setTimeout(resolve, Math.max(0, Date.parse(iso) - Date.now() + 50)));
+const store = async (storeId: string) => (await call('GET', `${t.cloud.httpUrl}/stores/${storeId}`)).body;
+
+/** What storeSchedules does on the minute, now. */
+async function whenTheMinuteComes() {
+  const name = 'order-middleware-local-storeSchedules';
+  expect(t.cloud.lambda.has(name)).toBe(true);
+  const result = await t.cloud.lambda.invoke(name, {});
+  expect(result.error).toBeUndefined();
+  return result.payload as { expired: { stores: number; items: number } };
+}
+
+/** An order for store-001 sent whatever the partner shows; its orderId. */
+async function anOrderArrives(items: { sku: string; quantity: number }[]) {
+  const sent = await whenThePartnerSendsAnOrder(t, {
+    partner: 'doordash',
+    storeId: 'store-001',
+    items,
+    ignoreStoreState: true,
+  });
+  expect(sent.webhookStatus).toBe(202);
+  return sent.webhookBody.orderId as string;
+}
+
+test('a pause with until: orders are REJECTED STORE_PAUSED, then taken once until passes, and the schedule sets the store online', async () => {
+  const until = secondsFromNow(6);
+  const paused = await call('PUT', `${t.cloud.httpUrl}/stores/store-001/status`, {
+    status: 'paused',
+    reason: 'Kitchen short-staffed',
+    until,
+  });
+  expect(paused.status).toBe(200);
+  expect(await store('store-001')).toMatchObject({
+    status: 'paused',
+    reason: 'Kitchen short-staffed',
+    until,
+    changedBy: 'operator',
+    version: 1,
+  });
+
+  const refused = await theOrderReaches(
+    t,
+    await anOrderArrives([{ sku: 'TACO-POLLO', quantity: 2 }]),
+    'REJECTED',
+  );
+  expect(refused.denyReason).toBe('STORE_PAUSED');
+
+  await sleepUntil(until);
+  // Before the minute's job has run the record still says paused, but the pause is over: taken.
+  await theOrderReaches(t, await anOrderArrives([{ sku: 'TACO-POLLO', quantity: 1 }]), 'ACCEPTED');
+
+  // The minute may already have come on its own; either way the store ends online by schedule.
+  await whenTheMinuteComes();
+  const online = await store('store-001');
+  expect(online).toMatchObject({ status: 'online', changedBy: 'schedule', version: 2 });
+  expect(online).not.toHaveProperty('until');
+  expect(online).not.toHaveProperty('reason');
+
+  await eventually(
+    async () => (storeEvents.filter((e) => e.type === 'StoreStatusChanged').length >= 2 ? true : undefined),
+    'both StoreStatusChanged events on the bus',
+  );
+  expect(
+    storeEvents
+      .filter((e) => e.type === 'StoreStatusChanged' && e.detail.storeId === 'store-001')
+      .map(({ detail }) => [detail.version, detail.status, detail.changedBy, detail.eventId]),
+  ).toEqual([
+    [1, 'paused', 'operator', 'store-001/StoreStatusChanged/1'],
+    [2, 'online', 'schedule', 'store-001/StoreStatusChanged/2'],
+  ]);
+}, 60_000);
+
+test('an 86 with until: orders for it are REJECTED ITEM_UNAVAILABLE, and it is back by itself', async () => {
+  const until = secondsFromNow(4);
+  const eightySixed = await call('PUT', `${t.cloud.httpUrl}/stores/store-001/items/TACO-VEG`, {
+    available: false,
+    until,
+  });
+  expect(eightySixed.status).toBe(200);
+  const veg = (view: { menu: { sku: string }[] }) => view.menu.find((item) => item.sku === 'TACO-VEG');
+  expect(veg(await store('store-001'))).toMatchObject({ available: false, until, version: 1 });
+
+  const refused = await theOrderReaches(
+    t,
+    await anOrderArrives([{ sku: 'TACO-VEG', quantity: 1 }]),
+    'REJECTED',
+  );
+  expect(refused.denyReason).toBe('ITEM_UNAVAILABLE');
+
+  await sleepUntil(until);
+  await whenTheMinuteComes();
+  const back = veg(await store('store-001'));
+  expect(back).toMatchObject({ available: true, version: 2 });
+  expect(back).not.toHaveProperty('until');
+
+  await eventually(
+    async () =>
+      storeEvents.filter((e) => e.type === 'ItemAvailabilityChanged').length >= 2 ? true : undefined,
+    'both ItemAvailabilityChanged events on the bus',
+  );
+  expect(
+    storeEvents
+      .filter((e) => e.type === 'ItemAvailabilityChanged' && e.detail.sku === 'TACO-VEG')
+      .map(({ detail }) => [detail.version, detail.available, detail.changedBy]),
+  ).toEqual([
+    [1, false, 'operator'],
+    [2, true, 'schedule'],
+  ]);
+}, 60_000);
