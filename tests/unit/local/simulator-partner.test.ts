@@ -11,6 +11,11 @@ import * as doordash from '../../../functions/lib/schemas/partners/doordash';
 import * as grubhub from '../../../functions/lib/schemas/partners/grubhub';
 import { PARTNERS, type PartnerId, partnerApiPath } from '../../../functions/lib/schemas/partners/index';
 import { partnerWire } from '../../../functions/lib/schemas/partners/registry';
+import {
+  type ShownStore,
+  type StoreCall,
+  storeCallPath,
+} from '../../../functions/lib/schemas/partners/store-push';
 import type { MenuItem } from '../../../functions/lib/schemas/store';
 import {
   type PartnerSecrets,
@@ -70,7 +75,10 @@ beforeAll(async () => {
       };
       if (path.startsWith('/webhooks/')) answer = answerWebhook(path, rawBody, req.headers);
       else if (path === '/stores/store-001' && liveMenu)
-        answer = { status: 200, body: { storeId: 'store-001', name: 'x', status: 'online', menu: liveMenu } };
+        answer = {
+          status: 200,
+          body: { storeId: 'store-001', name: 'x', status: 'online', version: 0, menu: liveMenu },
+        };
       res.writeHead(answer.status, { 'content-type': 'application/json' });
       res.end(JSON.stringify(answer.body));
     });
@@ -98,6 +106,7 @@ beforeEach(async () => {
   clock = new Date('2025-06-01T18:00:00Z');
   await call('DELETE', '/_control/orders');
   await call('DELETE', '/_control/faults');
+  await call('DELETE', '/_control/stores/store-001');
 });
 
 const call = (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) =>
@@ -733,6 +742,22 @@ describe('the partners’ orders across restarts', () => {
     expect(saved?.orders.map((order) => order.partnerOrderId)).toEqual([placed.partnerOrderId]);
   });
 
+  test('a restart keeps what each partner shows for each store', async () => {
+    const before = await start();
+    await tellPartner(
+      'ubereats',
+      { status: 'paused', items: menuOf001({ 'TACO-POLLO': { available: false } }) },
+      before,
+    );
+    const shown = (await callAt(before, 'GET', '/_control/stores/store-001')).body;
+    await stop(before);
+
+    const after = await start();
+
+    expect((await callAt(after, 'GET', '/_control/stores/store-001')).body).toEqual(shown);
+    expect(shown.partners.ubereats).toMatchObject({ status: 'paused', unavailableItems: ['TACO-POLLO'] });
+  });
+
   test('fresh starts with no orders and overwrites the file', async () => {
     const before = await start();
     await place(before, { partner: 'grubhub' });
@@ -743,5 +768,210 @@ describe('the partners’ orders across restarts', () => {
     await stop(fresh);
     const after = await start();
     expect((await callAt(after, 'GET', '/_control/orders')).body).toEqual([]);
+  });
+});
+
+// ── the partners as the marketplace: what each shows for our store ──────────
+
+/** Sends a partner the calls our mapping makes for `shown`, with that partner's API key. */
+async function tellPartner(partner: PartnerId, shown: ShownStore, at = simulator) {
+  const partnerStoreId = store001.partnerStoreIds[partner]!;
+  const answers = [];
+  for (const storeCall of partnerWire[partner].storePushCalls(shown, partnerStoreId, clock) as StoreCall[]) {
+    answers.push(
+      await callAt(
+        at,
+        storeCall.route.method,
+        storeCallPath(storeCall.route, storeCall.params),
+        storeCall.body,
+        partnerWire[partner].apiAuthHeaders(secrets[partner].apiKey),
+      ),
+    );
+  }
+  return answers;
+}
+
+const menuOf001 = (overrides: Record<string, Partial<ShownStore['items'][number]>> = {}) =>
+  store001.menu.map((item) => ({ sku: item.sku, available: true, ...overrides[item.sku] }));
+const IN_AN_HOUR = () => new Date(clock.getTime() + 3600_000).toISOString();
+const shownBy = async (partner: PartnerId, storeId = 'store-001') =>
+  (await call('GET', `/_control/stores/${storeId}`)).body.partners[partner];
+
+describe('the partners as the marketplace: store state', () => {
+  test('a store no partner was told about shows online with everything on sale, on every partner', async () => {
+    const view = await call('GET', '/_control/stores/store-001');
+
+    expect(view.status).toBe(200);
+    expect(view.body.storeId).toBe('store-001');
+    for (const partner of PARTNERS) {
+      expect(view.body.partners[partner]).toEqual({
+        partnerStoreId: store001.partnerStoreIds[partner],
+        status: 'online',
+        unavailableItems: [],
+        updates: [],
+      });
+    }
+  });
+
+  test.each(PARTNERS)(
+    '%s: a pause with an end, an 86 and busy mode as its store API was told them',
+    async (partner) => {
+      const until = IN_AN_HOUR();
+      const answers = await tellPartner(partner, {
+        status: 'paused',
+        reason: 'Kitchen deep clean',
+        until,
+        changedBy: 'operator',
+        busy: { extraPrepMinutes: 15 },
+        items: menuOf001({ 'BURRITO-CARNE': { available: false } }),
+      });
+
+      expect(answers.map((answer) => answer.status).every((status) => status >= 200 && status < 300)).toBe(
+        true,
+      );
+      const shown = await shownBy(partner);
+      expect(shown).toMatchObject({ status: 'paused', unavailableItems: ['BURRITO-CARNE'] });
+      // Grubhub's pos-status carries no end; Uber Eats and DoorDash end the pause by themselves.
+      if (partner !== 'grubhub') expect(shown.pausedUntil).toBe(until);
+      // Only Grubhub has a busy call among section 7's.
+      expect(shown.extraPrepMinutes).toBe(partner === 'grubhub' ? 15 : undefined);
+      expect(shown.updates.length).toBe(answers.length);
+    },
+  );
+
+  test.each(PARTNERS)('%s: online again and the item back on sale', async (partner) => {
+    await tellPartner(partner, {
+      status: 'offline',
+      items: menuOf001({ 'TACO-POLLO': { available: false } }),
+    });
+    await tellPartner(partner, { status: 'online', items: menuOf001() });
+
+    expect(await shownBy(partner)).toMatchObject({ status: 'online', unavailableItems: [] });
+  });
+
+  test('Grubhub answers 409 to a pos-status the merchant already has', async () => {
+    const [first] = await tellPartner('grubhub', { status: 'paused', items: [] });
+    const [again] = await tellPartner('grubhub', { status: 'paused', items: [] });
+
+    expect(first?.status).toBe(204);
+    expect(again?.status).toBe(409);
+  });
+
+  test('a pause or an 86 whose end has passed is over on the partner by itself', async () => {
+    const until = IN_AN_HOUR();
+    await tellPartner('ubereats', {
+      status: 'paused',
+      until,
+      items: menuOf001({ 'TACO-VEG': { available: false, until } }),
+    });
+    expect(await shownBy('ubereats')).toMatchObject({ status: 'paused', unavailableItems: ['TACO-VEG'] });
+
+    clock = new Date(Date.parse(until) + 1000);
+
+    expect(await shownBy('ubereats')).toMatchObject({ status: 'online', unavailableItems: [] });
+  });
+
+  test('the store API checks the API key, the body schema, and takes faults on endpoint "store"', async () => {
+    const route = partnerWire.doordash.storeApi.storeStatus!;
+    const path = storeCallPath(route, { storeId: 'dd-881001' });
+    const auth = partnerWire.doordash.apiAuthHeaders(secrets.doordash.apiKey);
+
+    expect((await call(route.method, path, { is_active: true })).status).toBe(401);
+    expect((await call(route.method, path, { is_active: false }, auth)).status).toBe(400);
+    await call('PUT', '/_control/faults', { failNext: 1, endpoints: ['store'] });
+    expect((await call(route.method, path, { is_active: true }, auth)).status).toBe(503);
+    expect((await call(route.method, path, { is_active: true }, auth)).status).toBe(200);
+    // Refused calls change nothing and are not recorded.
+    expect((await shownBy('doordash')).updates.map((update: { call: string }) => update.call)).toEqual([
+      'storeStatus',
+    ]);
+  });
+
+  test('DELETE /_control/stores/{storeId} makes every partner forget the store', async () => {
+    for (const partner of PARTNERS) await tellPartner(partner, { status: 'offline', items: menuOf001() });
+
+    const forgotten = await call('DELETE', '/_control/stores/store-001');
+
+    expect(forgotten.body).toEqual({ storeId: 'store-001', forgotten: 3 });
+    for (const partner of PARTNERS)
+      expect(await shownBy(partner)).toMatchObject({ status: 'online', updates: [] });
+  });
+});
+
+describe('the marketplace refuses orders it would not take', () => {
+  test.each(PARTNERS)(
+    '%s: a store it shows paused gets no order (409 STORE_PAUSED_ON_PARTNER)',
+    async (partner) => {
+      await tellPartner(partner, { status: 'paused', reason: 'Rush', items: menuOf001() });
+      received = [];
+
+      const placed = await placeOrder({ partner });
+
+      expect(placed.status).toBe(409);
+      expect(placed.body.error.code).toBe('STORE_PAUSED_ON_PARTNER');
+      expect(received.filter((r) => r.path.startsWith('/webhooks/'))).toEqual([]);
+    },
+  );
+
+  test.each(PARTNERS)(
+    '%s: an item it shows unavailable is not ordered (409 ITEM_UNAVAILABLE_ON_PARTNER)',
+    async (partner) => {
+      await tellPartner(partner, {
+        status: 'online',
+        items: menuOf001({ 'BURRITO-CARNE': { available: false } }),
+      });
+      received = [];
+
+      const placed = await placeOrder({ partner, items: [{ sku: 'BURRITO-CARNE', quantity: 1 }] });
+
+      expect(placed.status).toBe(409);
+      expect(placed.body.error.code).toBe('ITEM_UNAVAILABLE_ON_PARTNER');
+      expect(received.filter((r) => r.path.startsWith('/webhooks/'))).toEqual([]);
+    },
+  );
+
+  test('only the partner that shows the pause refuses; the others still send', async () => {
+    await tellPartner('doordash', { status: 'paused', items: menuOf001() });
+
+    expect((await placeOrder({ partner: 'doordash' })).status).toBe(409);
+    expect((await placeOrder({ partner: 'grubhub' })).status).toBe(201);
+  });
+
+  test('without items named, the customer picks only what the partner has on sale', async () => {
+    const onSale = ['TACO-CARNITAS', 'SIDE-GUAC'];
+    await tellPartner('grubhub', {
+      status: 'online',
+      items: store001.menu.map((item) => ({ sku: item.sku, available: onSale.includes(item.sku) })),
+    });
+
+    const skus = new Set<string>();
+    for (let i = 0; i < 8; i++) {
+      const placed = await placeOrder({ partner: 'grubhub' });
+      expect(placed.status).toBe(201);
+      const body = JSON.parse(lastWebhook().rawBody) as { lines: { menu_item_id: string }[] };
+      for (const line of body.lines) skus.add(line.menu_item_id);
+    }
+    expect([...skus]).toEqual(['TACO-CARNITAS']);
+  });
+
+  test('ignoreStoreState sends the order anyway: one placed before the partner was told', async () => {
+    await tellPartner('ubereats', { status: 'paused', items: menuOf001() });
+
+    expect((await placeOrder({ partner: 'ubereats', ignoreStoreState: true })).status).toBe(201);
+  });
+});
+
+describe('reading our store API', () => {
+  test('the live menu is read with a SigV4 signature for execute-api, as an IAM client', async () => {
+    liveMenu = store001.menu.map((item) => ({ ...item, available: item.sku === 'TACO-VEG' }));
+
+    await placeOrder({ partner: 'doordash' });
+
+    const read = received.find((r) => r.path === '/stores/store-001');
+    expect(read?.method).toBe('GET');
+    expect(read?.headers.authorization).toMatch(
+      /^AWS4-HMAC-SHA256 Credential=local\/\d{8}\/us-east-1\/execute-api\/aws4_request, SignedHeaders=host;x-amz-content-sha256;x-amz-date, Signature=[0-9a-f]{64}$/,
+    );
+    expect(read?.headers['x-amz-date']).toMatch(/^\d{8}T\d{6}Z$/);
   });
 });
