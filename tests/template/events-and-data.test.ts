@@ -19,12 +19,34 @@ beforeAll(async () => {
 }, PACKAGING_TIMEOUT_MS);
 
 const rules = () => resourcesOfType(template, 'AWS::Events::Rule');
-/** The one rule that reacts to events (the others are schedules). */
-const theRule = () => {
-  const patterned = rules().filter(([, rule]) => rule.Properties?.EventPattern);
-  expect(patterned).toHaveLength(1);
-  return patterned[0]!;
+/** The rules that react to events (the others are schedules), by the detail-types they match. */
+const ruleFor = (detailType: string) => {
+  const matching = rules().filter(([, rule]) =>
+    (rule.Properties?.EventPattern?.['detail-type'] as string[] | undefined)?.includes(detailType),
+  );
+  expect(matching).toHaveLength(1);
+  return matching[0]!;
 };
+/** The rule that starts the order workflow. */
+const theRule = () => ruleFor('OrderReceived');
+/** The queue policy of one queue (each DLQ has its own). */
+const queuePolicyOf = (queueId: string) => {
+  const policies = resourcesOfType(template, 'AWS::SQS::QueuePolicy')
+    .map(([, p]) => p.Properties ?? {})
+    .filter((p) => JSON.stringify(p.Queues).includes(`"${queueId}"`));
+  expect(policies).toHaveLength(1);
+  return policies[0]!;
+};
+
+describe('rules on the order bus', () => {
+  it('are the OrderReceived rule and the store-sync rule, nothing else', () => {
+    const patterned = rules().filter(([, rule]) => rule.Properties?.EventPattern);
+    expect(patterned.map(([, rule]) => rule.Properties?.EventPattern['detail-type']).sort()).toEqual([
+      ['OrderReceived'],
+      ['StoreStatusChanged', 'ItemAvailabilityChanged'],
+    ]);
+  });
+});
 
 describe('schedules', () => {
   it('run the reconciler and the store schedules every minute on the default bus, and nothing else', () => {
@@ -81,11 +103,9 @@ describe('OrderReceived rule', () => {
   });
 
   it('is the only sender the dead-letter queue accepts', () => {
-    const policies = resourcesOfType(template, 'AWS::SQS::QueuePolicy').map(([, p]) => p.Properties ?? {});
-    expect(policies).toHaveLength(1);
-    const [policy] = policies;
-    expect(policy!.Queues).toEqual([ref('OrderReceivedDLQ')]);
-    const statements = policy!.PolicyDocument.Statement as Record<string, Json>[];
+    const policy = queuePolicyOf('OrderReceivedDLQ');
+    expect(policy.Queues).toEqual([ref('OrderReceivedDLQ')]);
+    const statements = policy.PolicyDocument.Statement as Record<string, Json>[];
     expect(statements).toEqual([
       {
         Effect: 'Allow',
@@ -169,5 +189,35 @@ describe('tables', () => {
     expect(table('OrdersTable').PointInTimeRecoverySpecification).toEqual({
       PointInTimeRecoveryEnabled: true,
     });
+  });
+});
+
+describe('store-sync rule (issue 9)', () => {
+  it('sends StoreStatusChanged and ItemAvailabilityChanged from our bus to syncStoreToPartners, with retries and a DLQ', () => {
+    const [, rule] = ruleFor('StoreStatusChanged');
+    expect(rule.Properties?.EventBusName).toEqual(getAtt('OrderBus', 'Name'));
+    expect(rule.Properties?.EventPattern).toEqual({
+      source: ['order-middleware'],
+      'detail-type': ['StoreStatusChanged', 'ItemAvailabilityChanged'],
+    });
+    const targets = rule.Properties?.Targets as Record<string, Json>[];
+    expect(targets).toHaveLength(1);
+    expect(targets[0]!.Arn).toEqual(getAtt('SyncStoreToPartnersLambdaFunction', 'Arn'));
+    expect(targets[0]!.RetryPolicy.MaximumRetryAttempts).toBeGreaterThan(0);
+    expect(targets[0]!.DeadLetterConfig).toEqual({ Arn: getAtt('StoreSyncDLQ', 'Arn') });
+  });
+
+  it('is the only rule the store-sync DLQ accepts events from', () => {
+    const statements = queuePolicyOf('StoreSyncDLQ').PolicyDocument.Statement as Record<string, Json>[];
+    expect(statements).toHaveLength(1);
+    expect(statements[0]).toMatchObject({
+      Effect: 'Allow',
+      Principal: { Service: 'events.amazonaws.com' },
+      Action: 'sqs:SendMessage',
+      Resource: getAtt('StoreSyncDLQ', 'Arn'),
+    });
+    expect(JSON.stringify(statements[0]!.Condition)).toContain(
+      `rule/order-middleware-${stage}-orders/order-middleware-${stage}-store-sync`,
+    );
   });
 });

@@ -84,18 +84,28 @@ describe('HTTP API', () => {
     for (const route of operations) expect(route.AuthorizationType).toBe('AWS_IAM');
   });
 
-  it('lets API Gateway invoke only the functions behind routes, and EventBridge only the scheduled functions', () => {
+  it('lets API Gateway invoke only the functions behind routes, and EventBridge only the scheduled functions and the store sync', () => {
     const all = resourcesOfType(template, 'AWS::Lambda::Permission').map(
       ([, permission]) => permission.Properties ?? {},
     );
     const fromSchedules = all.filter((permission) => permission.Principal === 'events.amazonaws.com');
-    expect(fromSchedules).toEqual(
-      ['ReconcileOrders', 'StoreSchedules'].map((fn) => ({
+    expect(fromSchedules).toEqual([
+      ...['ReconcileOrders', 'StoreSchedules'].map((fn) => ({
         FunctionName: { 'Fn::GetAtt': [`${fn}LambdaFunction`, 'Arn'] },
         Action: 'lambda:InvokeFunction',
         Principal: 'events.amazonaws.com',
         SourceArn: { 'Fn::GetAtt': [`${fn}EventsRuleSchedule1`, 'Arn'] },
       })),
+      {
+        FunctionName: { 'Fn::GetAtt': ['SyncStoreToPartnersLambdaFunction', 'Arn'] },
+        Action: 'lambda:InvokeFunction',
+        Principal: 'events.amazonaws.com',
+        // the store-sync rule on the stage's own bus
+        SourceArn: expect.objectContaining({ 'Fn::Join': expect.anything() }),
+      },
+    ]);
+    expect(JSON.stringify(fromSchedules[2]?.SourceArn)).toMatch(
+      /"rule",\{"Fn::GetAtt":\["OrderBus","Name"\]\},"order-middleware-[a-z0-9-]+-store-sync"/,
     );
     const permissions = all.filter((permission) => !fromSchedules.includes(permission));
     const invoked = new Set(Object.values(ROUTES));
