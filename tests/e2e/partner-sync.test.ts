@@ -1,0 +1,140 @@
+/**
+ * Stop orders at the source (issue 9): what a store manager does through our store routes reaches
+ * every partner through the bus, the sync Lambda and each partner's store API — and the partner
+ * simulator, playing the marketplace, then refuses the orders a customer could no longer place.
+ */
+import { ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import {
+  call,
+  eventually,
+  givenALocalCloud,
+  givenThePartnerApiFaults,
+  type TestCloud,
+  theOrderReaches,
+  whenThePartnerSendsAnOrder,
+} from '../steps/local-cloud';
+
+const PARTNERS = ['ubereats', 'doordash', 'grubhub'] as const;
+type Shown = { status: string; pausedUntil?: string; unavailableItems: string[]; updates: unknown[] };
+
+let t: TestCloud;
+beforeAll(async () => {
+  t = await givenALocalCloud();
+}, 120_000);
+afterAll(async () => {
+  await t?.stop();
+});
+
+const store = (path = '') => `${t.cloud.httpUrl}/stores/store-001${path}`;
+const placeOrder = (order: Record<string, unknown>) =>
+  call('POST', `${t.partnerUrl}/_control/orders`, { storeId: 'store-001', ...order });
+
+async function partnersShow(): Promise<Record<(typeof PARTNERS)[number], Shown>> {
+  return (await call('GET', `${t.partnerUrl}/_control/stores/store-001`)).body.partners;
+}
+
+/** Waits until every partner shows what `check` wants, and answers what they show. */
+function everyPartnerShows(check: (shown: Shown) => boolean, what: string) {
+  return eventually(async () => {
+    const shown = await partnersShow();
+    return PARTNERS.every((partner) => check(shown[partner])) ? shown : undefined;
+  }, `every partner to show ${what}`);
+}
+
+afterEach(async () => {
+  await givenThePartnerApiFaults(t, undefined);
+  // Back to a store that sells everything, pushed, then the partners forget it for the next test.
+  await call('PUT', store('/status'), { status: 'online' });
+  await call('PUT', store('/items/TACO-POLLO'), { available: true });
+  await everyPartnerShows(
+    (shown) => shown.status === 'online' && !shown.unavailableItems.includes('TACO-POLLO'),
+    'store-001 as it was',
+  );
+  await call('DELETE', `${t.partnerUrl}/_control/stores/store-001`);
+});
+
+test('86 an item: every partner shows it unavailable, orders for it are refused at the source; back on sale everywhere', async () => {
+  const eighty6 = await call('PUT', store('/items/TACO-POLLO'), { available: false });
+  expect(eighty6.status).toBe(200);
+
+  await everyPartnerShows((shown) => shown.unavailableItems.includes('TACO-POLLO'), 'TACO-POLLO unavailable');
+
+  for (const partner of PARTNERS) {
+    const refused = await placeOrder({ partner, items: [{ sku: 'TACO-POLLO', quantity: 1 }] });
+    expect(refused.status).toBe(409);
+    expect(refused.body.error.code).toBe('ITEM_UNAVAILABLE_ON_PARTNER');
+  }
+  // The customer can still order the rest of the menu.
+  const other = await whenThePartnerSendsAnOrder(t, {
+    partner: 'doordash',
+    storeId: 'store-001',
+    items: [{ sku: 'TACO-VEG', quantity: 1 }],
+  });
+  await theOrderReaches(t, other.webhookBody.orderId, 'ACCEPTED');
+
+  await call('PUT', store('/items/TACO-POLLO'), { available: true });
+  await everyPartnerShows((shown) => !shown.unavailableItems.includes('TACO-POLLO'), 'TACO-POLLO on sale');
+  expect((await placeOrder({ partner: 'grubhub', items: [{ sku: 'TACO-POLLO', quantity: 1 }] })).status).toBe(
+    201,
+  );
+});
+
+test('pause the store: every partner shows it paused and takes no order; online again everywhere, orders flow', async () => {
+  const until = new Date(Date.now() + 3_600_000).toISOString();
+  const paused = await call('PUT', store('/status'), {
+    status: 'paused',
+    reason: 'Kitchen deep clean',
+    until,
+  });
+  expect(paused.status).toBe(200);
+
+  const shown = await everyPartnerShows((s) => s.status === 'paused', 'store-001 paused');
+  // Uber Eats and DoorDash carry the pause's end; Grubhub's pos-status has none.
+  expect(shown.ubereats.pausedUntil).toBe(until);
+  expect(shown.doordash.pausedUntil).toBe(until);
+  for (const partner of PARTNERS) {
+    const refused = await placeOrder({ partner });
+    expect(refused.status).toBe(409);
+    expect(refused.body.error.code).toBe('STORE_PAUSED_ON_PARTNER');
+  }
+
+  await call('PUT', store('/status'), { status: 'online' });
+  await everyPartnerShows((s) => s.status === 'online', 'store-001 online');
+  const next = await whenThePartnerSendsAnOrder(t, { partner: 'ubereats', storeId: 'store-001' });
+  await theOrderReaches(t, next.webhookBody.orderId, 'ACCEPTED');
+});
+
+test('partners down while the store pauses: the sync fails into its DLQ; once they answer, the sweep shows the pause everywhere', async () => {
+  await givenThePartnerApiFaults(t, { errorRate: 1, endpoints: ['store'] });
+  const queue = t.cloud.model.queues.find((q) => q.logicalId === 'StoreSyncDLQ')!;
+  const sqs = new SQSClient({
+    endpoint: t.cloud.awsUrl,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+  });
+
+  await call('PUT', store('/status'), { status: 'paused', reason: 'Short staffed' });
+
+  const dead = await eventually(
+    async () => {
+      const received = await sqs.send(
+        new ReceiveMessageCommand({ QueueUrl: queue.url, MaxNumberOfMessages: 1, WaitTimeSeconds: 1 }),
+      );
+      return received.Messages?.[0];
+    },
+    'the failed push in the store-sync DLQ',
+    30_000,
+  );
+  expect(JSON.parse(dead.Body!)).toMatchObject({
+    'detail-type': 'StoreStatusChanged',
+    detail: { storeId: 'store-001', status: 'paused' },
+  });
+  expect((await partnersShow()).ubereats.status).toBe('online');
+
+  await givenThePartnerApiFaults(t, undefined);
+  const schedules = t.cloud.model.functions.find((f) => f.logicalId === 'StoreSchedulesLambdaFunction')!;
+  const ran = await t.cloud.lambda.invoke(schedules.name, {});
+  expect(ran.error).toBeUndefined();
+
+  await everyPartnerShows((s) => s.status === 'paused', 'store-001 paused after the sweep');
+}, 60_000);
