@@ -452,15 +452,16 @@ describe('expireStoreStates (storeSchedules, every minute)', () => {
     };
     await tableHolds(store);
     const renewed = minutesFromNow(30);
-    // The schedule's read of the store (after its scan) sees the renewal.
+    // The renewal lands after the schedule read the expired pause, just before its write.
     dynamo.beforeNext(
-      'GetItemCommand',
+      'UpdateItemCommand',
       meanwhile('SET version = :v, #until = :u', { ':v': 2, ':u': renewed }),
     );
 
     await service.expireStoreStates(new Date());
 
     expect(await stored()).toMatchObject({ status: 'paused', until: renewed, version: 2 });
+    expect(dynamo.sent.filter((name) => name === 'UpdateItemCommand')).toHaveLength(1);
     expect(published()).toEqual([]);
   });
 
