@@ -1,6 +1,7 @@
 /**
  * Local SQS: enough of the service for dead-letter queues — create, send, receive with visibility
- * timeouts and long polling, delete, purge, attributes — persisted to one JSON file so DLQ contents
+ * timeouts and long polling, delete, purge, attributes, batches, redrive (message move tasks and
+ * dead-letter source queues, as AWS serves them) — persisted to one JSON file so DLQ contents
  * survive a restart. The API object speaks the JSON 1.0 shapes; `handleSqsQuery` adapts the
  * form-encoded query protocol (what AWS CLI 2.9 sends) to it and answers in AWS's XML.
  */
@@ -27,6 +28,30 @@ interface StoredMessage {
   firstReceivedAt?: number;
   /** The receipt handle of the latest receive; older handles still delete, as on AWS. */
   receiptHandle?: string;
+  /** The queue whose RedrivePolicy moved it here: where a move task without destination sends it back. */
+  deadLetterSourceArn?: string;
+}
+
+/** A message move task (StartMessageMoveTask), as ListMessageMoveTasks shows it. */
+interface MoveTask {
+  taskHandle: string;
+  status: 'RUNNING' | 'COMPLETED' | 'CANCELLED' | 'FAILED';
+  sourceArn: string;
+  destinationArn?: string;
+  maxNumberOfMessagesPerSecond?: number;
+  moved: number;
+  toMove: number;
+  failureReason?: string;
+  startedAt: number;
+}
+
+/** One entry of a batch request, and the batch's answer. */
+interface BatchEntry {
+  Id: string;
+}
+interface BatchResult<T> {
+  Successful: T[];
+  Failed: { Id: string; SenderFault: boolean; Code: string; Message: string }[];
 }
 
 interface Queue {
@@ -91,6 +116,8 @@ export class LocalSqs {
   private saveTimer?: NodeJS.Timeout;
   /** Long-polling receivers, woken when a message arrives on their queue. */
   private readonly waiters = new Map<string, Set<() => void>>();
+  /** Message move tasks, newest last, per source queue ARN. */
+  private readonly moveTasks = new Map<string, MoveTask[]>();
   private closed = false;
 
   constructor(options: LocalSqsOptions = {}) {
@@ -198,10 +225,46 @@ export class LocalSqs {
       const attributesMd5 = md5OfMessageAttributes(input.MessageAttributes ?? {});
       return { ...sent, ...(attributesMd5 && { MD5OfMessageAttributes: attributesMd5 }) };
     },
+    SendMessageBatch: async (input: {
+      QueueUrl: string;
+      Entries?: (BatchEntry & {
+        MessageBody: string;
+        DelaySeconds?: number;
+        MessageAttributes?: Record<string, MessageAttributeValue>;
+      })[];
+    }) => {
+      const queue = this.byUrl(input.QueueUrl);
+      const entries = checkBatch(input.Entries, 'SendMessageBatchRequestEntry');
+      const total = entries.reduce(
+        (sum, entry) => sum + Buffer.byteLength(String(entry.MessageBody ?? '')),
+        0,
+      );
+      if (total > Number(queue.attributes.MaximumMessageSize)) {
+        throw new AwsError(
+          'BatchRequestTooLong',
+          `Batch requests cannot be longer than ${queue.attributes.MaximumMessageSize} bytes. You have sent ${total} bytes.`,
+        );
+      }
+      return eachEntry(entries, (entry) => {
+        const sent = this.send(queue, entry.MessageBody, entry.MessageAttributes ?? {}, entry.DelaySeconds);
+        const attributesMd5 = md5OfMessageAttributes(entry.MessageAttributes ?? {});
+        return { Id: entry.Id, ...sent, ...(attributesMd5 && { MD5OfMessageAttributes: attributesMd5 }) };
+      });
+    },
     ReceiveMessage: async (input: ReceiveInput) => ({ Messages: await this.receive(input) }),
     DeleteMessage: async (input: { QueueUrl: string; ReceiptHandle: string }) => {
       this.deleteMessage(this.byUrl(input.QueueUrl), input.ReceiptHandle);
       return {};
+    },
+    DeleteMessageBatch: async (input: {
+      QueueUrl: string;
+      Entries?: (BatchEntry & { ReceiptHandle: string })[];
+    }) => {
+      const queue = this.byUrl(input.QueueUrl);
+      return eachEntry(checkBatch(input.Entries, 'DeleteMessageBatchRequestEntry'), (entry) => {
+        this.deleteMessage(queue, entry.ReceiptHandle);
+        return { Id: entry.Id };
+      });
     },
     ChangeMessageVisibility: async (input: {
       QueueUrl: string;
@@ -228,7 +291,163 @@ export class LocalSqs {
       this.scheduleSave();
       return {};
     },
+    /** The queues whose RedrivePolicy names this one as their dead-letter queue. */
+    ListDeadLetterSourceQueues: async (input: {
+      QueueUrl: string;
+      MaxResults?: number;
+      NextToken?: string;
+    }) => {
+      const arn = this.queueArn(this.byUrl(input.QueueUrl).name);
+      const sources = this.deadLetterSourcesOf(arn).map((queue) => this.queueUrl(queue.name));
+      const start = input.NextToken
+        ? Number(Buffer.from(input.NextToken, 'base64').toString('utf8')) || 0
+        : 0;
+      const size = input.MaxResults ? Math.min(Math.max(Number(input.MaxResults), 1), 1000) : sources.length;
+      const page = sources.slice(start, start + size);
+      const next = start + size < sources.length && input.MaxResults;
+      return {
+        queueUrls: page,
+        ...(next ? { NextToken: Buffer.from(String(start + size)).toString('base64') } : {}),
+      };
+    },
+    StartMessageMoveTask: async (input: {
+      SourceArn: string;
+      DestinationArn?: string;
+      MaxNumberOfMessagesPerSecond?: number;
+    }) => ({ TaskHandle: this.startMoveTask(input) }),
+    ListMessageMoveTasks: async (input: { SourceArn: string; MaxResults?: number }) => {
+      this.queueByArn(input.SourceArn, 'SourceArn');
+      const max = Math.min(Math.max(Number(input.MaxResults ?? 1), 1), 10);
+      const tasks = [...(this.moveTasks.get(input.SourceArn) ?? [])].reverse().slice(0, max);
+      return {
+        Results: tasks.map((task) => ({
+          ...(task.status === 'RUNNING' ? { TaskHandle: task.taskHandle } : {}),
+          Status: task.status,
+          SourceArn: task.sourceArn,
+          ...(task.destinationArn ? { DestinationArn: task.destinationArn } : {}),
+          ...(task.maxNumberOfMessagesPerSecond
+            ? { MaxNumberOfMessagesPerSecond: task.maxNumberOfMessagesPerSecond }
+            : {}),
+          ApproximateNumberOfMessagesMoved: task.moved,
+          ApproximateNumberOfMessagesToMove: task.toMove,
+          ...(task.failureReason ? { FailureReason: task.failureReason } : {}),
+          StartedTimestamp: task.startedAt,
+        })),
+      };
+    },
   };
+
+  /** Queues whose RedrivePolicy sends their exhausted messages to the queue `dlqArn`. */
+  private deadLetterSourcesOf(dlqArn: string): Queue[] {
+    return [...this.queues.values()].filter((queue) => {
+      const policy = queue.attributes.RedrivePolicy;
+      if (!policy) return false;
+      try {
+        return (JSON.parse(policy) as { deadLetterTargetArn?: string }).deadLetterTargetArn === dlqArn;
+      } catch {
+        return false;
+      }
+    });
+  }
+
+  private queueByArn(arn: string, parameter: 'SourceArn' | 'DestinationArn'): Queue {
+    if (!arn) throw new AwsError('MissingParameter', `The request must contain the parameter ${parameter}.`);
+    if (!/^arn:[^:]+:sqs:[^:]*:[^:]*:[^:]+$/.test(arn)) {
+      throw new AwsError(
+        'InvalidAddress',
+        `You must use this format to specify the ${parameter}: arn:<partition>:<service>:<region>:<account-id>:<resource-id>`,
+      );
+    }
+    const queue = this.queues.get(arn.split(':').at(-1) ?? '');
+    if (!queue) {
+      throw new AwsError(
+        'ResourceNotFoundException',
+        `The resource that you specified for the ${parameter} parameter doesn't exist.`,
+        404,
+      );
+    }
+    return queue;
+  }
+
+  /**
+   * Moves a dead-letter queue's messages back to where they came from (or to `DestinationArn`), as
+   * AWS does: only for a queue some SQS queue names as its DLQ, one running task per source. Each
+   * message goes as a new message (new id, receive count 0) and leaves the DLQ.
+   */
+  private startMoveTask(input: {
+    SourceArn: string;
+    DestinationArn?: string;
+    MaxNumberOfMessagesPerSecond?: number;
+  }) {
+    const source = this.queueByArn(input.SourceArn, 'SourceArn');
+    const rate = input.MaxNumberOfMessagesPerSecond;
+    if (rate !== undefined && (!Number.isInteger(Number(rate)) || Number(rate) < 1 || Number(rate) > 500)) {
+      throw new AwsError(
+        'InvalidParameterValue',
+        'Value for parameter MaxNumberOfMessagesPerSecond is invalid. Reason: You must enter a number that is between 1 and 500.',
+      );
+    }
+    const sources = this.deadLetterSourcesOf(input.SourceArn);
+    if (sources.length === 0)
+      throw new AwsError('InvalidParameterValue', 'Source queue must be configured as a Dead Letter Queue.');
+    const destination = input.DestinationArn
+      ? this.queueByArn(input.DestinationArn, 'DestinationArn')
+      : undefined;
+    if (destination === source)
+      throw new AwsError(
+        'InvalidParameterValue',
+        'Source queue arn and destination queue arn cannot be the same.',
+      );
+    const tasks = this.moveTasks.get(input.SourceArn) ?? [];
+    if (tasks.some((task) => task.status === 'RUNNING')) {
+      throw new AwsError(
+        'InvalidParameterValue',
+        'There is already a task running. Only one active task is allowed for a source queue arn at a given time.',
+      );
+    }
+    const taskHandle = Buffer.from(
+      JSON.stringify({ taskId: randomUUID(), sourceArn: input.SourceArn }),
+    ).toString('base64');
+    const task: MoveTask = {
+      taskHandle,
+      status: 'RUNNING',
+      sourceArn: input.SourceArn,
+      ...(input.DestinationArn ? { destinationArn: input.DestinationArn } : {}),
+      ...(rate !== undefined ? { maxNumberOfMessagesPerSecond: Number(rate) } : {}),
+      moved: 0,
+      toMove: source.messages.length,
+      startedAt: Date.now(),
+    };
+    tasks.push(task);
+    this.moveTasks.set(input.SourceArn, tasks);
+    // Like AWS, the task runs after the call answers; locally it finishes on the next turn.
+    setImmediate(() => this.runMoveTask(task, source, destination, sources));
+    return taskHandle;
+  }
+
+  private runMoveTask(task: MoveTask, source: Queue, destination: Queue | undefined, sources: Queue[]) {
+    if (this.closed) return;
+    const now = Date.now();
+    this.dropExpired(source, now);
+    for (const message of source.messages.slice(0, task.toMove)) {
+      const origin = message.deadLetterSourceArn?.split(':').at(-1);
+      // A message put straight into the DLQ has no origin: it goes to its one source queue, if one.
+      const target =
+        destination ??
+        (origin ? this.queues.get(origin) : undefined) ??
+        (sources.length === 1 ? sources[0] : undefined);
+      if (!target) {
+        task.status = 'FAILED';
+        task.failureReason = 'AWS.SimpleQueueService.NonExistentQueue';
+        break;
+      }
+      source.messages = source.messages.filter((m) => m !== message);
+      this.send(target, message.body, message.messageAttributes, 0);
+      task.moved += 1;
+    }
+    if (task.status === 'RUNNING') task.status = 'COMPLETED';
+    this.scheduleSave();
+  }
 
   /** Writes pending changes now and stops long polls; call on shutdown. */
   async close(): Promise<void> {
@@ -332,7 +551,12 @@ export class LocalSqs {
     const target = this.queues.get(deadLetterTargetArn.split(':').at(-1) ?? '');
     if (!target) return false;
     queue.messages = queue.messages.filter((m) => m !== message);
-    target.messages.push({ ...message, visibleAt: Date.now() });
+    target.messages.push({
+      ...message,
+      visibleAt: Date.now(),
+      deadLetterSourceArn: this.queueArn(queue.name),
+    });
+    this.wake(target.name);
     return true;
   }
 
@@ -452,6 +676,51 @@ interface ReceiveInput {
   MessageAttributeNames?: string[];
 }
 
+const BATCH_ENTRY_ID = /^[A-Za-z0-9_-]{1,80}$/;
+
+/** AWS's checks of a whole batch, before any entry is tried: 1 to 10 entries, distinct valid ids. */
+function checkBatch<T extends BatchEntry>(entries: T[] | undefined, entryName: string): T[] {
+  if (!entries || entries.length === 0)
+    throw new AwsError('EmptyBatchRequest', `There should be at least one ${entryName} in the request.`);
+  if (entries.length > 10)
+    throw new AwsError(
+      'TooManyEntriesInBatchRequest',
+      `Maximum number of entries per request are 10. You have sent ${entries.length}.`,
+    );
+  for (const entry of entries) {
+    if (!BATCH_ENTRY_ID.test(String(entry.Id ?? '')))
+      throw new AwsError(
+        'InvalidBatchEntryId',
+        'A batch entry id can only contain alphanumeric characters, hyphens and underscores. It can be at most 80 letters long.',
+      );
+  }
+  if (new Set(entries.map((entry) => entry.Id)).size !== entries.length)
+    throw new AwsError(
+      'BatchEntryIdsNotDistinct',
+      'Two or more batch entries in the request have the same Id.',
+    );
+  return entries;
+}
+
+/** Runs each entry on its own: one that fails is listed in `Failed` with its error, the rest succeed. */
+function eachEntry<T extends BatchEntry, R>(entries: T[], run: (entry: T) => R): BatchResult<R> {
+  const result: BatchResult<R> = { Successful: [], Failed: [] };
+  for (const entry of entries) {
+    try {
+      result.Successful.push(run(entry));
+    } catch (error) {
+      const known = error instanceof AwsError ? error : new AwsError('InternalError', String(error), 500);
+      result.Failed.push({
+        Id: entry.Id,
+        SenderFault: known.status < 500,
+        Code: known.code,
+        Message: known.message,
+      });
+    }
+  }
+  return result;
+}
+
 function messageIdOf(receiptHandle: string): string | undefined {
   const decoded = Buffer.from(String(receiptHandle ?? ''), 'base64').toString('utf8');
   const [messageId, nonce] = decoded.split(':');
@@ -479,6 +748,11 @@ const QUERY_ERROR_CODES: Record<string, string> = {
   QueueAlreadyExists: 'QueueAlreadyExists',
   MessageNotInflight: 'AWS.SimpleQueueService.MessageNotInflight',
   PurgeQueueInProgress: 'AWS.SimpleQueueService.PurgeQueueInProgress',
+  EmptyBatchRequest: 'AWS.SimpleQueueService.EmptyBatchRequest',
+  TooManyEntriesInBatchRequest: 'AWS.SimpleQueueService.TooManyEntriesInBatchRequest',
+  BatchEntryIdsNotDistinct: 'AWS.SimpleQueueService.BatchEntryIdsNotDistinct',
+  InvalidBatchEntryId: 'AWS.SimpleQueueService.InvalidBatchEntryId',
+  BatchRequestTooLong: 'AWS.SimpleQueueService.BatchRequestTooLong',
 };
 
 const NUMERIC_PARAMETERS = new Set([
@@ -486,6 +760,8 @@ const NUMERIC_PARAMETERS = new Set([
   'VisibilityTimeout',
   'WaitTimeSeconds',
   'DelaySeconds',
+  'MaxResults',
+  'MaxNumberOfMessagesPerSecond',
 ]);
 
 /** Turns the flattened query parameters (`Attribute.1.Name`, `MessageAttribute.1.Value.StringValue`…) into the JSON shape. */
@@ -535,6 +811,10 @@ function listToJson(group: string, entries: Array<Record<string, string>>): Reco
       };
     case 'Tag':
       return { tags: Object.fromEntries(entries.map((e) => [e.Key, e.Value])) };
+    case 'SendMessageBatchRequestEntry':
+    case 'DeleteMessageBatchRequestEntry':
+      // Each entry's own fields (`Id`, `MessageBody`, `MessageAttribute.1.Name`…) read like a request's.
+      return { Entries: entries.map((e) => queryToJsonInput(new URLSearchParams(e)).input) };
     default: // AttributeName.1, MessageAttributeName.1, MessageSystemAttributeName.1
       return { [`${group}s`]: entries.map((e) => e['']) };
   }
@@ -567,6 +847,18 @@ function messageXml(message: Output): string {
   return `<Message>${element('MessageId', message.MessageId as string)}${element('ReceiptHandle', message.ReceiptHandle as string)}${element('MD5OfBody', message.MD5OfBody as string)}${element('Body', message.Body as string)}${nameValueList('Attribute', message.Attributes as Record<string, string>)}${element('MD5OfMessageAttributes', message.MD5OfMessageAttributes as string | undefined)}${messageAttributes}</Message>`;
 }
 
+/** A batch answer: its successful entries, then `BatchResultErrorEntry` for each failed one. */
+function batchXml(output: Output, successTag: string, fields: (entry: Output) => string): string {
+  const successful = ((output.Successful as Output[]) ?? []).map(
+    (entry) => `<${successTag}>${fields(entry)}</${successTag}>`,
+  );
+  const failed = ((output.Failed as Output[]) ?? []).map(
+    (entry) =>
+      `<BatchResultErrorEntry>${element('Id', entry.Id as string)}${element('SenderFault', String(entry.SenderFault))}${element('Code', entry.Code as string)}${element('Message', entry.Message as string)}</BatchResultErrorEntry>`,
+  );
+  return [...successful, ...failed].join('');
+}
+
 /** The `<…Result>` body of each operation's XML answer. */
 function resultXml(action: string, output: Output): string {
   switch (action) {
@@ -581,6 +873,27 @@ function resultXml(action: string, output: Output): string {
       return ((output.Messages as Output[]) ?? []).map(messageXml).join('');
     case 'GetQueueAttributes':
       return nameValueList('Attribute', output.Attributes as Record<string, string>);
+    case 'SendMessageBatch':
+      return `${batchXml(output, 'SendMessageBatchResultEntry', (entry) =>
+        ['Id', 'MessageId', 'MD5OfMessageBody', 'MD5OfMessageAttributes']
+          .map((name) => element(name, entry[name] as string | undefined))
+          .join(''),
+      )}`;
+    case 'DeleteMessageBatch':
+      return batchXml(output, 'DeleteMessageBatchResultEntry', (entry) => element('Id', entry.Id as string));
+    case 'ListDeadLetterSourceQueues':
+      return `${((output.queueUrls as string[]) ?? []).map((url) => element('QueueUrl', url)).join('')}${element('NextToken', output.NextToken as string | undefined)}`;
+    case 'StartMessageMoveTask':
+      return element('TaskHandle', output.TaskHandle as string);
+    case 'ListMessageMoveTasks':
+      return ((output.Results as Output[]) ?? [])
+        .map(
+          (task) =>
+            `<ListMessageMoveTasksResultEntry>${Object.entries(task)
+              .map(([name, value]) => element(name, String(value)))
+              .join('')}</ListMessageMoveTasksResultEntry>`,
+        )
+        .join('');
     default:
       return '';
   }

@@ -39,10 +39,11 @@ async function queryPartition(
   limit: number,
   after: Record<string, string> | undefined,
 ) {
-  const names: Record<string, string> = { '#p': plan.partitionKey, '#createdAt': 'createdAt' };
+  const names: Record<string, string> = { '#p': plan.partitionKey };
   const values: Record<string, unknown> = { ':p': partition };
   let keyCondition = '#p = :p';
   if (filter.since) {
+    names['#createdAt'] = 'createdAt';
     values[':since'] = filter.since;
     keyCondition += ' AND #createdAt >= :since';
   }
