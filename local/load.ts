@@ -4,6 +4,10 @@
  * this process starts. Every order must end with exactly one outcome, no POS order twice, no DLQ
  * message, and — once the reconciler has paid what is owed — no held ticket of an ended order and no
  * partner that disagrees: the run exits 0 only then.
+ * `--outage [--outage-seconds S] [--outage-after F]`: store-001's POS goes offline once a fraction F
+ * (default 0.4) of the orders has been sent, for S seconds (default 20); POS health must pause the
+ * store after K failures (plus those in flight) and bring it back once the POS answers. The report's
+ * `outage` counts the orders that failed during it, and the run fails if they exceed that bound.
  * `npm run load -- --chaos [--seed S] [--orders N] [--phases P]`: the randomized fault run
  * (local/tools/chaos.ts) with a restart mid-run; it prints its seed, and `--seed S` replays it.
  */
@@ -52,6 +56,9 @@ const { values: args } = parseArgs({
     phases: { type: 'string', default: '6' },
     json: { type: 'boolean', default: false },
     logs: { type: 'boolean', default: false },
+    outage: { type: 'boolean', default: false },
+    'outage-seconds': { type: 'string', default: '20' },
+    'outage-after': { type: 'string', default: '0.4' },
   },
 });
 
@@ -66,6 +73,8 @@ const settings = {
   // The chaos run draws a new schedule each time unless told which; the load run stays repeatable.
   seed: Number(args.seed ?? (args.chaos ? Date.now() % 1_000_000 : 42)),
   phases: Number(args.phases),
+  outageSeconds: Number(args['outage-seconds']),
+  outageAfter: Number(args['outage-after']),
 };
 for (const [name, value] of Object.entries(settings)) {
   if (!Number.isFinite(value) || value < 0) throw new Error(`--${name} must be a number ≥ 0`);
@@ -134,12 +143,157 @@ async function saysUntilHeard(t: ToolCloud, placed: PlacedOrder, what: 'release'
   return 0;
 }
 
+const OUTAGE_STORE = 'store-001';
+
+/**
+ * `--outage`: the POS goes offline for one store in the middle of the run, then comes back. While it
+ * is down, the store's record is watched for the moment POS health pauses it; once it is back, the
+ * store schedules run (as their minute would) until the store is online again.
+ */
+class StoreOutage {
+  startedAt?: number;
+  endedAt?: number;
+  pausedAt?: number;
+  onlineAgainAt?: number;
+  /** Orders the partner would not send (it showed the store paused): refused at the source. */
+  refusedAtSource = 0;
+  private finished?: Promise<void>;
+
+  constructor(private readonly t: ToolCloud) {}
+
+  /** K: the POS failures in a row that pause a store, as the stage's functions are configured. */
+  get failuresBeforePause(): number {
+    const fn = this.t.cloud.model.functions.find((f) => f.logicalId === 'StoreSchedulesLambdaFunction');
+    return Number(fn?.environment.POS_FAILURES_BEFORE_PAUSE ?? Number.NaN);
+  }
+
+  begin(): void {
+    this.finished ??= this.run();
+  }
+
+  /** Resolves once the outage is over and the store back online (at once when it never began). */
+  async done(): Promise<void> {
+    await this.finished;
+  }
+
+  private async run() {
+    await setPosFaults(this.t, { errorRate: settings.posErrors, offlineStores: [OUTAGE_STORE] });
+    this.startedAt = Date.now();
+    say(`POS offline for ${OUTAGE_STORE} for ${settings.outageSeconds} s`);
+    const until = this.startedAt + settings.outageSeconds * 1000;
+    while (Date.now() < until) {
+      if (this.pausedAt === undefined && (await this.store())?.status === 'paused')
+        this.pausedAt = Date.now();
+      await sleep(200);
+    }
+    await setPosFaults(this.t, { errorRate: settings.posErrors });
+    this.endedAt = Date.now();
+    const deadline = Date.now() + 60_000;
+    while (Date.now() < deadline) {
+      await this.runStoreSchedules();
+      if ((await this.store())?.status === 'online') {
+        this.onlineAgainAt = Date.now();
+        break;
+      }
+      await sleep(1000);
+    }
+    say(`POS back for ${OUTAGE_STORE}; store ${this.onlineAgainAt ? 'online again' : 'NOT online again'}`);
+  }
+
+  private async store() {
+    const { Item } = await this.t.dynamo.send(
+      new GetItemCommand({
+        TableName: this.t.storesTable,
+        Key: { pk: { S: `STORE#${OUTAGE_STORE}` } },
+        ConsistentRead: true,
+      }),
+    );
+    return Item ? (unmarshall(Item) as { status: string; changedBy?: string }) : undefined;
+  }
+
+  private async runStoreSchedules() {
+    const fn = this.t.cloud.model.functions.find((f) => f.logicalId === 'StoreSchedulesLambdaFunction');
+    if (!fn) throw new Error('no storeSchedules function in the template');
+    await this.t.cloud.lambda.invoke(fn.name, {});
+  }
+
+  /**
+   * Orders that ended FAILED POS_UNAVAILABLE from a POS call made during the outage: sent before it
+   * ended, failed after it began. At most K, plus those in flight when the store was paused (sent
+   * before the pause, not yet ended at it): they keep their normal failure handling.
+   */
+  report(tracked: readonly Tracked[]) {
+    if (this.startedAt === undefined || this.endedAt === undefined) return undefined;
+    const { startedAt, endedAt, pausedAt } = this;
+    const endOf = (o: Tracked) => {
+      const timeline = (o.order?.timeline as Array<{ at?: string }> | undefined) ?? [];
+      const at = timeline.at(-1)?.at;
+      return at ? Date.parse(at) : undefined;
+    };
+    const failed = tracked.filter((o) => {
+      const at = timeOf(o, 'failed');
+      return (
+        o.order?.status === 'FAILED' &&
+        denyReasonOf(o) === 'POS_UNAVAILABLE' &&
+        at !== undefined &&
+        at >= startedAt &&
+        o.sentAt <= endedAt
+      );
+    });
+    const inFlightAtPause =
+      pausedAt === undefined
+        ? 0
+        : tracked.filter((o) => {
+            const end = endOf(o);
+            return o.sentAt < pausedAt && (end === undefined || end >= pausedAt);
+          }).length;
+    const k = this.failuresBeforePause;
+    const bound = k + inFlightAtPause;
+    return {
+      storeId: OUTAGE_STORE,
+      seconds: round((endedAt - startedAt) / 1000, 1),
+      failuresBeforePause: k,
+      pausedAfterSeconds: pausedAt === undefined ? null : round((pausedAt - startedAt) / 1000, 1),
+      onlineAgainAfterEndSeconds:
+        this.onlineAgainAt === undefined ? null : round((this.onlineAgainAt - endedAt) / 1000, 1),
+      ordersFailedDuringOutage: failed.length,
+      inFlightAtPause,
+      bound,
+      refusedAtSource: this.refusedAtSource,
+      rejectedStorePaused: tracked.filter(
+        (o) => o.order?.status === 'REJECTED' && denyReasonOf(o) === 'STORE_PAUSED',
+      ).length,
+      passed: pausedAt !== undefined && this.onlineAgainAt !== undefined && failed.length <= bound,
+    };
+  }
+}
+
+const denyReasonOf = (o: Tracked) => (o.order as { denyReason?: string } | undefined)?.denyReason;
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
 /** One order's life as its partner lives it: send, maybe resend, maybe cancel, release once accepted. */
-async function driveOrder(t: ToolCloud, watcher: StatusWatcher, plan: Plan, tracked: Tracked[]) {
-  const placed: PlacedOrder = await placeOrder(t, {
-    partner: plan.partner,
-    pickupInSeconds: settings.pickupInSeconds,
-  });
+async function driveOrder(
+  t: ToolCloud,
+  watcher: StatusWatcher,
+  plan: Plan,
+  tracked: Tracked[],
+  outage?: StoreOutage,
+) {
+  let placed: PlacedOrder;
+  try {
+    placed = await placeOrder(t, {
+      partner: plan.partner,
+      pickupInSeconds: settings.pickupInSeconds,
+    });
+  } catch (error) {
+    // The marketplace shows the store paused (POS health): the customer could not order. Not an error.
+    if (outage && /answered 409/.test((error as Error).message)) {
+      outage.refusedAtSource += 1;
+      return;
+    }
+    throw error;
+  }
   const order: Tracked = { ...placed, plan };
   tracked.push(order);
   await retryRefusedWebhook(t, order);
@@ -200,12 +354,16 @@ async function run() {
     const tracked: Tracked[] = [];
     const bar = progressBar('orders', settings.orders);
     const startedAt = Date.now();
-    await inPool(plans(settings.orders), settings.concurrency, async (plan) => {
-      await driveOrder(t, watcher, plan, tracked).catch((error: Error) =>
+    const outage = args.outage ? new StoreOutage(t) : undefined;
+    const outageAt = Math.floor(settings.orders * settings.outageAfter);
+    await inPool(plans(settings.orders), settings.concurrency, async (plan, index) => {
+      if (index === outageAt) outage?.begin();
+      await driveOrder(t, watcher, plan, tracked, outage).catch((error: Error) =>
         say(`order failed to drive: ${error.message}`),
       );
       bar.increment(1, { detail: `${tracked.length} sent` });
     });
+    await outage?.done();
     const drivenMs = Date.now() - startedAt;
     bar.stop();
     await quiesce(t);
@@ -232,11 +390,16 @@ async function run() {
       stillOwing: endings.stillOwing,
     };
     reconciliation.examples.endings = endings.examples;
-    const report = { ...buildReport(t, tracked, drivenMs, reconciliation), orderApiErrors };
+    const outageReport = outage?.report(tracked);
+    const report = {
+      ...buildReport(t, tracked, drivenMs, reconciliation),
+      orderApiErrors,
+      ...(outage && { outage: outageReport ?? null }),
+    };
     const file = writeResult('load', report);
     if (args.json) process.stdout.write(`${JSON.stringify(report)}\n`);
     else printReport(report, file);
-    return reconciled(reconciliation) && endings.notEnded === 0;
+    return reconciled(reconciliation) && endings.notEnded === 0 && (!outage || outageReport?.passed === true);
   } finally {
     await t.stop();
   }
@@ -388,8 +551,15 @@ function buildReport(
   };
 }
 
-function printReport(report: ReturnType<typeof buildReport> & { orderApiErrors: number }, file: string) {
+function printReport(
+  report: ReturnType<typeof buildReport> & {
+    orderApiErrors: number;
+    outage?: ReturnType<StoreOutage['report']> | null;
+  },
+  file: string,
+) {
   const r = report.reconciliation;
+  const o = report.outage;
   const lines = [
     '',
     `Load run: ${report.ordersSent} orders sent in ${report.durationSeconds} s (${report.ordersPerSecond} orders/s), concurrency ${report.settings.concurrency}`,
@@ -405,6 +575,13 @@ function printReport(report: ReturnType<typeof buildReport> & { orderApiErrors: 
     ...(report.orderApiErrors
       ? [`  GET /orders failed for ${report.orderApiErrors} orders (read from the table instead)`]
       : []),
+    ...(o
+      ? [
+          `  outage: POS offline for ${o.storeId} ${o.seconds} s; paused after ${o.pausedAfterSeconds ?? 'never'} s, online again ${o.onlineAgainAfterEndSeconds ?? 'never'} s after; ${o.ordersFailedDuringOutage} orders failed during it (bound: K ${o.failuresBeforePause} + ${o.inFlightAtPause} in flight = ${o.bound}); ${o.refusedAtSource} refused at the source, ${o.rejectedStorePaused} rejected STORE_PAUSED — ${o.passed ? 'PASSED' : 'FAILED'}`,
+        ]
+      : o === null
+        ? ['  outage: did not take place (too few orders?)']
+        : []),
     report.passed ? '  PASSED: nothing lost, nothing twice' : `  FAILED: ${JSON.stringify(report.examples)}`,
     `  report: ${file}`,
   ];
