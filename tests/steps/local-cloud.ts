@@ -122,11 +122,15 @@ export async function whenThePartnerSays(
   partnerOrderId: string,
   what: 'release' | 'cancel',
 ) {
-  const { body } = await call(
+  const { status, body } = await call(
     'POST',
     `${t.partnerUrl}/_control/orders/${partner}/${partnerOrderId}/${what}`,
     {},
   );
+  // Anything but 200 is the simulator refusing to send (an order it never sent, a bad request):
+  // the middleware's answer would be missing, not a status to compare.
+  if (status !== 200)
+    throw new Error(`partner simulator answered ${status} to ${what}: ${JSON.stringify(body)}`);
   return body as { webhookStatus: number; webhookBody: any };
 }
 
