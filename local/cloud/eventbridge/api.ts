@@ -11,7 +11,7 @@ import {
   type RuleState,
 } from './bus';
 import { compilePattern } from './pattern';
-import type { TargetConfig } from './targets';
+import { parseInputPath, type TargetConfig } from './targets';
 
 type Input = Record<string, unknown>;
 
@@ -79,6 +79,47 @@ export function eventBridgeApi(bridge: LocalEventBridge) {
       return { ...ruleShape(rule), CreatedBy: bridge.accountId };
     },
 
+    /**
+     * Adds targets to a rule, or updates those whose Id it already has (AWS: at most 5 per rule).
+     * Entries AWS takes but this bridge cannot deliver as asked (an InputTransformer) are reported
+     * in FailedEntries, as AWS reports the entries it refuses, and the others are still applied.
+     */
+    PutTargets: async (input: Input) => {
+      const rule = ruleOf(bridge, input, 'Rule');
+      const entries = input?.Targets;
+      if (!Array.isArray(entries) || entries.length === 0) {
+        throw validation(
+          entries === undefined || entries === null
+            ? "Value null at 'targets' failed to satisfy constraint: Member must not be null"
+            : "1 validation error detected: Value '[]' at 'targets' failed to satisfy constraint: Member must have length greater than or equal to 1",
+        );
+      }
+      const targets = entries.map((entry, i) => targetConfigOf(entry as Input, i));
+      const ids = new Set(rule.targets.map((target) => target.id));
+      const added = new Set(targets.map((target) => target.id).filter((id) => !ids.has(id)));
+      if (ids.size + added.size > MAX_TARGETS_PER_RULE) {
+        throw new AwsError(
+          'LimitExceededException',
+          `The requested resource exceeds the maximum number allowed (${MAX_TARGETS_PER_RULE} targets per rule).`,
+        );
+      }
+      const failed: { TargetId: string; ErrorCode: string; ErrorMessage: string }[] = [];
+      for (const target of targets) {
+        if (target.inputTransformer !== undefined) {
+          failed.push({
+            TargetId: target.id,
+            ErrorCode: 'UnsupportedOperation',
+            ErrorMessage: 'The local EventBridge does not apply InputTransformer.',
+          });
+          continue;
+        }
+        const at = rule.targets.findIndex((existing) => existing.id === target.id);
+        if (at >= 0) rule.targets[at] = target;
+        else rule.targets.push(target);
+      }
+      return { FailedEntryCount: failed.length, FailedEntries: failed };
+    },
+
     ListTargetsByRule: async (input: Input) =>
       page(ruleOf(bridge, input, 'Rule').targets.map(targetShape), input, 'Targets'),
 
@@ -129,6 +170,51 @@ function ruleShape(rule: LocalRule) {
 
 /** A rule name as AWS allows it. */
 const RULE_NAME = /^[.\-_A-Za-z0-9]+$/;
+/** A target Id as AWS allows it (1–64 characters). */
+const TARGET_ID = /^[.\-_A-Za-z0-9]{1,64}$/;
+const MAX_TARGETS_PER_RULE = 5;
+
+/** One PutTargets entry as a target of the bridge, checked as AWS checks it. */
+function targetConfigOf(entry: Input, index: number): TargetConfig {
+  const at = `targets.${index + 1}.member`;
+  const id = entry?.Id;
+  if (typeof id !== 'string' || !TARGET_ID.test(id)) {
+    throw validation(
+      `1 validation error detected: Value '${String(id)}' at '${at}.id' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\.\\-_A-Za-z0-9]+`,
+    );
+  }
+  const arn = entry.Arn;
+  if (typeof arn !== 'string' || arn === '') {
+    throw validation(`Value null at '${at}.arn' failed to satisfy constraint: Member must not be null`);
+  }
+  const input = optionalString(entry, 'Input');
+  const inputPath = optionalString(entry, 'InputPath');
+  if ([input, inputPath, entry.InputTransformer].filter((value) => value !== undefined).length > 1) {
+    throw validation(`Only one of Input, InputPath, or InputTransformer must be provided for target ${id}.`);
+  }
+  if (inputPath !== undefined) parseInputPath(inputPath);
+  const retry = entry.RetryPolicy as
+    | { MaximumRetryAttempts?: number; MaximumEventAgeInSeconds?: number }
+    | undefined;
+  const deadLetterArn = (entry.DeadLetterConfig as { Arn?: string } | undefined)?.Arn;
+  return {
+    id,
+    arn,
+    ...(input !== undefined && { input }),
+    ...(inputPath !== undefined && { inputPath }),
+    ...(entry.InputTransformer !== undefined && { inputTransformer: entry.InputTransformer }),
+    ...optionalSetting(entry, 'RoleArn', 'roleArn'),
+    ...(retry && {
+      retryPolicy: {
+        ...(retry.MaximumRetryAttempts !== undefined && { maximumRetryAttempts: retry.MaximumRetryAttempts }),
+        ...(retry.MaximumEventAgeInSeconds !== undefined && {
+          maximumEventAgeInSeconds: retry.MaximumEventAgeInSeconds,
+        }),
+      },
+    }),
+    ...(deadLetterArn && { deadLetterArn }),
+  };
+}
 
 function optionalSetting<K extends string>(input: Input, field: string, key: K): { [P in K]?: string } {
   const value = optionalString(input, field);

@@ -594,6 +594,94 @@ describe('eventBridgeApi', () => {
     });
   });
 
+  describe('PutTargets', () => {
+    const QUEUE_ARN = `arn:aws:sqs:${REGION}:${ACCOUNT}:test-outcomes`;
+
+    it('adds a queue target to a rule it just put; matching events reach the queue, others do not', async () => {
+      const { api: ops, bridge, delivery } = api();
+      await ops.PutRule({
+        Name: 'test-outcomes',
+        EventBusName: BUS,
+        EventPattern: JSON.stringify({ source: ['order-middleware'], 'detail-type': ['OrderAccepted'] }),
+      });
+
+      expect(
+        await ops.PutTargets({
+          Rule: 'test-outcomes',
+          EventBusName: BUS,
+          Targets: [{ Id: 'queue', Arn: QUEUE_ARN }],
+        }),
+      ).toEqual({ FailedEntryCount: 0, FailedEntries: [] });
+      await ops.PutEvents({ Entries: [orderEvent('OrderAccepted'), orderEvent('OrderReceived')] });
+      await bridge.idle();
+
+      expect(delivery.payloadsFor(QUEUE_ARN)).toEqual([
+        expect.objectContaining({
+          'detail-type': 'OrderAccepted',
+          detail: { orderId: 'ord_1', partner: 'ubereats' },
+        }),
+      ]);
+      expect(await ops.ListTargetsByRule({ Rule: 'test-outcomes', EventBusName: BUS })).toEqual({
+        Targets: [{ Id: 'queue', Arn: QUEUE_ARN }],
+      });
+    });
+
+    it('updates the target with the same Id instead of adding one, and keeps the targets when the rule is put again', async () => {
+      const { api: ops } = api();
+      await ops.PutTargets({
+        Rule: 'order-outcome',
+        EventBusName: BUS,
+        Targets: [{ Id: 'notifier', Arn: QUEUE_ARN, InputPath: '$.detail' }],
+      });
+      await ops.PutRule({
+        Name: 'order-outcome',
+        EventBusName: BUS,
+        EventPattern: JSON.stringify({ source: ['order-middleware'] }),
+      });
+
+      expect(await ops.ListTargetsByRule({ Rule: 'order-outcome', EventBusName: BUS })).toEqual({
+        Targets: [{ Id: 'notifier', Arn: QUEUE_ARN, InputPath: '$.detail' }],
+      });
+    });
+
+    it('refuses what AWS refuses, with its codes', async () => {
+      const { api: ops } = api();
+      const put = (targets: unknown, rule = 'order-outcome') =>
+        awsError(ops.PutTargets({ Rule: rule, EventBusName: BUS, Targets: targets }));
+
+      expect((await put([{ Id: 'q', Arn: QUEUE_ARN }], 'nope')).code).toBe('ResourceNotFoundException');
+      expect((await put(undefined)).code).toBe('ValidationException');
+      expect((await put([])).code).toBe('ValidationException');
+      expect((await put([{ Id: 'has space', Arn: QUEUE_ARN }])).code).toBe('ValidationException');
+      expect((await put([{ Id: 'q' }])).code).toBe('ValidationException');
+      expect((await put([{ Id: 'q', Arn: QUEUE_ARN, Input: '{}', InputPath: '$.detail' }])).code).toBe(
+        'ValidationException',
+      );
+      const fiveMore = Array.from({ length: 5 }, (_, i) => ({ Id: `q${i}`, Arn: QUEUE_ARN }));
+      expect((await put(fiveMore)).code).toBe('LimitExceededException');
+    });
+
+    it('reports an InputTransformer it cannot apply as a failed entry, and applies the rest', async () => {
+      const { api: ops } = api();
+      const result = await ops.PutTargets({
+        Rule: 'order-outcome',
+        EventBusName: BUS,
+        Targets: [
+          { Id: 'shaped', Arn: QUEUE_ARN, InputTransformer: { InputTemplate: '"x"' } },
+          { Id: 'plain', Arn: QUEUE_ARN },
+        ],
+      });
+
+      expect(result).toEqual({
+        FailedEntryCount: 1,
+        FailedEntries: [expect.objectContaining({ TargetId: 'shaped', ErrorCode: expect.any(String) })],
+      });
+      expect(
+        (await ops.ListTargetsByRule({ Rule: 'order-outcome', EventBusName: BUS })).Targets.map((t) => t.Id),
+      ).toEqual(['notifier', 'plain']);
+    });
+  });
+
   describe('TestEventPattern', () => {
     const event = JSON.stringify({
       id: 'e-1',
