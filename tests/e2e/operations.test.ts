@@ -1,0 +1,172 @@
+/**
+ * The operator API through the local cloud, as an on-call engineer uses it: the order list with its
+ * filters and cursor, an operator's cancel and release of a waiting order (and what the POS, the
+ * partner and the bus then show), and a real dead-lettered OrderReceived event redriven.
+ */
+import type { PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
+import { AwsError } from '../../local/cloud/aws-error';
+import {
+  call,
+  eventually,
+  givenALocalCloud,
+  type TestCloud,
+  theOrder,
+  theOrderReaches,
+  thePosOrders,
+  whatThePartnerSaw,
+  whenThePartnerSendsAnOrder,
+} from '../steps/local-cloud';
+
+let t: TestCloud;
+/** Every OrderCancelled and OrderReleasedToKitchen put on the bus, observed at the bus's own door. */
+const outcomes: { type: string; detail: Record<string, unknown> }[] = [];
+
+beforeAll(async () => {
+  t = await givenALocalCloud();
+  const bridge = t.cloud.eventBridge;
+  const putEvents = bridge.putEvents.bind(bridge);
+  bridge.putEvents = (entries: PutEventsRequestEntry[]) => {
+    for (const entry of entries) {
+      if (entry.DetailType === 'OrderCancelled' || entry.DetailType === 'OrderReleasedToKitchen')
+        outcomes.push({ type: entry.DetailType, detail: JSON.parse(entry.Detail ?? '{}') });
+    }
+    return putEvents(entries);
+  };
+}, 120_000);
+
+afterAll(async () => {
+  await t?.stop();
+});
+
+const api = (method: string, path: string, body?: unknown) => call(method, `${t.cloud.httpUrl}${path}`, body);
+
+/** A new order from the partner that waits for its courier (the local stage waits at most 20 s). */
+async function aWaitingOrder(partner = 'doordash') {
+  const sent = await whenThePartnerSendsAnOrder(t, { partner, storeId: 'store-001', pickupInSeconds: 600 });
+  const orderId = sent.webhookBody.orderId as string;
+  await eventually(async () => {
+    const { body } = await theOrder(t, orderId);
+    return body?.status === 'ACCEPTED' &&
+      body.timeline.some((e: { event: string }) => e.event === 'waiting-for-courier')
+      ? body
+      : undefined;
+  }, `order ${orderId} to wait for its courier`);
+  return { orderId, partner, partnerOrderId: sent.partnerOrderId };
+}
+
+test('lists orders by store, status and partner, newest first, a page at a time', async () => {
+  const first = await whenThePartnerSendsAnOrder(t, { partner: 'doordash', storeId: 'store-001' });
+  const second = await whenThePartnerSendsAnOrder(t, { partner: 'grubhub', storeId: 'store-001' });
+  const offline = await whenThePartnerSendsAnOrder(t, { partner: 'ubereats', storeId: 'store-002' });
+  const [firstId, secondId, offlineId] = [first, second, offline].map(
+    (sent) => sent.webhookBody.orderId as string,
+  );
+  await theOrderReaches(t, offlineId!, 'REJECTED');
+
+  const page1 = await api('GET', '/orders?storeId=store-001&limit=1');
+  const page2 = await api('GET', `/orders?storeId=store-001&limit=1&cursor=${page1.body.cursor}`);
+  const rejected = await api('GET', '/orders?status=REJECTED');
+  const fromGrubhub = await api('GET', '/orders?partner=grubhub');
+  const all = await api('GET', '/orders');
+
+  expect(page1.status).toBe(200);
+  expect(page1.body.orders.map((o: { orderId: string }) => o.orderId)).toEqual([secondId]);
+  expect(page2.body.orders.map((o: { orderId: string }) => o.orderId)).toEqual([firstId]);
+  expect(rejected.body.orders).toEqual([
+    expect.objectContaining({
+      orderId: offlineId,
+      storeId: 'store-002',
+      partner: 'ubereats',
+      status: 'REJECTED',
+    }),
+  ]);
+  expect(fromGrubhub.body.orders.map((o: { orderId: string }) => o.orderId)).toEqual([secondId]);
+  expect(all.body.orders.map((o: { orderId: string }) => o.orderId)).toEqual([offlineId, secondId, firstId]);
+  expect(all.body.orders[0]).toEqual({
+    orderId: offlineId,
+    partner: 'ubereats',
+    partnerOrderId: offline.partnerOrderId,
+    storeId: 'store-002',
+    status: 'REJECTED',
+    total: expect.any(Number),
+    createdAt: expect.any(String),
+    updatedAt: expect.any(String),
+  });
+  expect((await api('GET', '/orders?limit=0')).status).toBe(400);
+});
+
+test('an operator cancels a waiting order: CANCELLED, the POS order voided, the partner shows cancelled', async () => {
+  const { orderId, partner, partnerOrderId } = await aWaitingOrder();
+
+  const cancelled = await api('POST', `/orders/${orderId}/cancel`, { reason: 'kitchen fire' });
+
+  expect(cancelled).toEqual({ status: 202, body: { orderId, status: 'CANCELLED' } });
+  await eventually(async () => {
+    const pos = await thePosOrders(t, orderId);
+    return pos.length === 1 && pos[0].status === 'voided' ? pos : undefined;
+  }, 'the POS order to be voided');
+  await eventually(async () => {
+    const seen = await whatThePartnerSaw(t, partner, partnerOrderId);
+    return seen.state === 'cancelled' ? seen : undefined;
+  }, 'the partner to show the order cancelled');
+  const order = (await theOrder(t, orderId)).body;
+  expect(order.status).toBe('CANCELLED');
+  expect(order.timeline).toContainEqual(
+    expect.objectContaining({ event: 'cancelled', detail: 'by operator: kitchen fire' }),
+  );
+  expect(outcomes.filter((e) => e.detail.orderId === orderId)).toEqual([
+    { type: 'OrderCancelled', detail: expect.objectContaining({ cancelledBy: 'operator' }) },
+  ]);
+  expect((await api('POST', `/orders/${orderId}/release`)).status).toBe(409);
+});
+
+test('an operator releases a waiting order to the kitchen now: RELEASED, the POS order fired', async () => {
+  const { orderId, partner, partnerOrderId } = await aWaitingOrder('grubhub');
+
+  const released = await api('POST', `/orders/${orderId}/release`);
+
+  expect(released).toEqual({ status: 202, body: { orderId, status: 'ACCEPTED' } });
+  await theOrderReaches(t, orderId, 'RELEASED');
+  expect(await thePosOrders(t, orderId)).toEqual([expect.objectContaining({ status: 'fired' })]);
+  await eventually(async () => {
+    const seen = await whatThePartnerSaw(t, partner, partnerOrderId);
+    return seen.state === 'accepted' && seen.updates.length > 0 ? seen : undefined;
+  }, 'the partner to be told RELEASED');
+  expect(outcomes.filter((e) => e.detail.orderId === orderId)).toEqual([
+    { type: 'OrderReleasedToKitchen', detail: expect.objectContaining({ releasedBy: 'operator' }) },
+  ]);
+  expect((await api('POST', `/orders/${orderId}/cancel`, { reason: 'too late' })).status).toBe(409);
+});
+
+test('a dead-lettered OrderReceived, redriven, goes on to be accepted, and the DLQ is empty', async () => {
+  const dlq = t.cloud.model.queues.find((queue) => queue.logicalId === 'OrderReceivedDLQ')!;
+  const depth = async () =>
+    (await api('GET', '/operations/dead-letters')).body.queues.find(
+      (q: { name: string }) => q.name === dlq.name,
+    )?.messages;
+  // Step Functions refusing every start is injected at the emulator's seam, as an outage would be.
+  const stepFunctions = t.cloud.stepFunctions;
+  stepFunctions.eventBridgeTarget = async () => {
+    throw new AwsError('ServiceUnavailable', 'Step Functions is unavailable (injected by the test)', 503);
+  };
+  let orderId: string;
+  try {
+    const sent = await whenThePartnerSendsAnOrder(t, { partner: 'doordash', storeId: 'store-001' });
+    orderId = sent.webhookBody.orderId;
+    await eventually(
+      async () => ((await depth()) === 1 ? 1 : undefined),
+      'the event in the OrderReceived DLQ',
+    );
+  } finally {
+    delete (stepFunctions as Partial<typeof stepFunctions>).eventBridgeTarget;
+  }
+  expect((await theOrder(t, orderId)).body.status).toBe('RECEIVED');
+
+  const redriven = await api('POST', `/operations/dead-letters/${dlq.name}/redrive`);
+
+  expect(redriven).toEqual({ status: 202, body: { name: dlq.name, redriven: 1 } });
+  await theOrderReaches(t, orderId, 'ACCEPTED');
+  expect(await thePosOrders(t, orderId)).toHaveLength(1);
+  expect(await depth()).toBe(0);
+  expect((await api('POST', '/operations/dead-letters/not-ours/redrive')).status).toBe(404);
+});
