@@ -8,6 +8,14 @@ import { rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import path from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { EventBridgeClient, PutRuleCommand, PutTargetsCommand } from '@aws-sdk/client-eventbridge';
+import {
+  CreateQueueCommand,
+  DeleteMessageCommand,
+  GetQueueAttributesCommand,
+  ReceiveMessageCommand,
+  SQSClient,
+} from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { type LocalCloud, startLocalCloud } from '../../local/cloud/index';
 import { packagedStack } from '../../local/cloud/package-cache';
@@ -312,4 +320,107 @@ export async function theOrderRecord(
   } finally {
     client.destroy();
   }
+}
+
+/** An event of the order bus as an SQS target receives it. */
+export interface BusEvent {
+  id: string;
+  'detail-type': string;
+  source: string;
+  detail: { eventId?: string; orderId?: string; [field: string]: unknown };
+}
+
+/** A queue the test reads what the order bus carried from. */
+export interface BusObserver {
+  /** Every event read so far for the order (reads the queue first), in the order they arrived. */
+  eventsOf(orderId: string): Promise<BusEvent[]>;
+  /** Reads until `done` says the order's events are complete, or fails with what it saw. */
+  eventsOfOnce(
+    orderId: string,
+    done: (events: BusEvent[]) => boolean,
+    timeoutMs?: number,
+  ): Promise<BusEvent[]>;
+  close(): void;
+}
+
+/**
+ * A test rule on the order bus (every `order-middleware` event) delivering to an SQS queue made for
+ * it — PutRule, PutTargets and CreateQueue through the SDK and the local AWS endpoint, as one would
+ * against AWS — read with ReceiveMessage. Events are kept per order as they are read.
+ */
+export async function givenAQueueOnTheOrderBus(
+  t: TestCloud,
+  name = `test-bus-${randomUUID().slice(0, 8)}`,
+): Promise<BusObserver> {
+  const config = {
+    endpoint: t.cloud.awsUrl,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+  };
+  const sqs = new SQSClient(config);
+  const events = new EventBridgeClient(config);
+  const bus = t.cloud.model.buses[0];
+  if (!bus) throw new Error('no event bus in the template');
+  const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: name }));
+  const { Attributes } = await sqs.send(
+    new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['QueueArn'] }),
+  );
+  await events.send(
+    new PutRuleCommand({
+      Name: name,
+      EventBusName: bus.name,
+      EventPattern: JSON.stringify({ source: ['order-middleware'] }),
+    }),
+  );
+  const targets = await events.send(
+    new PutTargetsCommand({
+      Rule: name,
+      EventBusName: bus.name,
+      Targets: [{ Id: 'test-queue', Arn: Attributes!.QueueArn! }],
+    }),
+  );
+  if (targets.FailedEntryCount)
+    throw new Error(`PutTargets failed: ${JSON.stringify(targets.FailedEntries)}`);
+  events.destroy();
+
+  const seen = new Map<string, BusEvent[]>();
+  const readQueue = async () => {
+    for (;;) {
+      const { Messages = [] } = await sqs.send(
+        new ReceiveMessageCommand({ QueueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }),
+      );
+      if (Messages.length === 0) return;
+      for (const message of Messages) {
+        const event = JSON.parse(message.Body!) as BusEvent;
+        const orderId = String(event.detail?.orderId);
+        seen.set(orderId, [...(seen.get(orderId) ?? []), event]);
+      }
+      // One at a time: a read is a handful of messages.
+      for (const message of Messages)
+        await sqs.send(new DeleteMessageCommand({ QueueUrl, ReceiptHandle: message.ReceiptHandle! }));
+    }
+  };
+  const observer: BusObserver = {
+    async eventsOf(orderId) {
+      await readQueue();
+      return seen.get(orderId) ?? [];
+    },
+    async eventsOfOnce(orderId, done, timeoutMs = 20_000) {
+      try {
+        return await eventually(
+          async () => {
+            const got = await observer.eventsOf(orderId);
+            return done(got) ? got : undefined;
+          },
+          `the events of ${orderId} on the bus`,
+          timeoutMs,
+        );
+      } catch (error) {
+        const got = (seen.get(orderId) ?? []).map((event) => event['detail-type']);
+        throw new Error(`${(error as Error).message}; read: ${got.join(', ') || 'nothing'}`);
+      }
+    },
+    close: () => sqs.destroy(),
+  };
+  return observer;
 }
