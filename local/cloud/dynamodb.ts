@@ -5,11 +5,16 @@
 import { type ChildProcess, fork } from 'node:child_process';
 import { mkdirSync, rmSync } from 'node:fs';
 import {
+  type AttributeValue,
+  BatchWriteItemCommand,
   CreateTableCommand,
   type CreateTableCommandInput,
+  DeleteTableCommand,
   DescribeTableCommand,
   type DynamoDBClient,
   ListTablesCommand,
+  ResourceNotFoundException,
+  ScanCommand,
 } from '@aws-sdk/client-dynamodb';
 
 export interface LocalDynamo {
@@ -82,7 +87,10 @@ export interface TableDefinition {
 /**
  * Creates the tables that do not exist yet; returns the names it created. Settings dynalite has no
  * API for (TimeToLiveSpecification, point-in-time recovery, SSE, contributor insights) are accepted
- * and ignored: items with an expired TTL attribute are simply never deleted locally.
+ * and ignored: items with an expired TTL attribute are simply never deleted locally. A table kept
+ * from an earlier start that lacks a global secondary index the template now declares is rebuilt
+ * with its items (dynalite cannot add an index to a table), so a plain `npm start` keeps working
+ * after the template gains one.
  */
 export async function ensureTables(client: DynamoDBClient, tables: TableDefinition[]): Promise<string[]> {
   const existing = new Set<string>();
@@ -94,13 +102,67 @@ export async function ensureTables(client: DynamoDBClient, tables: TableDefiniti
   } while (start);
   const created: string[] = [];
   for (const table of tables) {
-    if (existing.has(table.name)) continue;
+    if (existing.has(table.name)) {
+      if (await lacksIndexes(client, table)) await rebuildWithItems(client, table);
+      continue;
+    }
     await client.send(new CreateTableCommand(createTableInput(table)));
     created.push(table.name);
   }
   // As on AWS, a new table (and its indexes) answers only once ACTIVE; a busy machine makes that visible.
   for (const name of created) await untilActive(client, name);
   return created;
+}
+
+async function lacksIndexes(client: DynamoDBClient, table: TableDefinition): Promise<boolean> {
+  const wanted = ((table.properties.GlobalSecondaryIndexes ?? []) as { IndexName: string }[]).map(
+    (index) => index.IndexName,
+  );
+  const { Table } = await client.send(new DescribeTableCommand({ TableName: table.name }));
+  const present = new Set((Table?.GlobalSecondaryIndexes ?? []).map((index) => index.IndexName));
+  return wanted.some((name) => !present.has(name));
+}
+
+/** Reads every item, recreates the table as the template has it now, and writes the items back. */
+async function rebuildWithItems(client: DynamoDBClient, table: TableDefinition): Promise<void> {
+  const items: Record<string, AttributeValue>[] = [];
+  let start: Record<string, AttributeValue> | undefined;
+  do {
+    const page = await client.send(new ScanCommand({ TableName: table.name, ExclusiveStartKey: start }));
+    items.push(...(page.Items ?? []));
+    start = page.LastEvaluatedKey;
+  } while (start);
+  await client.send(new DeleteTableCommand({ TableName: table.name }));
+  await untilGone(client, table.name);
+  await client.send(new CreateTableCommand(createTableInput(table)));
+  await untilActive(client, table.name);
+  for (let i = 0; i < items.length; i += 25) {
+    let pending: Record<string, AttributeValue>[] = items.slice(i, i + 25);
+    while (pending.length > 0) {
+      const { UnprocessedItems } = await client.send(
+        new BatchWriteItemCommand({
+          RequestItems: { [table.name]: pending.map((Item) => ({ PutRequest: { Item } })) },
+        }),
+      );
+      pending = (UnprocessedItems?.[table.name] ?? []).flatMap((request) =>
+        request.PutRequest?.Item ? [request.PutRequest.Item] : [],
+      );
+    }
+  }
+}
+
+async function untilGone(client: DynamoDBClient, name: string, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      await client.send(new DescribeTableCommand({ TableName: name }));
+    } catch (error) {
+      if (error instanceof ResourceNotFoundException) return;
+      throw error;
+    }
+    if (Date.now() > deadline) throw new Error(`table ${name} is still there after ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
 }
 
 async function untilActive(client: DynamoDBClient, name: string, timeoutMs = 10_000): Promise<void> {

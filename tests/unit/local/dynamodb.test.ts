@@ -94,6 +94,45 @@ test('a conditional put through the edge succeeds once, then surfaces Conditiona
   expect(byStore.Items?.map((i) => i.orderId?.S)).toEqual(['ord_1']);
 });
 
+test('a kept table that lacks an index the template now declares is rebuilt with its items', async () => {
+  await putNew('ord_kept');
+  const withNewIndex = {
+    ...ordersTable,
+    properties: {
+      ...ordersTable.properties,
+      AttributeDefinitions: [
+        ...ordersTable.properties.AttributeDefinitions,
+        { AttributeName: 'status', AttributeType: 'S' },
+      ],
+      GlobalSecondaryIndexes: [
+        ...ordersTable.properties.GlobalSecondaryIndexes,
+        {
+          IndexName: 'byStatus',
+          KeySchema: [{ AttributeName: 'status', KeyType: 'HASH' }],
+          Projection: { ProjectionType: 'KEYS_ONLY' },
+        },
+      ],
+    },
+  };
+
+  expect(await ensureTables(client, [withNewIndex])).toEqual([]);
+
+  const byStatus = await client.send(
+    new QueryCommand({
+      TableName: ordersTable.name,
+      IndexName: 'byStatus',
+      KeyConditionExpression: '#s = :s',
+      ExpressionAttributeNames: { '#s': 'status' },
+      ExpressionAttributeValues: { ':s': { S: 'RECEIVED' } },
+    }),
+  );
+  expect(byStatus.Items?.map((i) => i.orderId?.S)).toContain('ord_kept');
+  const kept = await client.send(
+    new GetItemCommand({ TableName: ordersTable.name, Key: { orderId: { S: 'ord_kept' } } }),
+  );
+  expect(kept.Item?.storeId?.S).toBe('store-001');
+});
+
 test('data survives a restart on the same directory, and a fresh start empties it', async () => {
   await putNew('ord_2');
   await stop();
