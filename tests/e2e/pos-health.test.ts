@@ -162,7 +162,7 @@ describe('throttling', () => {
   test('1 order per 5-minute window: the second order’s pickup moves to the next window and the partner is told; with no window within the hour, REJECTED STORE_BUSY', async () => {
     // Not across a window boundary: every order below must count against the same hour.
     const intoWindow = Date.now() % WINDOW_MS;
-    if (intoWindow > WINDOW_MS - 40_000)
+    if (intoWindow > WINDOW_MS - 20_000)
       await new Promise((r) => setTimeout(r, WINDOW_MS - intoWindow + 500));
     await operatorSets('/throttle', 'PUT', { ordersPerWindow: 1, windowMinutes: 5 });
     try {
