@@ -125,7 +125,9 @@ test('partners down while the store pauses: the sync fails into its DLQ; once th
     'the failed push in the store-sync DLQ',
     30_000,
   );
-  expect(JSON.parse(dead.Body!)).toMatchObject({
+  // Lambda's on-failure destination wraps the event in `requestPayload` on AWS; locally it is the event.
+  const body = JSON.parse(dead.Body!);
+  expect(body.requestPayload ?? body).toMatchObject({
     'detail-type': 'StoreStatusChanged',
     detail: { storeId: 'store-001', status: 'paused' },
   });

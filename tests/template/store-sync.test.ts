@@ -73,6 +73,24 @@ describe('syncStoreToPartners', () => {
   });
 });
 
+describe('the sweep', () => {
+  it('alarms when some partner still lags a store after five sweeps in a row', () => {
+    const alarm = resourcesOfType(template, 'AWS::CloudWatch::Alarm')
+      .map(([, a]) => a.Properties as Record<string, Json>)
+      .find((a) => a.MetricName === 'StoresLaggingPartners');
+    expect(alarm).toMatchObject({
+      Namespace: 'OrderMiddleware',
+      Dimensions: [{ Name: 'service', Value: 'order-middleware' }],
+      Period: 60,
+      EvaluationPeriods: 5,
+      DatapointsToAlarm: 5,
+      Threshold: 0,
+      ComparisonOperator: 'GreaterThanThreshold',
+      AlarmActions: [ref('AlarmTopic')],
+    });
+  });
+});
+
 describe('StoreSyncRole', () => {
   it('reads and updates the stores table only, reads partner secrets, sends to its DLQ — nothing else', () => {
     const granted = actionsOf('StoreSyncRole').map(([action, resources]): [string, string] => [

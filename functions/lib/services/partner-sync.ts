@@ -138,6 +138,7 @@ export async function resyncLaggingStores(clock = () => new Date()) {
       logger.warn('partner re-sync failed', { storeId: store.storeId, error: (error as Error).message });
     }
   }
+  // Stores some partner still lags after this sweep: every minute, 0 included (the alarm's metric).
   metrics.addMetric('StoresLaggingPartners', MetricUnit.Count, failed);
   const result = { stores: stores.length, lagging: lagging.length, synced, failed };
   if (lagging.length > 0) logger.info('partner re-sync sweep', result);
