@@ -5,7 +5,7 @@
  * (the DynamoDB calls the functions make). Stopped and cleaned up by `stop()`.
  */
 import { createHash, randomUUID } from 'node:crypto';
-import { rmSync } from 'node:fs';
+import { mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -47,14 +47,44 @@ export interface ToolCloudOptions {
   seed?: number;
 }
 
+/** Below the kernel's ephemeral range (32768–60999 on Linux): no port-0 listener or outgoing connection takes these. */
+const PORT_RANGE = { from: 20_000, to: 32_767 };
+/** How long a port handed out is kept from every other process: far longer than any start takes to bind it. */
+const PORT_LEASE_MS = 10 * 60_000;
+
+/**
+ * A port that is free and stays free until its server binds it. A port found free with port 0 and
+ * let go at once could be taken in between by any port-0 listener or outgoing connection; these
+ * come from outside the ephemeral range instead, and each is leased to this process with an
+ * exclusive file in the temp folder, so no other tool cloud or test picks it for ten minutes.
+ */
 async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
+  const leases = path.join(os.tmpdir(), 'order-middleware-port-leases');
+  mkdirSync(leases, { recursive: true });
+  for (let attempt = 0; attempt < 200; attempt++) {
+    const port = PORT_RANGE.from + Math.floor(Math.random() * (PORT_RANGE.to - PORT_RANGE.from + 1));
+    const lease = path.join(leases, String(port));
+    try {
+      if (Date.now() - statSync(lease).mtimeMs < PORT_LEASE_MS) continue;
+      rmSync(lease, { force: true });
+    } catch {
+      // No lease yet.
+    }
+    try {
+      writeFileSync(lease, String(process.pid), { flag: 'wx' });
+    } catch {
+      continue; // another process leased it just now
+    }
+    if (await canBind(port)) return port;
+  }
+  throw new Error(`no free port in ${PORT_RANGE.from}-${PORT_RANGE.to}`);
+}
+
+function canBind(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
     const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
   });
 }
 

@@ -32,27 +32,39 @@ export interface TestCloud {
   restart(options?: { simulators?: boolean }): Promise<void>;
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
+/**
+ * A free port, held by a placeholder listener until `release()`, called right before its real server
+ * binds: nothing else on the machine can take it meanwhile (a port found free and let go at once can
+ * be, by another test file's cloud or an outgoing connection).
+ */
+async function reservePort(): Promise<{ port: number; release(): Promise<void> }> {
+  const holder = createServer();
+  await new Promise<void>((resolve, reject) => {
+    holder.once('error', reject);
+    holder.listen(0, '127.0.0.1', () => resolve());
   });
+  const { port } = holder.address() as { port: number };
+  return { port, release: () => new Promise((resolve) => holder.close(() => resolve())) };
 }
 
 /** Starts the whole stack on free ports with an empty data folder of its own. */
 export async function givenALocalCloud(): Promise<TestCloud> {
   const packageDir = await packagedStack();
   const dataDir = path.resolve('.local', `e2e-${randomUUID().slice(0, 8)}`);
-  const [http, aws, partnerPort, posPort] = [
-    await freePort(),
-    await freePort(),
-    await freePort(),
-    await freePort(),
-  ];
+  // The cloud's own ports are named up front (its AWS endpoint URL is built before it listens), and
+  // held until it starts; the simulators listen on port 0 and are then reached on what they got.
+  const [http, aws] = await Promise.all([reservePort(), reservePort()]);
+  const middlewareUrl = `http://127.0.0.1:${http.port}`;
+  let partnerPort = 0;
+  let posPort = 0;
+  // The simulators keep their orders beside the cloud's data, as under `npm start`.
+  const startPartner = (fresh: boolean) =>
+    startPartnerSimulator({ port: partnerPort, middlewareUrl, seed: 7, dataDir, fresh });
+  const startPos = (fresh: boolean) => startPosSimulator({ port: posPort, dataDir, fresh });
+  let partner = await startPartner(true);
+  let pos = await startPos(true);
+  partnerPort = partner.port;
+  posPort = pos.port;
   const partnerUrl = `http://127.0.0.1:${partnerPort}`;
   const posUrl = `http://127.0.0.1:${posPort}`;
   const startCloud = (fresh: boolean) =>
@@ -60,19 +72,14 @@ export async function givenALocalCloud(): Promise<TestCloud> {
       packageDir,
       dataDir,
       fresh,
-      ports: { http, aws },
+      ports: { http: http.port, aws: aws.port },
       environmentOverrides: { PARTNER_API_URL: partnerUrl, POS_API_URL: posUrl },
       log: process.env.E2E_LOGS ? (fn, line) => console.log(fn, line) : undefined,
     });
+  await Promise.all([http.release(), aws.release()]);
   let cloud = await startCloud(true);
   const storesTable = cloud.model.tables.find((t) => t.logicalId === 'StoresTable')!.name;
   await seedDemoStores(cloud.dynamodbEndpoint, storesTable);
-  // The simulators keep their orders beside the cloud's data, as under `npm start`.
-  const startPartner = (fresh: boolean) =>
-    startPartnerSimulator({ port: partnerPort, middlewareUrl: cloud.httpUrl, seed: 7, dataDir, fresh });
-  const startPos = (fresh: boolean) => startPosSimulator({ port: posPort, dataDir, fresh });
-  let partner = await startPartner(true);
-  let pos = await startPos(true);
   const testCloud: TestCloud = {
     get cloud() {
       return cloud;
