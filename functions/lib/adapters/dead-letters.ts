@@ -83,19 +83,7 @@ export async function redriveEvents(
     const sendable = events.filter((entry) => entry.event !== undefined);
     left += events.length - sendable.length;
     if (sendable.length === 0) continue;
-    const put = await eventBridge.send(
-      new PutEventsCommand({
-        Entries: sendable.map(({ event }) => ({
-          EventBusName: config.eventBusName,
-          Source: event!.source,
-          DetailType: event!['detail-type'],
-          Detail: JSON.stringify(event!.detail),
-          ...(event!.resources?.length ? { Resources: event!.resources } : {}),
-        })),
-      }),
-    );
-    // Entries answer in order; a failed one keeps its message, to be tried by the next redrive.
-    const sent = sendable.filter((_, i) => !put.Entries?.[i]?.ErrorCode);
+    const sent = await putOnTheBus(sendable);
     left += sendable.length - sent.length;
     if (sent.length === 0) continue;
     const deleted = await sqs.send(
@@ -108,6 +96,40 @@ export async function redriveEvents(
     redriven += sent.length;
   }
   return { redriven, left };
+}
+
+/** PutEvents takes at most 256 KB a call; order events carry the order (up to 64 KB each). */
+const PUT_EVENTS_MAX_BYTES = 250_000;
+
+type Dead = { message: Message; event: ReturnType<typeof eventOf> };
+
+/** Puts the events back on the bus in calls within PutEvents' size limit; answers those it took. */
+async function putOnTheBus(dead: Dead[]): Promise<Dead[]> {
+  const entries = dead.map(({ event }) => ({
+    EventBusName: config.eventBusName,
+    Source: event!.source,
+    DetailType: event!['detail-type'],
+    Detail: JSON.stringify(event!.detail),
+    ...(event!.resources?.length ? { Resources: event!.resources } : {}),
+  }));
+  const size = (entry: (typeof entries)[number]) =>
+    Buffer.byteLength(entry.Source) +
+    Buffer.byteLength(entry.DetailType) +
+    Buffer.byteLength(entry.Detail) +
+    (entry.Resources ?? []).reduce((sum, r) => sum + Buffer.byteLength(r), 0);
+  const taken: Dead[] = [];
+  let start = 0;
+  while (start < entries.length) {
+    let end = start + 1;
+    let bytes = size(entries[start]!);
+    while (end < entries.length && bytes + size(entries[end]!) <= PUT_EVENTS_MAX_BYTES)
+      bytes += size(entries[end++]!);
+    const put = await eventBridge.send(new PutEventsCommand({ Entries: entries.slice(start, end) }));
+    // Entries answer in order; a failed one keeps its message, for the next redrive.
+    for (let i = start; i < end; i++) if (!put.Entries?.[i - start]?.ErrorCode) taken.push(dead[i]!);
+    start = end;
+  }
+  return taken;
 }
 
 /**

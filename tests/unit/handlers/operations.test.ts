@@ -603,6 +603,25 @@ describe('dead letters', () => {
     expect(sqsLocal.depth(DLQ_NAME)).toBe(1);
   });
 
+  it('puts large events back in calls within PutEvents’ 256 KB limit', async () => {
+    const large = (orderId: string) => ({
+      ...orderReceived(orderId),
+      detail: { orderId, notes: 'x'.repeat(100_000) },
+    });
+    for (const orderId of ['ord_1', 'ord_2', 'ord_3', 'ord_4', 'ord_5']) await dlqMessage(large(orderId));
+
+    const result = await deadLetter('POST /operations/dead-letters/{name}/redrive', DLQ_NAME);
+
+    expect(result.body).toEqual({ name: DLQ_NAME, redriven: 5 });
+    const calls = bus.commandCalls(PutEventsCommand).map((call) => call.args[0].input.Entries ?? []);
+    expect(calls.length).toBeGreaterThanOrEqual(3);
+    for (const entries of calls)
+      expect(
+        entries.reduce((sum, entry) => sum + Buffer.byteLength(entry.Detail ?? ''), 0),
+      ).toBeLessThanOrEqual(256 * 1024);
+    expect(sqsLocal.depth(DLQ_NAME)).toBe(0);
+  });
+
   it('keeps a message whose event the bus did not take, for the next redrive', async () => {
     await dlqMessage(orderReceived('ord_a'));
     await dlqMessage(orderReceived('ord_b'));
