@@ -15,7 +15,13 @@ import {
 } from '../steps/local-cloud';
 
 const PARTNERS = ['ubereats', 'doordash', 'grubhub'] as const;
-type Shown = { status: string; pausedUntil?: string; unavailableItems: string[]; updates: unknown[] };
+type Shown = {
+  status: string;
+  pausedUntil?: string;
+  extraPrepMinutes?: number;
+  unavailableItems: string[];
+  updates: unknown[];
+};
 
 let t: TestCloud;
 beforeAll(async () => {
@@ -28,6 +34,13 @@ afterAll(async () => {
 const store = (path = '') => `${t.cloud.httpUrl}/stores/store-001${path}`;
 const placeOrder = (order: Record<string, unknown>) =>
   call('POST', `${t.partnerUrl}/_control/orders`, { storeId: 'store-001', ...order });
+
+/** The store schedules now (expiries, POS probe, partner sweep), as their minute would. */
+async function whenTheStoreSchedulesRun() {
+  const schedules = t.cloud.model.functions.find((f) => f.logicalId === 'StoreSchedulesLambdaFunction')!;
+  const ran = await t.cloud.lambda.invoke(schedules.name, {});
+  expect(ran.error).toBeUndefined();
+}
 
 async function partnersShow(): Promise<Record<(typeof PARTNERS)[number], Shown>> {
   return (await call('GET', `${t.partnerUrl}/_control/stores/store-001`)).body.partners;
@@ -46,6 +59,7 @@ afterEach(async () => {
   // Back to a store that sells everything, pushed, then the partners forget it for the next test.
   await call('PUT', store('/status'), { status: 'online' });
   await call('PUT', store('/items/TACO-POLLO'), { available: true });
+  await call('DELETE', store('/busy'));
   await everyPartnerShows(
     (shown) => shown.status === 'online' && !shown.unavailableItems.includes('TACO-POLLO'),
     'store-001 as it was',
@@ -73,9 +87,44 @@ test('86 an item: every partner shows it unavailable, orders for it are refused 
   await theOrderReaches(t, other.webhookBody.orderId, 'ACCEPTED');
 
   await call('PUT', store('/items/TACO-POLLO'), { available: true });
+  await call('DELETE', store('/busy'));
   await everyPartnerShows((shown) => !shown.unavailableItems.includes('TACO-POLLO'), 'TACO-POLLO on sale');
   expect((await placeOrder({ partner: 'grubhub', items: [{ sku: 'TACO-POLLO', quantity: 1 }] })).status).toBe(
     201,
+  );
+});
+
+test('86 with until: unavailable on every partner and refused at the source, then on sale everywhere by itself', async () => {
+  const until = new Date(Date.now() + 3_000).toISOString();
+  expect((await call('PUT', store('/items/TACO-POLLO'), { available: false, until })).status).toBe(200);
+
+  await everyPartnerShows((s) => s.unavailableItems.includes('TACO-POLLO'), 'TACO-POLLO unavailable');
+  expect(
+    (await placeOrder({ partner: 'doordash', items: [{ sku: 'TACO-POLLO', quantity: 1 }] })).status,
+  ).toBe(409);
+
+  await new Promise((resolve) => setTimeout(resolve, Date.parse(until) - Date.now() + 200));
+  // DoorDash's item call has no end: our schedule's expiry, pushed, brings it back there too.
+  await whenTheStoreSchedulesRun();
+
+  await everyPartnerShows((s) => !s.unavailableItems.includes('TACO-POLLO'), 'TACO-POLLO on sale again');
+  expect(
+    (await placeOrder({ partner: 'doordash', items: [{ sku: 'TACO-POLLO', quantity: 1 }] })).status,
+  ).toBe(201);
+});
+
+test('busy mode: Grubhub shows the extra minutes, and none once it ends', async () => {
+  expect((await call('PUT', store('/busy'), { extraPrepMinutes: 25 })).status).toBe(200);
+  await eventually(
+    async () => ((await partnersShow()).grubhub.extraPrepMinutes === 25 ? true : undefined),
+    'Grubhub to show 25 extra minutes',
+  );
+
+  await call('DELETE', store('/busy'));
+
+  await eventually(
+    async () => ((await partnersShow()).grubhub.extraPrepMinutes === undefined ? true : undefined),
+    'Grubhub to show no busy mode',
   );
 });
 
@@ -115,28 +164,35 @@ test('partners down while the store pauses: the sync fails into its DLQ; once th
 
   await call('PUT', store('/status'), { status: 'paused', reason: 'Short staffed' });
 
+  // Syncs of earlier changes still retrying while the partners are down land there too.
+  const deadLettered: unknown[] = [];
   const dead = await eventually(
     async () => {
       const received = await sqs.send(
-        new ReceiveMessageCommand({ QueueUrl: queue.url, MaxNumberOfMessages: 1, WaitTimeSeconds: 1 }),
+        new ReceiveMessageCommand({ QueueUrl: queue.url, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }),
       );
-      return received.Messages?.[0];
+      // Lambda's on-failure destination wraps the event in `requestPayload` on AWS; locally it is the event.
+      for (const message of received.Messages ?? []) {
+        const body = JSON.parse(message.Body!);
+        deadLettered.push(body.requestPayload ?? body);
+      }
+      return deadLettered.find(
+        (event) =>
+          (event as { 'detail-type'?: string })['detail-type'] === 'StoreStatusChanged' &&
+          (event as { detail?: { status?: string } }).detail?.status === 'paused',
+      );
     },
-    'the failed push in the store-sync DLQ',
+    'the failed push of the pause in the store-sync DLQ',
     30_000,
   );
-  // Lambda's on-failure destination wraps the event in `requestPayload` on AWS; locally it is the event.
-  const body = JSON.parse(dead.Body!);
-  expect(body.requestPayload ?? body).toMatchObject({
-    'detail-type': 'StoreStatusChanged',
-    detail: { storeId: 'store-001', status: 'paused' },
-  });
-  expect((await partnersShow()).ubereats.status).toBe('online');
+  expect(dead).toMatchObject({ detail: { storeId: 'store-001', status: 'paused', reason: 'Short staffed' } });
+  // The pause was the last change: once its retries are spent (and a margin for the earlier ones'),
+  // nothing but the sweep is left to push it.
+  await new Promise((resolve) => setTimeout(resolve, 1_500));
+  for (const shown of Object.values(await partnersShow())) expect(shown.status).toBe('online');
 
   await givenThePartnerApiFaults(t, undefined);
-  const schedules = t.cloud.model.functions.find((f) => f.logicalId === 'StoreSchedulesLambdaFunction')!;
-  const ran = await t.cloud.lambda.invoke(schedules.name, {});
-  expect(ran.error).toBeUndefined();
+  await whenTheStoreSchedulesRun();
 
   await everyPartnerShows((s) => s.status === 'paused', 'store-001 paused after the sweep');
 }, 60_000);
