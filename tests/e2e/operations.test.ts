@@ -161,6 +161,16 @@ test('a dead-lettered OrderReceived, redriven, goes on to be accepted, and the D
     delete (stepFunctions as Partial<typeof stepFunctions>).eventBridgeTarget;
   }
   expect((await theOrder(t, orderId)).body.status).toBe('RECEIVED');
+  const { body: peeked } = await api('GET', `/operations/dead-letters/${dlq.name}/messages`);
+  expect(peeked.messages).toEqual([
+    expect.objectContaining({
+      attributes: expect.objectContaining({ EXHAUSTED_RETRY_CONDITION: 'MaximumRetryAttempts' }),
+      event: expect.objectContaining({
+        detailType: 'OrderReceived',
+        detail: expect.objectContaining({ orderId }),
+      }),
+    }),
+  ]);
 
   const redriven = await api('POST', `/operations/dead-letters/${dlq.name}/redrive`);
 

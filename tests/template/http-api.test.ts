@@ -32,6 +32,7 @@ const ROUTES: Record<string, string> = {
   'POST /orders/{orderId}/cancel': 'OperatorOrdersLambdaFunction',
   'POST /orders/{orderId}/release': 'OperatorOrdersLambdaFunction',
   'GET /operations/dead-letters': 'DeadLettersLambdaFunction',
+  'GET /operations/dead-letters/{name}/messages': 'DeadLettersLambdaFunction',
   'POST /operations/dead-letters/{name}/redrive': 'DeadLettersLambdaFunction',
 };
 
@@ -51,11 +52,11 @@ function integrationOf(route: Record<string, Json>) {
 }
 
 describe('HTTP API', () => {
-  it('is one HTTP API (not REST) carrying exactly the sixteen routes of the architecture', () => {
+  it('is one HTTP API (not REST) carrying exactly the seventeen routes of the architecture', () => {
     const apis = resourcesOfType(template, 'AWS::ApiGatewayV2::Api');
     expect(apis).toHaveLength(1);
     expect(apis[0]![1].Properties?.ProtocolType).toBe('HTTP');
-    expect(resourcesOfType(template, 'AWS::ApiGatewayV2::Route')).toHaveLength(16);
+    expect(resourcesOfType(template, 'AWS::ApiGatewayV2::Route')).toHaveLength(17);
     expect(routes().map((route) => route.RouteKey)).toEqual(expect.arrayContaining(Object.keys(ROUTES)));
     expect(resourcesOfType(template, 'AWS::ApiGateway::RestApi')).toHaveLength(0);
   });
@@ -80,7 +81,7 @@ describe('HTTP API', () => {
     const operations = routes().filter((route) =>
       /^\w+ \/(orders|stores|operations)(\/|$)/.test(String(route.RouteKey)),
     );
-    expect(operations).toHaveLength(13);
+    expect(operations).toHaveLength(14);
     for (const route of operations) expect(route.AuthorizationType).toBe('AWS_IAM');
   });
 

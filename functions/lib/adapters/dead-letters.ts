@@ -49,6 +49,52 @@ export async function queueDepth(queue: DeadLetterQueue): Promise<number> {
   );
 }
 
+/** A dead letter as an operator reads it: what failed, when, and the event it holds. */
+export interface DeadLetterView {
+  messageId: string;
+  sentAt?: string;
+  receiveCount: number;
+  /** The message attributes EventBridge or Lambda wrote (RULE_ARN, ERROR_CODE, ERROR_MESSAGE…). */
+  attributes: Record<string, string>;
+  event?: { source: string; detailType: string; detail: Record<string, unknown> };
+  /** The body, cut to 2,000 characters, when it holds no event. */
+  body?: string;
+}
+
+/**
+ * Up to `limit` (1–10) messages of the queue without taking them: received with a visibility timeout
+ * of 0, as the SQS console polls, so they stay where they are for the redrive.
+ */
+export async function peekDeadLetters(queue: DeadLetterQueue, limit: number): Promise<DeadLetterView[]> {
+  const { Messages = [] } = await sqs.send(
+    new ReceiveMessageCommand({
+      QueueUrl: queue.url,
+      MaxNumberOfMessages: limit,
+      VisibilityTimeout: 0,
+      MessageAttributeNames: ['All'],
+      MessageSystemAttributeNames: ['SentTimestamp', 'ApproximateReceiveCount'],
+    }),
+  );
+  return Messages.map((message) => {
+    const event = eventOf(message);
+    const sent = Number(message.Attributes?.SentTimestamp);
+    return {
+      messageId: message.MessageId ?? '',
+      ...(sent ? { sentAt: new Date(sent).toISOString() } : {}),
+      receiveCount: Number(message.Attributes?.ApproximateReceiveCount ?? 0),
+      attributes: Object.fromEntries(
+        Object.entries(message.MessageAttributes ?? {}).map(([name, value]) => [
+          name,
+          value.StringValue ?? '',
+        ]),
+      ),
+      ...(event
+        ? { event: { source: event.source, detailType: event['detail-type'], detail: event.detail } }
+        : { body: (message.Body ?? '').slice(0, 2000) }),
+    };
+  });
+}
+
 /** Long enough to re-put and delete a batch; a message not sent back reappears after it. */
 const VISIBILITY_SECONDS = 60;
 

@@ -603,6 +603,52 @@ describe('dead letters', () => {
     expect(sqsLocal.depth(DLQ_NAME)).toBe(1);
   });
 
+  it('shows the messages of a DLQ — what failed and the event — and leaves them there', async () => {
+    await dlqMessage(orderReceived('ord_a'));
+    await dlqMessage('not an event');
+
+    const peek = async (query: Record<string, string> = {}) =>
+      answer(
+        await deadLetters(
+          {
+            ...httpEvent({
+              routeKey: 'GET /operations/dead-letters/{name}/messages',
+              rawPath: `/operations/dead-letters/${DLQ_NAME}/messages`,
+              pathParameters: { name: DLQ_NAME },
+            }),
+            queryStringParameters: query,
+          },
+          lambdaContext(),
+        ),
+      );
+    const first = await peek();
+    const again = await peek({ limit: '1' });
+
+    expect(first).toEqual({
+      statusCode: 200,
+      body: {
+        name: DLQ_NAME,
+        messages: [
+          {
+            messageId: expect.any(String),
+            sentAt: expect.any(String),
+            receiveCount: 1,
+            attributes: { RULE_ARN: 'arn:aws:events:us-east-1:0:rule/x' },
+            event: {
+              source: 'order-middleware',
+              detailType: 'OrderReceived',
+              detail: orderReceived('ord_a').detail,
+            },
+          },
+          expect.objectContaining({ body: 'not an event' }),
+        ],
+      },
+    });
+    expect((again.body.messages as unknown[]).length).toBe(1);
+    expect(sqsLocal.depth(DLQ_NAME)).toBe(2);
+    expect((await peek({ limit: '11' })).statusCode).toBe(400);
+  });
+
   it('puts large events back in calls within PutEvents’ 256 KB limit', async () => {
     const large = (orderId: string) => ({
       ...orderReceived(orderId),
