@@ -210,10 +210,38 @@ export async function whenThePartnerRedelivers(
   return body as { webhookStatuses: number[]; webhookBodies: any[] };
 }
 
-/** Faults on the POS API (`undefined` heals it): errorRate, latencyMs, offlineStores, failNext, dropResponseAfterWrite. */
+/**
+ * Faults on the POS API (`undefined` heals it): errorRate, latencyMs, offlineStores, failNext,
+ * dropResponseAfterWrite. Healing also does what the next POS health probe would (its minute is not
+ * waited for): a store POS health paused while the POS failed is back online on every partner, and
+ * the failure counts start again, so one test's POS failures do not pause the store for the next.
+ */
 export async function givenThePosFaults(t: TestCloud, faults: Record<string, unknown> | undefined) {
   const answer = await call(faults ? 'PUT' : 'DELETE', `${t.posUrl}/_control/faults`, faults);
   if (answer.status !== 200) throw new Error(`POS simulator answered ${answer.status}`);
+  if (!faults) await theStoresComeBackFromPosHealth(t);
+}
+
+const DEMO_STORE_IDS = ['store-001', 'store-002'];
+
+/** The POS health probe runs (storeSchedules); every store it brings back is then online on each partner. */
+export async function theStoresComeBackFromPosHealth(t: TestCloud) {
+  const fn = t.cloud.model.functions.find((f) => f.logicalId === 'StoreSchedulesLambdaFunction');
+  if (!fn) return;
+  const before = await Promise.all(
+    DEMO_STORE_IDS.map(async (storeId) => (await call('GET', `${t.cloud.httpUrl}/stores/${storeId}`)).body),
+  );
+  const pausedByPosHealth = before.filter((s) => s?.status === 'paused' && s.changedBy === 'pos-health');
+  const result = await t.cloud.lambda.invoke(fn.name, {});
+  if (result.error) throw new Error(`storeSchedules failed: ${JSON.stringify(result.error)}`);
+  for (const { storeId } of pausedByPosHealth) {
+    await eventually(async () => {
+      const shown = await call('GET', `${t.partnerUrl}/_control/stores/${storeId}`);
+      if (shown.status === 404) return true; // a partner simulator that keeps no store state
+      const partners = Object.values(shown.body?.partners ?? {}) as { status: string }[];
+      return partners.every((p) => p.status === 'online') ? true : undefined;
+    }, `store ${storeId} back online on every partner`);
+  }
 }
 
 /** Faults on the partner API the middleware calls (`undefined` heals it): errorRate, latencyMs, endpoints, failNext. */
