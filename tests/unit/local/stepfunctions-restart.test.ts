@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { jest } from '@jest/globals';
 import { LocalStepFunctions, stepFunctionsApi } from '../../../local/cloud/stepfunctions';
 import {
   ACCOUNT,
@@ -11,6 +12,20 @@ import {
   sleep,
   waitForCourierTask,
 } from './stepfunctions-helpers';
+
+/** Everything but Date: with these real, a test moves the clock without sleeping through it. */
+const REAL_TIMERS = [
+  'setTimeout',
+  'clearTimeout',
+  'setInterval',
+  'clearInterval',
+  'setImmediate',
+  'clearImmediate',
+  'nextTick',
+  'queueMicrotask',
+  'hrtime',
+  'performance',
+] as const;
 
 let dataDir: string;
 let open: LocalStepFunctions[] = [];
@@ -79,7 +94,7 @@ test('an execution waiting on a token resumes after a restart with the same toke
   expect(done.history.map((event) => event.id)).toEqual(done.history.map((_, index) => index + 1));
 });
 
-test('the remaining timeout carries over a restart', async () => {
+test('the remaining timeout carries over a restart: a deadline passed while down fires at once', async () => {
   const tokens: string[] = [];
   const before = startService({
     waitForCourier: async (payload) => {
@@ -87,37 +102,47 @@ test('the remaining timeout carries over a restart', async () => {
       return { payload: {} };
     },
   });
-  const shortWait = {
+  const longWait = {
     ...orderWorkflow,
     States: {
       ...orderWorkflow.States,
       WaitForCourier: waitForCourierTask({
-        TimeoutSeconds: 1,
+        TimeoutSeconds: 60,
         Catch: [{ ErrorEquals: ['States.Timeout'], ResultPath: '$.timedOut', Next: 'Finish' }],
         Next: 'Finish',
       }),
     },
   };
-  const arn = createMachine(before.service, 'short-wait', shortWait);
+  const arn = createMachine(before.service, 'long-wait', longWait);
   const { executionArn } = before.service.startExecution({
     stateMachineArn: arn,
     input: '{"orderId":"o-2"}',
   });
   await eventually(() => tokens[0]);
+  const scheduled = await eventually(() =>
+    before.service.describeExecution(executionArn).history.find((e) => e.type === 'TaskScheduled'),
+  );
   await eventually(() =>
     before.service.describeExecution(executionArn).history.find((e) => e.type === 'TaskSubmitted'),
   );
-  await sleep(800); // most of the 1 s timeout passes before the restart
   await before.service.close();
 
-  const after = startService({});
-  await after.service.resume();
-  const resumedAt = Date.now();
-  const done = await after.service.waitForExecution(executionArn);
+  // The clock (Date only; timers stay real) moves past the 60 s deadline while the service is down.
+  jest.useFakeTimers({ doNotFake: [...REAL_TIMERS] });
+  try {
+    jest.setSystemTime(scheduled.timestamp * 1000 + 60_001);
+    const after = startService({});
+    await after.service.resume();
+    // At once: a timer started afresh on resume would wait another 60 s.
+    const done = await Promise.race([after.service.waitForExecution(executionArn), sleep(5_000)]);
 
-  expect(Date.now() - resumedAt).toBeLessThan(700); // a fresh 1 s timer would take longer
-  expect(JSON.parse(done.output!).timedOut.Error).toBe('States.Timeout');
-  expect(done.history.map((event) => event.type)).toContain('TaskTimedOut');
+    expect(done).toMatchObject({ status: 'SUCCEEDED' });
+    const { output, history } = done as { output: string; history: { type: string }[] };
+    expect(JSON.parse(output).timedOut.Error).toBe('States.Timeout');
+    expect(history.map((event) => event.type)).toContain('TaskTimedOut');
+  } finally {
+    jest.useRealTimers();
+  }
 });
 
 test('an execution interrupted inside a task re-enters that state with its input (the task runs again)', async () => {

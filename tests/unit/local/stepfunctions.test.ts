@@ -216,7 +216,8 @@ describe('callback tasks (waitForTaskToken)', () => {
 
   test('heartbeats keep a task alive past HeartbeatSeconds; without them it fails States.HeartbeatTimeout', async () => {
     const { service, api, tokens } = withCourierLambda();
-    const arn = courierMachine(service, { HeartbeatSeconds: 1 });
+    // Beats every 0.5 s against a 2 s heartbeat: a slow machine has 1.5 s of margin per beat.
+    const arn = courierMachine(service, { HeartbeatSeconds: 2 });
     const kept = service.startExecution({ stateMachineArn: arn, input: '{"orderId":"kept"}' });
     const lapsed = service.startExecution({ stateMachineArn: arn, input: '{"orderId":"lapsed"}' });
     const keptToken = await eventually(() => tokens[0]);
@@ -252,7 +253,6 @@ describe('callback tasks (waitForTaskToken)', () => {
         ReleaseAnyway: { Type: 'Pass', End: true },
       },
     });
-    const started = Date.now();
     const { executionArn } = service.startExecution({
       stateMachineArn: arn,
       input: JSON.stringify({ orderId: 'o-5', courierWaitSeconds: 1 }),
@@ -263,7 +263,9 @@ describe('callback tasks (waitForTaskToken)', () => {
 
     expect(done.status).toBe('SUCCEEDED');
     expect(JSON.parse(done.output!).timedOut.Error).toBe('States.Timeout');
-    expect(Date.now() - started).toBeGreaterThanOrEqual(1000);
+    // The timeout is the one read from the input (1 s), as the scheduled task records it.
+    const scheduled = done.history.find((event) => event.type === 'TaskScheduled');
+    expect(scheduled?.taskScheduledEventDetails).toMatchObject({ timeoutInSeconds: 1 });
     expect(historyTypes(done.history)).toContain('TaskTimedOut');
     await expect(api.SendTaskSuccess({ taskToken: token, output: '{}' })).rejects.toMatchObject({
       code: 'TaskTimedOut',
