@@ -15,7 +15,13 @@ import {
 import { callJson, type JsonAnswer } from './http-client';
 import { getSecret } from './secrets';
 
-async function callPos(method: string, path: string, body?: unknown, headers: Record<string, string> = {}) {
+async function callPos(
+  method: string,
+  path: string,
+  body?: unknown,
+  headers: Record<string, string> = {},
+  timeoutMs?: number,
+) {
   const apiKey = await getSecret('pos/api-key');
   const started = Date.now();
   const answer = await callJson({
@@ -23,6 +29,7 @@ async function callPos(method: string, path: string, body?: unknown, headers: Re
     url: `${config.posApiUrl}${path}`,
     headers: { [POS_API_KEY_HEADER]: apiKey, ...headers },
     body,
+    ...(timeoutMs === undefined ? {} : { timeoutMs }),
   });
   metrics.addMetric('PosCall', 'Count', 1);
   metrics.addMetric('PosLatency', 'Milliseconds', Date.now() - started);
@@ -63,7 +70,12 @@ export async function findPosOrders(reference: string): Promise<PosOrderView[]> 
   return FindPosOrdersResponseSchema.parse(await callPos('GET', posPaths.findOrders(reference))).orders;
 }
 
+/** A health check answers at once or not at all: a POS that hangs for longer counts as down. */
+const HEALTH_TIMEOUT_MS = 2000;
+
 /** The POS's health check for one store: throws when the store's POS does not answer healthy. */
 export async function checkStorePosHealth(storeId: string): Promise<void> {
-  PosHealthResponseSchema.parse(await callPos('GET', posPaths.storeHealth(storeId)));
+  PosHealthResponseSchema.parse(
+    await callPos('GET', posPaths.storeHealth(storeId), undefined, {}, HEALTH_TIMEOUT_MS),
+  );
 }
