@@ -1,4 +1,6 @@
 import { createHash } from 'node:crypto';
+import { clearCaches } from '@aws-lambda-powertools/parameters';
+import { jest } from '@jest/globals';
 /** POST /webhooks/{partner}/orders — what a partner gets back, and what the middleware keeps and announces. */
 
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
@@ -27,6 +29,7 @@ import {
   PARTNER_API_KEY,
   PARTNER_API_URL,
   SIGNING_SECRETS,
+  SSM_PREFIX,
   STORES_TABLE,
   setHandlerEnv,
   signedWebhook,
@@ -232,6 +235,60 @@ describe('a new DoorDash order', () => {
       signedWebhook('doordash', doorDashOrder(), { secret: SIGNING_SECRETS.doordash[1] }),
     );
     expect(result.statusCode).toBe(202);
+  });
+});
+
+describe('a signing secret rotated in SSM (README: a 5-minute cache, two values valid during a rotation)', () => {
+  const parameter = `${SSM_PREFIX}/partners/doordash/signing-secrets`;
+  /** Only Date is faked: the clock moves past the cache time without waiting for it. */
+  const onlyDate = [
+    'setTimeout',
+    'clearTimeout',
+    'setInterval',
+    'clearInterval',
+    'setImmediate',
+    'clearImmediate',
+    'nextTick',
+    'queueMicrotask',
+    'hrtime',
+    'performance',
+  ] as const;
+  const later = (seconds: number) => jest.setSystemTime(Date.now() + seconds * 1000);
+  /** The answer to a DoorDash order authorized with `token`, its pickup ten minutes from the (faked) now. */
+  const statusWith = async (token: string) =>
+    (
+      await receive(
+        signedWebhook('doordash', doorDashOrder(new Date(Date.now() + 600_000).toISOString()), {
+          secret: token,
+        }),
+      )
+    ).statusCode;
+
+  afterEach(() => {
+    jest.useRealTimers();
+    clearCaches(); // the next tests read the harness's secrets afresh, not the rotated ones
+  });
+
+  it('is taken once the cache expires, the old token with it until the rotation ends', async () => {
+    let stored = 'dd-token-before';
+    ssm.on(GetParameterCommand, { Name: parameter }).callsFake(() => ({
+      Parameter: { Name: parameter, Value: stored },
+    }));
+    jest.useFakeTimers({ doNotFake: [...onlyDate] });
+    later(301); // whatever an earlier test cached has expired
+    expect(await statusWith('dd-token-before')).toBe(202);
+
+    stored = 'dd-token-after,dd-token-before'; // the rotation begins
+    later(299);
+    expect(await statusWith('dd-token-after')).toBe(401); // still the cached value
+    later(2);
+    expect(await statusWith('dd-token-after')).toBe(202);
+    expect(await statusWith('dd-token-before')).toBe(202);
+
+    stored = 'dd-token-after'; // the rotation ends
+    later(301);
+    expect(await statusWith('dd-token-before')).toBe(401);
+    expect(await statusWith('dd-token-after')).toBe(202);
   });
 });
 
