@@ -161,6 +161,73 @@ describe('a webhook that is not signed as the partner signs', () => {
   });
 });
 
+describe('the order of refusals (README: 404 → 413 → 415 → 401 → 400 → 409), end to end', () => {
+  const errorBody = { error: { code: expect.any(String), message: expect.any(String) } };
+
+  test('an unknown partner is 404 whatever else is wrong (too big, not JSON, unsigned)', async () => {
+    const response = await fetch(`${t.cloud.httpUrl}/webhooks/justeat/orders`, {
+      method: 'POST',
+      headers: { 'content-type': 'text/plain' },
+      body: 'x'.repeat(300 * 1024),
+    });
+    expect(response.status).toBe(404);
+    expect(await response.json()).toEqual(errorBody);
+  });
+
+  test('a changed order under a taken id is 409 only once everything before it passes; the order stays as it was', async () => {
+    const first = await whenThePartnerSendsAnOrder(t, {
+      partner: 'doordash',
+      storeId: 'store-001',
+      items: [{ sku: 'TACO-CARNITAS', quantity: 1 }],
+      pickupInSeconds: 600,
+    });
+    expect(first.webhookStatus).toBe(202);
+    const orderId = first.webhookBody.orderId as string;
+    const held = await theOrderReaches(t, orderId, 'ACCEPTED');
+    const changed = (extra: Record<string, unknown>) =>
+      whenThePartnerSendsAnOrder(t, {
+        partner: 'doordash',
+        storeId: 'store-001',
+        partnerOrderId: first.partnerOrderId,
+        items: [{ sku: 'TACO-CARNITAS', quantity: 5 }],
+        pickupInSeconds: 600,
+        ...extra,
+      });
+    const answers = {
+      tooLarge: (await changed({ body: { order: { special_instructions: 'x'.repeat(300 * 1024) } } }))
+        .webhookStatus,
+      unsigned: (await changed({ signature: 'missing' })).webhookStatus,
+      tampered: (await changed({ signature: 'tampered' })).webhookStatus,
+      pickupNextMonth: (await changed({ pickupInSeconds: 30 * 24 * 3600 })).webhookStatus,
+      changed: (await changed({})).webhookStatus,
+    };
+    // Not JSON, under the taken id: 415 before the signature and the conflict are looked at.
+    const notJson = await fetch(`${t.cloud.httpUrl}/webhooks/doordash/orders`, {
+      method: 'POST',
+      headers: { 'content-type': 'text/plain' },
+      body: JSON.stringify({ event: { type: 'order_created' }, order: { id: first.partnerOrderId } }),
+    });
+    expect({ ...answers, notJson: notJson.status }).toEqual({
+      tooLarge: 413,
+      unsigned: 401,
+      tampered: 401,
+      pickupNextMonth: 400,
+      changed: 409,
+      notJson: 415,
+    });
+    const after = (await theOrder(t, orderId)).body;
+    expect({ status: after.status, total: after.total, items: after.items }).toEqual({
+      status: 'ACCEPTED',
+      total: held.total,
+      items: held.items,
+    });
+    expect(await thePosOrders(t, orderId)).toEqual([
+      expect.objectContaining({ status: 'held', createRequests: 1 }),
+    ]);
+    expect(theWorkflowExecutionsOf(t, orderId)).toHaveLength(1);
+  }, 60_000);
+});
+
 describe('payloads a partner should never send', () => {
   test('a body over 256 KB is refused 413 before anything else', async () => {
     const sent = await whenThePartnerSendsAnOrder(t, {
