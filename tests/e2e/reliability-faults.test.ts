@@ -259,3 +259,78 @@ test('a POS that will not fire: the order ends FAILED, never RELEASED, and the p
   }, 'the partner to hear FAILED');
   expect(seen.updates.map((update: { status: string }) => update.status)).not.toContain('RELEASED');
 }, 110_000);
+
+describe('a call slower than the 5 s client timeout is abandoned and retried', () => {
+  /** The failed tries of one task of the order's Express preparation, with how long each ran. */
+  function failedTriesOf(orderId: string, error: string) {
+    const prepare = t.cloud.model.stateMachines.find((m) => m.logicalId === 'OrderPrepare')!;
+    const [run] = t.cloud.stepFunctions
+      .listExecutions(prepare.arn)
+      .filter((execution) => JSON.parse(execution.input).orderId === orderId);
+    const history = run?.history ?? [];
+    return history.flatMap((event, i) => {
+      if (event.type !== 'TaskFailed') return [];
+      if ((event.taskFailedEventDetails as { error?: string }).error !== error) return [];
+      const started = history.slice(0, i).findLast((e) => e.type === 'TaskStarted');
+      return [{ ranSeconds: event.timestamp - (started?.timestamp ?? event.timestamp) }];
+    });
+  }
+
+  const STATE_OF = { create: 'CreatePosOrder', accept: 'AcceptOrder' } as const;
+
+  /**
+   * Whether the order's first call to `endpoint` is surely in flight: its task started 2 s ago (its
+   * Lambda has long since sent the request, cold start included) and 3 s before the client gives up.
+   */
+  function theFirstCallIsInFlight(orderId: string, endpoint: 'create' | 'accept'): boolean {
+    const prepare = t.cloud.model.stateMachines.find((m) => m.logicalId === 'OrderPrepare')!;
+    const [run] = t.cloud.stepFunctions
+      .listExecutions(prepare.arn)
+      .filter((execution) => JSON.parse(execution.input).orderId === orderId);
+    const history = run?.history ?? [];
+    const entered = history.findIndex(
+      (e) => (e.stateEnteredEventDetails as { name?: string } | undefined)?.name === STATE_OF[endpoint],
+    );
+    const started = entered >= 0 ? history.slice(entered).find((e) => e.type === 'TaskStarted') : undefined;
+    return started !== undefined && Date.now() - started.timestamp * 1000 >= 2000;
+  }
+
+  test.each([
+    ['the POS create', 'pos', 'create', 'PosUnavailable'],
+    ['the partner accept', 'partner', 'accept', 'PartnerUnavailable'],
+  ] as const)(
+    '%s answering after 5.5 s: one try abandoned at 5 s, the retry takes the order',
+    async (_, system, endpoint, error) => {
+      const slow = { latencyMs: 5500, endpoints: [endpoint] };
+      if (system === 'pos') await givenThePosFaults(t, slow);
+      else await givenThePartnerApiFaults(t, slow);
+      const sent = await whenThePartnerSendsAnOrder(t, {
+        partner: 'doordash',
+        storeId: 'store-001',
+        pickupInSeconds: 600,
+      });
+      const orderId = sent.webhookBody.orderId as string;
+      // Heal once the first call is surely in flight (it keeps its 5.5 s); the retry is then quick.
+      await eventually(
+        async () => theFirstCallIsInFlight(orderId, endpoint) || undefined,
+        `the first ${endpoint} call to be in flight`,
+      );
+      if (system === 'pos') await givenThePosFaults(t, undefined);
+      else await givenThePartnerApiFaults(t, undefined);
+
+      const order = await theOrderReaches(t, orderId, 'ACCEPTED', 30_000);
+      const tries = failedTriesOf(orderId, error);
+      expect(tries).toEqual([{ ranSeconds: expect.any(Number) }]);
+      // Abandoned at the client's 5 s, not after the 5.5 s answer (nor at the Lambda's own timeout).
+      expect(tries[0]!.ranSeconds).toBeGreaterThanOrEqual(4.9);
+      expect(tries[0]!.ranSeconds).toBeLessThan(5.5);
+      // The late answer and the retry are one effect: one POS order, the partner holding it accepted.
+      const pos = await thePosOrders(t, orderId);
+      expect(pos).toEqual([expect.objectContaining({ posOrderId: order.posReference, status: 'held' })]);
+      expect(await thePartnerSees('doordash', sent.partnerOrderId, { state: 'accepted' })).toMatchObject({
+        posReference: order.posReference,
+      });
+    },
+    60_000,
+  );
+});
