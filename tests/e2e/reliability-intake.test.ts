@@ -312,7 +312,7 @@ describe('payloads a partner should never send', () => {
     expect(order.denyReason).toBe('INVALID_ORDER');
     await thePartnerIsTold(sent.partnerOrderId, { state: 'denied', denyReason: 'INVALID_ORDER' });
     expect(await thePosOrders(t, sent.webhookBody.orderId)).toEqual([]);
-  });
+  }, 50_000);
 
   test('extra price and storeId fields do not change what the POS gets', async () => {
     const sent = await whenThePartnerSendsAnOrder(t, {
@@ -360,7 +360,7 @@ describe('payloads a partner should never send', () => {
     // And the middleware still serves the next order normally.
     const next = await whenThePartnerSendsAnOrder(t, { partner: 'grubhub', storeId: 'store-001' });
     await theOrderReaches(t, next.webhookBody.orderId, 'ACCEPTED');
-  });
+  }, 50_000);
 });
 
 describe('the same OrderReceived event delivered twice by the bus', () => {
@@ -409,7 +409,7 @@ describe('the same OrderReceived event delivered twice by the bus', () => {
       return pos.length === 1 && pos[0].status === 'fired' ? pos : undefined;
     }, 'the one POS order to be fired');
     expect(await thePosOrders(t, orderId)).toEqual([expect.objectContaining({ status: 'fired' })]);
-  });
+  }, 90_000);
 });
 
 describe('a workflow that cannot be started, whatever the bus retries', () => {
@@ -475,5 +475,5 @@ describe('a workflow that cannot be started, whatever the bus retries', () => {
     );
     await theOrderReaches(t, orderId, 'ACCEPTED');
     expect(await thePosOrders(t, orderId)).toHaveLength(1);
-  });
+  }, 60_000);
 });
