@@ -15,8 +15,12 @@ const persistenceStore = new DynamoDBPersistenceLayer({ tableName: config.idempo
 const idempotency = new IdempotencyConfig({ eventKeyJmesPath: 'orderId', expiresAfterSeconds: 48 * 3600 });
 
 const holdOnce = makeIdempotent(
-  async (input: { orderId: string; order: CanonicalOrder; throttleWindow?: string | null }) =>
-    holdInPos(input.orderId, input.order, input.throttleWindow ?? null),
+  async (input: {
+    orderId: string;
+    order: CanonicalOrder;
+    throttleWindow?: string | null;
+    posFailures?: number;
+  }) => holdInPos(input.orderId, input.order, input.throttleWindow ?? null, input.posFailures ?? 0),
   { persistenceStore, config: idempotency },
 );
 

@@ -57,7 +57,19 @@ async function storeShownBy(partner: string): Promise<{ status: string } | undef
   return answer.status === 200 ? answer.body.partners[partner] : undefined;
 }
 
-const order = (extra: Record<string, unknown> = {}) => ({ partner: 'doordash', storeId: STORE, ...extra });
+/**
+ * A DoorDash order of items the store sells: the demo data 86es the churros, which the partner may
+ * not have been told yet when this file's cloud is fresh.
+ */
+const order = (extra: Record<string, unknown> = {}) => ({
+  partner: 'doordash',
+  storeId: STORE,
+  items: [
+    { sku: 'TACO-AL-PASTOR', quantity: 2 },
+    { sku: 'DRINK-HORCHATA', quantity: 1 },
+  ],
+  ...extra,
+});
 
 /**
  * The next order for a paused store is refused: at the source when the partner shows the store

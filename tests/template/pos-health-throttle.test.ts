@@ -62,15 +62,17 @@ describe('POS health configuration', () => {
 });
 
 describe('throttling and busy mode in the prepare machine', () => {
-  it('carries the moved pickup (in the order), the busy minutes and the throttle window on from validation', () => {
+  it('carries the moved pickup (in the order), the busy minutes, the throttle window and the POS failures seen on from validation', () => {
     expect(state('ValidateOrder').ResultSelector).toMatchObject({
       'order.$': '$.Payload.order',
       'busyMinutes.$': '$.Payload.busyMinutes',
       'throttleWindow.$': '$.Payload.throttleWindow',
+      'posFailures.$': '$.Payload.posFailures',
     });
     expect(payloadOf('CreatePosOrder')).toMatchObject({
       'order.$': '$.validated.order',
       'throttleWindow.$': '$.validated.throttleWindow',
+      'posFailures.$': '$.validated.posFailures',
     });
     expect(payloadOf('AcceptOrder')).toMatchObject({
       'order.$': '$.validated.order',

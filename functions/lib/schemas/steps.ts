@@ -9,7 +9,11 @@ export const OrderStepSchema = z.object({ orderId: OrderIdSchema });
 export const OrderWithContentStepSchema = z.object({ orderId: OrderIdSchema, order: CanonicalOrderSchema });
 /** The throttle window the order holds a place in (from validation), null for a store without throttle. */
 const ThrottleWindowSchema = IsoTimeSchema.nullable().optional();
-export const HoldStepSchema = OrderWithContentStepSchema.extend({ throttleWindow: ThrottleWindowSchema });
+export const HoldStepSchema = OrderWithContentStepSchema.extend({
+  throttleWindow: ThrottleWindowSchema,
+  /** The store's POS failures in a row as validation read them: a successful create resets them. */
+  posFailures: z.number().int().nonnegative().optional(),
+});
 export const AcceptStepSchema = OrderWithContentStepSchema.extend({
   posReference: z.string().min(1),
   /** The store's prep minutes, from validation: a scheduled order is released that long before pickup. */

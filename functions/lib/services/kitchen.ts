@@ -12,6 +12,7 @@ import {
   prepMinutesOf,
   releaseDelaySeconds,
 } from '../domain/pickup';
+import { posFailuresOf } from '../domain/pos-health';
 import { validateOrder } from '../domain/validation';
 import { logger, metrics } from '../powertools';
 import type { CanonicalOrder, DenyReason } from '../schemas/order';
@@ -19,7 +20,7 @@ import { DenyReasonSchema } from '../schemas/order';
 import type { PartnerId } from '../schemas/partners/index';
 import { owedAttributesFor, payOwedWork } from './compensation';
 import { orderEventDetail } from './events';
-import { countFailedOrderAgainstPos } from './pos-health';
+import { countFailedOrderAgainstPos, countPosSuccess } from './pos-health';
 import { claimThrottleWindow, giveBackThrottlePlace } from './throttle';
 
 /** The workflow steps, in the order they run. Each is safe to run again (at-least-once). */
@@ -32,6 +33,8 @@ export interface CheckedOrder {
   busyMinutes: number;
   /** The throttle window the order holds a place in (its start), or null for a store without throttle. */
   throttleWindow: string | null;
+  /** The store's POS failures in a row as read: a POS create that then succeeds resets them. */
+  posFailures: number;
 }
 
 /**
@@ -54,6 +57,7 @@ export async function checkOrder(
     prepMinutes: prepMinutesOf(store),
     busyMinutes: busyMinutesOf(store, now),
     throttleWindow: null,
+    posFailures: posFailuresOf(store),
   };
   // A store without throttle: no further call (the happy path's DynamoDB calls stay as they are).
   if (!store.throttle) return checked;
@@ -74,12 +78,14 @@ export async function checkOrder(
 
 /**
  * Holds the order in the POS. A cancel that won meanwhile is voided by the workflow's cancel path;
- * the order's throttle place (recorded here, with its pickup) is given back at once.
+ * the order's throttle place (recorded here) is given back at once. `posFailures`: the store's POS
+ * failures in a row as validation read them; this success resets them.
  */
 export async function holdInPos(
   orderId: string,
   order: CanonicalOrder,
   throttleWindow: string | null = null,
+  posFailures = 0,
 ): Promise<{ posReference: string }> {
   const posReference = await createHeldPosOrder(order.storeId, {
     reference: orderId,
@@ -87,6 +93,9 @@ export async function holdInPos(
     total: order.total,
     ...(order.pickupAt ? { pickupAt: order.pickupAt } : {}),
   });
+  // The POS answered: failures in a row end here. Written only when validation saw some, so the
+  // happy path makes no extra call.
+  if (posFailures > 0) await countPosSuccess(order.storeId);
   const change = await changeOrder(orderId, {
     from: ['RECEIVED'],
     // The ending of an order that does not reach the kitchen gives its place back from the record.

@@ -5,8 +5,8 @@
  * events; when its POS answers again, a store POS health paused comes back online. An operator's
  * pause or offline is never lifted: stores.ts's rules decline it.
  *
- * Successes on the order path write nothing (the happy path stays at its DynamoDB calls); only the
- * probe resets the count, once a minute, and only for a store that had failures.
+ * A success resets the count: the probe's, and an order's POS create when validation read failures
+ * on the store (so the happy path, with none, makes no extra DynamoDB call).
  */
 import { checkStorePosHealth } from '../adapters/pos-client';
 import { addPosFailure, resetPosFailures } from '../adapters/pos-health-repo';
@@ -42,6 +42,18 @@ export async function countFailedOrderAgainstPos(storeId: string, now = new Date
     await recordPosFailure(storeId, now);
   } catch (error) {
     logger.warn('POS failure not counted for the store; the probe still sees the POS', { storeId, error });
+  }
+}
+
+/**
+ * An order's POS create succeeded after the store had failures in a row: the count starts again
+ * (best effort; the next probe resets it too). A pause stays until the probe lifts it.
+ */
+export async function countPosSuccess(storeId: string): Promise<void> {
+  try {
+    await resetPosFailures(storeId);
+  } catch (error) {
+    logger.warn('POS failure count not reset for the store; the probe resets it', { storeId, error });
   }
 }
 

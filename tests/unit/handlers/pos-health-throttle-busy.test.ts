@@ -221,6 +221,30 @@ describe('an order that ends FAILED POS_UNAVAILABLE', () => {
     });
   });
 
+  it('counts failures in a row only: an order the POS then takes starts the count again', async () => {
+    const failing: CanonicalOrder[] = [];
+    for (let n = 1; n <= K; n++) failing.push(await orderNumbered(`dd-flaky-${n}`));
+    const taken = await orderNumbered('dd-flaky-taken');
+    for (const order of [...failing, taken]) await given(order);
+    for (const order of failing.slice(0, K - 1))
+      await deny({ orderId: order.orderId, error: posFailure }, ctx());
+
+    const validated = await validate({ orderId: taken.orderId, order: taken }, ctx());
+    await createPosOrder(
+      { orderId: taken.orderId, order: validated.order, posFailures: validated.posFailures },
+      ctx(),
+    );
+    const afterSuccess = await storeNow('store-001');
+    await deny({ orderId: failing.at(-1)!.orderId, error: posFailure }, ctx());
+
+    expect(validated.posFailures).toBe(K - 1);
+    expect(afterSuccess.posHealth).toEqual({ consecutiveFailures: 0 });
+    expect(await storeNow('store-001')).toMatchObject({
+      status: 'online',
+      posHealth: { consecutiveFailures: 1 },
+    });
+  });
+
   it('a REJECTED order and a partner that stayed down count nothing against the POS', async () => {
     const rejected = await orderNumbered('dd-rejected');
     const partnerDown = await orderNumbered('dd-partner-down');
