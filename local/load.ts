@@ -219,8 +219,8 @@ class StoreOutage {
 
   /**
    * Orders that ended FAILED POS_UNAVAILABLE from a POS call made during the outage: sent before it
-   * ended, failed after it began. At most K, plus those in flight when the store was paused (sent
-   * before the pause, not yet ended at it): they keep their normal failure handling.
+   * ended, failed after it began. At most K, plus those in flight when the K-th was counted (sent
+   * before the pause, not yet ended then): they keep their normal failure handling.
    */
   report(tracked: readonly Tracked[]) {
     if (this.startedAt === undefined || this.endedAt === undefined) return undefined;
@@ -240,14 +240,19 @@ class StoreOutage {
         o.sentAt <= endedAt
       );
     });
+    const k = this.failuresBeforePause;
+    // In flight when the K-th failure was counted: sent before the pause, not one of the first K
+    // failures, and not ended by then (its POS call may already have been under way).
+    const byFailure = [...failed].sort((a, b) => (timeOf(a, 'failed') ?? 0) - (timeOf(b, 'failed') ?? 0));
+    const firstK = new Set(byFailure.slice(0, k));
+    const kthFailureAt = byFailure.length >= k ? timeOf(byFailure[k - 1]!, 'failed') : undefined;
     const inFlightAtPause =
-      pausedAt === undefined
+      pausedAt === undefined || kthFailureAt === undefined
         ? 0
         : tracked.filter((o) => {
             const end = endOf(o);
-            return o.sentAt < pausedAt && (end === undefined || end >= pausedAt);
+            return !firstK.has(o) && o.sentAt < pausedAt && (end === undefined || end >= kthFailureAt);
           }).length;
-    const k = this.failuresBeforePause;
     const bound = k + inFlightAtPause;
     return {
       storeId: OUTAGE_STORE,
