@@ -71,7 +71,13 @@ const PATHS: Record<string, () => Promise<string>> = {
     return orderIdOf(sent);
   },
   'denied-store-offline': async () =>
-    orderIdOf(await whenThePartnerSendsAnOrder(t, { partner: 'ubereats', storeId: 'store-002' })),
+    orderIdOf(
+      await whenThePartnerSendsAnOrder(t, {
+        partner: 'ubereats',
+        storeId: 'store-002',
+        ignoreStoreState: true,
+      }),
+    ),
   'denied-item-unavailable': async () => {
     const sku = 'BURRITO-CARNE';
     const off = await call('PUT', `${t.cloud.httpUrl}/stores/store-001/items/${sku}`, { available: false });
@@ -81,6 +87,7 @@ const PATHS: Record<string, () => Promise<string>> = {
         partner: 'grubhub',
         storeId: 'store-001',
         items: [{ sku, quantity: 1 }],
+        ignoreStoreState: true,
       });
       await theOrderReaches(t, orderIdOf(sent), 'REJECTED');
       return orderIdOf(sent);

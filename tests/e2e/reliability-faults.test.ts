@@ -150,7 +150,11 @@ test('a POS that writes the order but loses its answer: the retry with the same 
 
 describe('a store that cannot take the order', () => {
   test('an offline store: REJECTED STORE_OFFLINE, the partner denied with that reason, no POS order', async () => {
-    const sent = await whenThePartnerSendsAnOrder(t, { partner: 'grubhub', storeId: 'store-002' });
+    const sent = await whenThePartnerSendsAnOrder(t, {
+      partner: 'grubhub',
+      storeId: 'store-002',
+      ignoreStoreState: true,
+    });
     expect(sent.webhookStatus).toBe(202);
     const order = await theOrderReaches(t, sent.webhookBody.orderId, 'REJECTED');
     expect(order.denyReason).toBe('STORE_OFFLINE');
@@ -162,7 +166,11 @@ describe('a store that cannot take the order', () => {
     const paused = await call('PUT', `${t.cloud.httpUrl}/stores/store-001/status`, { status: 'paused' });
     expect(paused.status).toBe(200);
     try {
-      const sent = await whenThePartnerSendsAnOrder(t, { partner: 'ubereats', storeId: 'store-001' });
+      const sent = await whenThePartnerSendsAnOrder(t, {
+        partner: 'ubereats',
+        storeId: 'store-001',
+        ignoreStoreState: true,
+      });
       const order = await theOrderReaches(t, sent.webhookBody.orderId, 'REJECTED');
       expect(order.denyReason).toBe('STORE_PAUSED');
       await thePartnerSees('ubereats', sent.partnerOrderId, { state: 'denied', denyReason: 'STORE_PAUSED' });
@@ -170,7 +178,11 @@ describe('a store that cannot take the order', () => {
     } finally {
       await call('PUT', `${t.cloud.httpUrl}/stores/store-001/status`, { status: 'online' });
     }
-    const next = await whenThePartnerSendsAnOrder(t, { partner: 'ubereats', storeId: 'store-001' });
+    const next = await whenThePartnerSendsAnOrder(t, {
+      partner: 'ubereats',
+      storeId: 'store-001',
+      ignoreStoreState: true,
+    });
     await theOrderReaches(t, next.webhookBody.orderId, 'ACCEPTED');
   }, 70_000);
 
@@ -187,6 +199,7 @@ describe('a store that cannot take the order', () => {
         partner: 'doordash',
         storeId: 'store-001',
         items: [{ sku: 'BURRITO-CARNE', quantity: 1 }],
+        ignoreStoreState: true,
       });
       const order = await theOrderReaches(t, sent.webhookBody.orderId, 'REJECTED');
       expect(order.denyReason).toBe('ITEM_UNAVAILABLE');
@@ -202,6 +215,7 @@ describe('a store that cannot take the order', () => {
       partner: 'doordash',
       storeId: 'store-001',
       items: [{ sku: 'BURRITO-CARNE', quantity: 1 }],
+      ignoreStoreState: true,
     });
     await theOrderReaches(t, next.webhookBody.orderId, 'ACCEPTED');
   }, 70_000);
