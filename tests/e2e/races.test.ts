@@ -43,7 +43,7 @@ afterEach(async () => {
 });
 
 const PARTNERS = ['doordash', 'ubereats', 'grubhub'] as const;
-/** Ten orders per race; the moments (ms) at which the second request follows the first. */
+/** Orders per race. */
 const ORDERS = 10;
 
 type Waiting = { partner: string; partnerOrderId: string; orderId: string };
