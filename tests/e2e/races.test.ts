@@ -115,6 +115,11 @@ function theCourierTimeoutOf(orderId: string): number {
   return scheduled.timestamp * 1000 + timeout * 1000;
 }
 
+/** All orders' workflows end, waited for together: the per-order checks after it wait for nothing. */
+async function everyWorkflowEnds(orders: Waiting[]) {
+  await Promise.all(orders.map(({ orderId }) => theOrderOnceItsWorkflowsEnd(t, orderId, 30_000)));
+}
+
 const kitchenReleases = (order: { timeline: { event: string; detail?: string }[] }) =>
   order.timeline.filter((entry) => entry.event === 'released-to-kitchen');
 
@@ -180,6 +185,7 @@ test('release × cancel, ten orders: one winner each, and the two answers say wh
       return { release, cancel };
     }),
   );
+  await everyWorkflowEnds(orders);
   const winners: string[] = [];
   for (const [i, waiting] of orders.entries()) {
     const order = await theOneEndingOf(waiting);
@@ -200,6 +206,7 @@ test('release × cancel, ten orders: one winner each, and the two answers say wh
 test('timeout × cancel, ten orders with a 4 s pickup: one winner each, and the cancel answer says which', async () => {
   // The cancel's moment relative to each wait's timeout: well before, around it, well after.
   const { orders, answers: cancels } = await whenEachOrderWaitsThenAtItsTimeout('cancel');
+  await everyWorkflowEnds(orders);
   const winners: string[] = [];
   for (const [i, waiting] of orders.entries()) {
     const order = await theOneEndingOf(waiting);
@@ -212,6 +219,7 @@ test('timeout × cancel, ten orders with a 4 s pickup: one winner each, and the 
 
 test('timeout × release, ten orders with a 4 s pickup: released once each, by whichever came first', async () => {
   const { orders, answers: releases } = await whenEachOrderWaitsThenAtItsTimeout('release');
+  await everyWorkflowEnds(orders);
   const winners: string[] = [];
   for (const [i, waiting] of orders.entries()) {
     const order = await theOneEndingOf(waiting);
