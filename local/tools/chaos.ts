@@ -143,6 +143,7 @@ export async function runChaos(env: ChaosEnv, options: ChaosOptions): Promise<Ch
     redeliver: boolean;
     pickupInSeconds: number;
     delayMs: number;
+    takenBeforePause: boolean;
   }
   const plans: Plan[] = Array.from({ length: options.orders }, () => ({
     partner: pick(PARTNERS),
@@ -151,6 +152,7 @@ export async function runChaos(env: ChaosEnv, options: ChaosOptions): Promise<Ch
     redeliver: random() < 0.2,
     pickupInSeconds: 5 + Math.floor(random() * 10),
     delayMs: Math.floor(random() * 1500),
+    takenBeforePause: random() < 0.75,
   }));
   const restartAfterPhase = options.restarts > 0 ? Math.floor(random() * options.phases) : -1;
   const taken: string[] = [];
@@ -161,6 +163,9 @@ export async function runChaos(env: ChaosEnv, options: ChaosOptions): Promise<Ch
       partner: plan.partner,
       storeId: plan.storeId,
       pickupInSeconds: plan.pickupInSeconds,
+      // Most orders were taken before the partner heard of a pause (POS health pauses the store
+      // in a fault phase); the rest meet the marketplace's refusal at the source.
+      ignoreStoreState: plan.takenBeforePause,
     });
     if (sent.status !== 201) return;
     const { partner, partnerOrderId } = sent.body as { partner: string; partnerOrderId: string };
