@@ -66,7 +66,7 @@ test('send, receive and delete through the SDK, which checks the body MD5', asyn
       MessageAttributes: { reason: { DataType: 'String', StringValue: 'Timeout' } },
     }),
   );
-  expect(sent.MessageId).toBeDefined();
+  expect(sent.MessageId).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
 
   const received = await sqs.send(
     new ReceiveMessageCommand({
@@ -79,6 +79,7 @@ test('send, receive and delete through the SDK, which checks the body MD5', asyn
   expect(received.Messages).toHaveLength(1);
   const [message] = received.Messages!;
   expect(message).toMatchObject({
+    MessageId: sent.MessageId,
     Body: '{"orderId":"ord_1"}',
     MessageAttributes: { reason: { DataType: 'String', StringValue: 'Timeout' } },
     Attributes: { ApproximateReceiveCount: '1' },
