@@ -4,7 +4,7 @@
  * `npm start -- --fresh` empties tables, executions, queues and the simulators' orders first.
  */
 import path from 'node:path';
-import { packageService, startLocalCloud } from './cloud/index';
+import { iamModeFromEnv, packageService, startLocalCloud } from './cloud/index';
 import { formatLogLine } from './log-format';
 import { seedDemoStores } from './seed';
 import { startPartnerSimulator } from './simulators/partner/index';
@@ -19,6 +19,14 @@ const ports = {
 };
 const fresh = process.argv.includes('--fresh');
 const quiet = process.argv.includes('--quiet');
+const iam = iamModeFromEnv(); // a LOCAL_IAM it does not know stops start-up before packaging
+/** What each LOCAL_IAM asks of a call to an IAM-authorized route. */
+const IAM_WORDS: Record<typeof iam, string> = {
+  signed: 'SigV4-signed for execute-api, else 403',
+  strict: 'SigV4 that verifies with local/local, else 403',
+  off: 'unsigned calls pass',
+};
+
 const root = process.cwd();
 const packageDir = path.join(root, '.serverless');
 const dataDir = path.join(root, '.local', 'data');
@@ -33,6 +41,7 @@ const cloud = await startLocalCloud({
   dataDir,
   fresh,
   ports,
+  iam,
   log: quiet ? undefined : (fn, line) => console.log(formatLogLine(fn, line)),
 });
 const storesTable = cloud.model.tables.find((t) => t.logicalId === 'StoresTable')?.name;
@@ -50,7 +59,8 @@ const pos = await startPosSimulator({ port: ports.pos, dataDir, fresh });
 console.log(`
 order-middleware local cloud
   HTTP API           ${cloud.httpUrl}   (POST /webhooks/{partner}/orders, GET /orders/{orderId}, GET /stores/{storeId})
-  AWS endpoint       ${cloud.awsUrl}   (Step Functions, EventBridge, DynamoDB, SSM, SQS, Lambda Invoke)
+  IAM routes         LOCAL_IAM=${iam} (${IAM_WORDS[iam]})
+  AWS endpoint       ${cloud.awsUrl}   (Step Functions, EventBridge, DynamoDB, SSM, SQS, Lambda Invoke, STS GetCallerIdentity; health at /_localstack/health)
   partner simulator  ${partner.url}   (POST /_control/orders)
   POS simulator      ${pos.url}   (GET /_control/orders)
   data               ${dataDir}${fresh ? ' (fresh)' : ''}; demo stores ${seeded ? 'seeded' : 'kept'}

@@ -8,12 +8,23 @@ import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+import { type Credentials, parseAuthorization, type SigV4Authorization, verifySignature } from './sigv4';
 
 export interface HttpApiRoute {
   /** `METHOD /path/{param}/{proxy+}`, `ANY /path`, or `$default`. */
   routeKey: string;
   functionName: string;
+  /** `AWS_IAM`: callers must sign with SigV4 (as the template's route says); anything else is open. */
+  authorizationType?: string;
 }
+
+/**
+ * How the IAM-authorized routes check callers: `signed` wants a SigV4 `Authorization` for
+ * `execute-api`, `strict` also recomputes the signature with the local credentials, `off` lets
+ * unsigned calls through.
+ */
+export type IamMode = 'signed' | 'strict' | 'off';
+export const IAM_MODES: readonly IamMode[] = ['signed', 'strict', 'off'];
 
 export type HttpApiInvoke = (
   functionName: string,
@@ -28,6 +39,10 @@ export interface HttpApiOptions {
   stage?: string;
   accountId?: string;
   apiId?: string;
+  /** Default `signed`. */
+  iam?: IamMode;
+  /** The keys `strict` accepts (default: the local credentials). */
+  credentials?: readonly Credentials[];
   /** Told why a request ended in a 500 (function error, malformed response). */
   log?: (line: string) => void;
 }
@@ -211,6 +226,26 @@ interface EventInput {
   stage: string;
   accountId: string;
   apiId: string;
+  /** The signer, on an IAM-authorized route called signed. */
+  caller?: SigV4Authorization;
+}
+
+/**
+ * `requestContext.authorizer.iam` as API Gateway fills it for an IAM-authorized route. Locally every
+ * key belongs to the account's root (as LocalStack's STS says), so the caller is the account.
+ */
+function iamAuthorizer(caller: SigV4Authorization, accountId: string) {
+  return {
+    iam: {
+      accessKey: caller.accessKeyId,
+      accountId,
+      callerId: accountId,
+      cognitoIdentity: null,
+      principalOrgId: null,
+      userArn: `arn:aws:iam::${accountId}:root`,
+      userId: accountId,
+    },
+  };
 }
 
 function buildEvent(input: EventInput): APIGatewayProxyEventV2 {
@@ -251,6 +286,7 @@ function buildEvent(input: EventInput): APIGatewayProxyEventV2 {
       stage,
       time: requestTime(now),
       timeEpoch: now.getTime(),
+      ...(input.caller && { authorizer: iamAuthorizer(input.caller, input.accountId) }),
     },
     ...(hasPathParameters && { pathParameters: matched.pathParameters }),
     ...encodeBody(input.body, headers['content-type']),
@@ -350,7 +386,13 @@ async function respond(
   const body = await readBody(req);
   if (body === 'too-large') return message(413, 'Request Entity Too Large');
   if (!matched) return message(404, 'Not Found');
-  const event = buildEvent({ req, matched, rawPath, rawQueryString, body, requestId, ...options });
+  let caller: SigV4Authorization | undefined;
+  if (matched.route.authorizationType === 'AWS_IAM') {
+    const checked = await checkIam(req, { path: rawPath, rawQueryString, body }, options);
+    if ('refused' in checked) return checked.refused;
+    caller = checked.caller;
+  }
+  const event = buildEvent({ req, matched, rawPath, rawQueryString, body, requestId, ...options, caller });
   const { functionName } = matched.route;
   try {
     const result = await options.invoke(functionName, event);
@@ -365,12 +407,51 @@ async function respond(
   }
 }
 
+/**
+ * API Gateway's IAM check, as far as `mode` asks: a SigV4 `Authorization` header scoped to
+ * `execute-api` (else 403 Forbidden, or AWS's words for a header that is not SigV4 for this service),
+ * and under `strict` a signature that verifies with a known key.
+ */
+async function checkIam(
+  req: IncomingMessage,
+  received: { path: string; rawQueryString: string; body: Buffer },
+  options: Required<HttpApiOptions>,
+): Promise<{ caller?: SigV4Authorization } | { refused: HttpResponse }> {
+  const header = req.headers.authorization;
+  if (options.iam === 'off' && !header) return {};
+  const caller = parseAuthorization(header);
+  if (!caller) {
+    if (options.iam === 'off') return {};
+    return {
+      refused: message(
+        403,
+        header
+          ? "Authorization header requires 'Credential', 'Signature' and 'SignedHeaders' parameters."
+          : 'Forbidden',
+      ),
+    };
+  }
+  if (caller.service !== 'execute-api' && options.iam !== 'off') {
+    return { refused: message(403, "Credential should be scoped to correct service: 'execute-api'. ") };
+  }
+  if (options.iam !== 'strict') return { caller };
+  const { headers } = headersOf(req);
+  if (req.headers.cookie) headers.cookie = req.headers.cookie;
+  const verdict = await verifySignature({ method: req.method ?? 'GET', ...received, headers }, caller, {
+    service: 'execute-api',
+    credentials: options.credentials,
+  });
+  return verdict.ok ? { caller } : { refused: message(403, verdict.message) };
+}
+
 export async function startHttpApi(options: HttpApiOptions): Promise<HttpApi> {
   const settings: Required<HttpApiOptions> = {
     host: '127.0.0.1',
     stage: '$default',
     accountId: '000000000000',
     apiId: 'local',
+    iam: 'signed',
+    credentials: [{ accessKeyId: 'local', secretAccessKey: 'local' }],
     log: (line) => console.error(`[http-api] ${line}`),
     ...options,
   };

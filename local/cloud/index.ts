@@ -19,7 +19,7 @@ import { ensureTables, startDynamo } from './dynamodb';
 import { startEdge } from './edge';
 import { eventBridgeApi } from './eventbridge/api';
 import { LocalEventBridge } from './eventbridge/index';
-import { startHttpApi } from './http-api';
+import { IAM_MODES, type IamMode, startHttpApi } from './http-api';
 import { LocalLambda } from './lambda/index';
 import { LocalSqs } from './sqs';
 import { LocalSsm } from './ssm';
@@ -45,6 +45,15 @@ export interface LocalCloudOptions {
   environmentOverrides?: Record<string, string>;
   /** EventBridge's first retry delay; the local stage keeps it short. */
   busRetryBaseDelayMs?: number;
+  /** How the IAM-authorized routes check callers; default `LOCAL_IAM`, else `signed`. */
+  iam?: IamMode;
+}
+
+/** `LOCAL_IAM` (ARCHITECTURE section 7, "IAM locally"): `signed` unless it says otherwise. */
+export function iamModeFromEnv(value = process.env.LOCAL_IAM): IamMode {
+  if (value === undefined || value === '') return 'signed';
+  if ((IAM_MODES as readonly string[]).includes(value)) return value as IamMode;
+  throw new Error(`LOCAL_IAM=${value} is not one of ${IAM_MODES.join(', ')}`);
 }
 
 export interface LocalCloud {
@@ -258,6 +267,8 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
       port: options.ports?.http ?? 3000,
       host,
       routes: model.httpApi?.routes ?? [],
+      iam: options.iam ?? iamModeFromEnv(),
+      accountId: ACCOUNT_ID,
       invoke: (functionName, event) => lambda.invoke(functionName, event),
     });
     closers.push(http.close);

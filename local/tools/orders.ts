@@ -7,6 +7,7 @@ import {
   type BatchGetItemCommandInput,
   type BatchGetItemCommandOutput,
 } from '@aws-sdk/client-dynamodb';
+import { signedFetch } from '../cloud/sigv4';
 import type { ToolCloud } from './cloud';
 
 export const PARTNERS = ['doordash', 'ubereats', 'grubhub'] as const;
@@ -18,11 +19,12 @@ export interface Answer {
   body: any;
 }
 
+/** A JSON call, SigV4-signed with the local credentials (the order and store routes are IAM-authorized). */
 export async function call(method: string, url: string, body?: unknown): Promise<Answer> {
-  const response = await fetch(url, {
+  const response = await signedFetch(url, {
     method,
     headers: body === undefined ? {} : { 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
+    ...(body !== undefined && { body: JSON.stringify(body) }),
   });
   const text = await response.text();
   let parsed: unknown = text;

@@ -12,6 +12,7 @@ import { signWebhook } from '../../functions/lib/domain/signatures';
 import * as grubhub from '../../functions/lib/schemas/partners/grubhub';
 import type { PartnerId } from '../../functions/lib/schemas/partners/index';
 import * as ubereats from '../../functions/lib/schemas/partners/ubereats';
+import { signedFetch } from '../../local/cloud/sigv4';
 import { devPartnerSecrets } from '../../local/simulators/partner/index';
 import {
   call,
@@ -310,9 +311,9 @@ describe('store and order routes an operator calls', () => {
     });
   });
 
-  /** A PUT as curl sends it with `-d` and no header: `application/x-www-form-urlencoded`. */
+  /** A PUT as curl sends it with `-d`, `--aws-sigv4` and no header: `application/x-www-form-urlencoded`. */
   async function curlPut(path: string, body: Buffer | string) {
-    const response = await fetch(`${t.cloud.httpUrl}${path}`, {
+    const response = await signedFetch(`${t.cloud.httpUrl}${path}`, {
       method: 'PUT',
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
       body,

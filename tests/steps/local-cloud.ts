@@ -19,6 +19,7 @@ import {
 import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { type LocalCloud, startLocalCloud } from '../../local/cloud/index';
 import { packagedStack } from '../../local/cloud/package-cache';
+import { signedFetch } from '../../local/cloud/sigv4';
 import { seedDemoStores } from '../../local/seed';
 import { startPartnerSimulator } from '../../local/simulators/partner/index';
 import { startPosSimulator } from '../../local/simulators/pos/index';
@@ -104,15 +105,19 @@ export async function givenALocalCloud(): Promise<TestCloud> {
   return testCloud;
 }
 
+/**
+ * A JSON call, SigV4-signed with the local credentials as an IAM client signs (the store, order and
+ * operations routes are IAM-authorized; the simulators ignore the signature).
+ */
 export async function call(
   method: string,
   url: string,
   body?: unknown,
 ): Promise<{ status: number; body: any }> {
-  const response = await fetch(url, {
+  const response = await signedFetch(url, {
     method,
     headers: body === undefined ? {} : { 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
+    ...(body !== undefined && { body: JSON.stringify(body) }),
   });
   const text = await response.text();
   return { status: response.status, body: text ? JSON.parse(text) : undefined };

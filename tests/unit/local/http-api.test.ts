@@ -2,8 +2,20 @@ import { request as httpRequest, type OutgoingHttpHeaders } from 'node:http';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
-import { type HttpApi, type HttpApiRoute, MAX_BODY_BYTES, startHttpApi } from '../../../local/cloud/http-api';
+import {
+  type HttpApi,
+  type HttpApiRoute,
+  type IamMode,
+  MAX_BODY_BYTES,
+  startHttpApi,
+} from '../../../local/cloud/http-api';
 import { LocalLambda } from '../../../local/cloud/lambda';
+import {
+  SIGNATURE_MISMATCH,
+  type SignOptions,
+  signedHeaders,
+  UNKNOWN_ACCESS_KEY,
+} from '../../../local/cloud/sigv4';
 
 interface Reply {
   status: number;
@@ -19,10 +31,12 @@ type Answer = { payload?: unknown; error?: unknown } | (() => Promise<never>);
 async function startApi(
   routes: HttpApiRoute[],
   answer: Answer = { payload: { ok: true } },
+  iam?: IamMode,
 ): Promise<HttpApi> {
   api = await startHttpApi({
     port: 0,
     routes,
+    ...(iam && { iam }),
     log: () => {},
     invoke: async (functionName, event) => {
       received.push({ functionName, event });
@@ -351,6 +365,137 @@ describe("API Gateway's own answers", () => {
     );
     expect(atLimit.status).toBe(200);
     expect(lastEvent()?.body).toHaveLength(MAX_BODY_BYTES);
+  });
+});
+
+describe('IAM-authorized routes (LOCAL_IAM)', () => {
+  const storeRoute = {
+    routeKey: 'PUT /stores/{storeId}/status',
+    functionName: 'store-status',
+    authorizationType: 'AWS_IAM',
+  };
+  const orderRoute = {
+    routeKey: 'GET /orders/{orderId}',
+    functionName: 'get-order',
+    authorizationType: 'AWS_IAM',
+  };
+  const routes = [webhookRoute, storeRoute, orderRoute];
+  const forbidden = { message: 'Forbidden' };
+  const json = (reply: Reply) => JSON.parse(reply.body.toString());
+
+  /** The request signed as curl --aws-sigv4 or the SDK signs it, then sent byte for byte. */
+  async function sendSigned(
+    method: string,
+    path: string,
+    body?: string,
+    options: SignOptions & { sendBody?: string } = {},
+  ) {
+    const url = `http://127.0.0.1:${api?.port}${path}`;
+    const base: Record<string, string> = body === undefined ? {} : { 'content-type': 'application/json' };
+    const headers = await signedHeaders(method, url, base, body, options);
+    return send(method, path, headers, options.sendBody ?? body);
+  }
+
+  test('signed (the default): an unsigned call is 403 Forbidden and invokes nothing; open routes stay open', async () => {
+    await startApi(routes);
+
+    const unsigned = await send(
+      'PUT',
+      '/stores/store-001/status',
+      { 'content-type': 'application/json' },
+      '{}',
+    );
+    const bearer = await send('GET', '/orders/ord_1', { authorization: 'Bearer local' });
+    expect([unsigned.status, json(unsigned)]).toEqual([403, forbidden]);
+    expect(bearer.status).toBe(403);
+    expect(received).toEqual([]);
+
+    expect((await send('POST', '/webhooks/doordash/orders', {}, '{}')).status).toBe(200);
+    expect(received.map((r) => r.functionName)).toEqual(['receive-order']);
+  });
+
+  test('signed: a SigV4 signature for another service is refused, one for execute-api passes unverified', async () => {
+    await startApi(routes);
+
+    const forS3 = await sendSigned('GET', '/orders/ord_1', undefined, { service: 's3' });
+    expect([forS3.status, json(forS3)]).toEqual([
+      403,
+      { message: "Credential should be scoped to correct service: 'execute-api'. " },
+    ]);
+    expect(received).toEqual([]);
+
+    const otherSecret = await sendSigned('GET', '/orders/ord_1', undefined, {
+      credentials: { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'not-local' },
+    });
+    expect(otherSecret.status).toBe(200);
+  });
+
+  test('the event carries requestContext.authorizer.iam as API Gateway fills it', async () => {
+    await startApi(routes);
+
+    await sendSigned('GET', '/orders/ord_1?expand=timeline');
+
+    expect(lastEvent()?.requestContext).toMatchObject({
+      authorizer: {
+        iam: {
+          accessKey: 'local',
+          accountId: '000000000000',
+          callerId: '000000000000',
+          cognitoIdentity: null,
+          principalOrgId: null,
+          userArn: 'arn:aws:iam::000000000000:root',
+          userId: '000000000000',
+        },
+      },
+    });
+    await send('POST', '/webhooks/doordash/orders', {}, '{}');
+    expect(lastEvent()?.requestContext).not.toHaveProperty('authorizer');
+  });
+
+  test('strict: a signature made with the local credentials passes, with a body and a query', async () => {
+    await startApi(routes, undefined, 'strict');
+
+    const put = await sendSigned('PUT', '/stores/store-001/status', '{"status":"paused","reason":"rush"}');
+    const get = await sendSigned('GET', '/orders/ord_1?a=1&b=two%20words&a=0');
+    expect([put.status, get.status]).toEqual([200, 200]);
+    expect(received.map((r) => r.functionName)).toEqual(['store-status', 'get-order']);
+  });
+
+  test('strict: a wrong secret, a changed body or path, an unknown key or an old date is refused as AWS refuses it', async () => {
+    await startApi(routes, undefined, 'strict');
+    const body = '{"status":"paused"}';
+
+    const wrongSecret = await sendSigned('PUT', '/stores/store-001/status', body, {
+      credentials: { accessKeyId: 'local', secretAccessKey: 'wrong' },
+    });
+    const tampered = await sendSigned('PUT', '/stores/store-001/status', body, {
+      sendBody: '{"status":"offline"}',
+    });
+    const url = `http://127.0.0.1:${api?.port}`;
+    const otherPath = await send('GET', '/orders/ord_2', await signedHeaders('GET', `${url}/orders/ord_1`));
+    const unknownKey = await sendSigned('GET', '/orders/ord_1', undefined, {
+      credentials: { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'local' },
+    });
+    const old = await sendSigned('GET', '/orders/ord_1', undefined, {
+      signingDate: new Date(Date.now() - 10 * 60_000),
+    });
+
+    for (const reply of [wrongSecret, tampered, otherPath]) {
+      expect([reply.status, json(reply)]).toEqual([403, { message: SIGNATURE_MISMATCH }]);
+    }
+    expect([unknownKey.status, json(unknownKey)]).toEqual([403, { message: UNKNOWN_ACCESS_KEY }]);
+    expect(old.status).toBe(403);
+    expect(json(old).message).toMatch(/^Signature expired: \d{8}T\d{6}Z is now earlier/);
+    expect(received).toEqual([]);
+  });
+
+  test('off: unsigned calls pass', async () => {
+    await startApi(routes, undefined, 'off');
+
+    const unsigned = await send('GET', '/orders/ord_1');
+
+    expect(unsigned.status).toBe(200);
+    expect(received.map((r) => r.functionName)).toEqual(['get-order']);
   });
 });
 

@@ -17,6 +17,7 @@ import {
   storeCallPath,
 } from '../../../functions/lib/schemas/partners/store-push';
 import type { MenuItem } from '../../../functions/lib/schemas/store';
+import { parseAuthorization, verifySignature as verifySigV4 } from '../../../local/cloud/sigv4';
 import {
   type PartnerSecrets,
   type PartnerSimulator,
@@ -973,5 +974,32 @@ describe('reading our store API', () => {
       /^AWS4-HMAC-SHA256 Credential=local\/\d{8}\/us-east-1\/execute-api\/aws4_request, SignedHeaders=host;x-amz-content-sha256;x-amz-date, Signature=[0-9a-f]{64}$/,
     );
     expect(read?.headers['x-amz-date']).toMatch(/^\d{8}T\d{6}Z$/);
+  });
+
+  test('its signature verifies with the local credentials, as LOCAL_IAM=strict checks it', async () => {
+    liveMenu = store001.menu;
+
+    await placeOrder({ partner: 'doordash' });
+
+    const read = received.find((r) => r.path === '/stores/store-001')!;
+    const headers = Object.fromEntries(
+      Object.entries(read.headers).map(([name, value]) => [
+        name,
+        Array.isArray(value) ? value.join(',') : value,
+      ]),
+    );
+    const request = {
+      method: read.method,
+      path: read.path,
+      rawQueryString: '',
+      headers,
+      body: Buffer.from(read.rawBody),
+    };
+    const authorization = parseAuthorization(headers.authorization)!;
+    expect(await verifySigV4(request, authorization, { service: 'execute-api' })).toEqual({ ok: true });
+    // and the check is real: the same signature over another path does not verify
+    expect(
+      await verifySigV4({ ...request, path: '/stores/store-002' }, authorization, { service: 'execute-api' }),
+    ).toMatchObject({ ok: false });
   });
 });
