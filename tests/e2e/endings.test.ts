@@ -3,6 +3,7 @@
  * partner tell the same story, and what is owed to one of them is eventually done. Each case is
  * one that left a POS ticket held, or a partner untold, before the owed-work rule existed.
  */
+import { SFNClient, StartSyncExecutionCommand } from '@aws-sdk/client-sfn';
 import { endingDisagreements } from '../../local/tools/reconcile';
 import {
   eventually,
@@ -269,6 +270,46 @@ test('a scheduled order waits for its kitchen start (pickup less the store’s p
   const expected = pickupInSeconds - 20 * 60;
   expect(courierWaitSeconds).toBeGreaterThan(expected - 30);
   expect(courierWaitSeconds).toBeLessThanOrEqual(expected);
+  await whenThePartnerSays(t, 'doordash', sent.partnerOrderId, 'cancel');
+  await theOrderSettles(t, orderId, ['CANCELLED'], 30_000);
+}, 60_000);
+
+test('a preparation run again by the execution that already accepted the order goes on to the wait, not to a duplicate', async () => {
+  const sent = await whenThePartnerSendsAnOrder(t, {
+    partner: 'doordash',
+    storeId: 'store-001',
+    pickupInSeconds: 60,
+  });
+  const orderId = sent.webhookBody.orderId;
+  await theOrderSettles(t, orderId, ['ACCEPTED'], 30_000);
+  const record = await theOrderRecord(t, orderId);
+  const prepare = t.cloud.model.stateMachines.find((m) => m.logicalId === 'OrderPrepare')!;
+  const sfn = new SFNClient({
+    endpoint: t.cloud.awsUrl,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    disableHostPrefix: true,
+  });
+  const run = (workflowExecutionId: string) =>
+    sfn.send(
+      new StartSyncExecutionCommand({
+        stateMachineArn: prepare.arn,
+        input: JSON.stringify({ orderId, order: record?.order, workflowExecutionId }),
+      }),
+    );
+  // The same execution (a retried or resumed Prepare): the accepted order's wait and kitchen still follow.
+  const again = await run(record?.claimedBy);
+  expect(again.status).toBe('SUCCEEDED');
+  expect(JSON.parse(again.output ?? '{}')).toMatchObject({
+    orderId,
+    courierWaitSeconds: expect.any(Number),
+    detail: { posReference: record?.posReference, partner: 'doordash', partnerOrderId: sent.partnerOrderId },
+  });
+  // Any other execution: a duplicate, which ends quietly.
+  const other = await run('arn:aws:states:us-east-1:000000000000:execution:someone-else:1');
+  expect(JSON.parse(other.output ?? '{}')).toMatchObject({ orderId, ended: 'Duplicate' });
+  sfn.destroy();
+  expect((await thePosOrders(t, orderId)).map((o) => o.createRequests)).toEqual([1]);
   await whenThePartnerSays(t, 'doordash', sent.partnerOrderId, 'cancel');
   await theOrderSettles(t, orderId, ['CANCELLED'], 30_000);
 }, 60_000);

@@ -174,12 +174,40 @@ describe('order-prepare (EXPRESS)', () => {
     const onTaken = claim.Catch?.find((c) =>
       c.ErrorEquals.includes('DynamoDB.ConditionalCheckFailedException'),
     );
-    // A duplicate is a normal ending: the run succeeds and says so.
-    expect(state(prepare, onTaken?.Next ?? '?')).toMatchObject({
+    // The record says whose claim it is: this run's own (its preparation ran again after the
+    // accept) goes on to the wait; anyone else's is a duplicate, a normal ending.
+    expect(onTaken?.Next).toBe('ReadClaim');
+    expect(state(prepare, 'ReadClaim')).toMatchObject({
+      Resource: 'arn:aws:states:::dynamodb:getItem',
+      Parameters: { ConsistentRead: true },
+      Next: 'AcceptedByThisRun',
+    });
+    const choice = state(prepare, 'AcceptedByThisRun') as { Choices?: Record<string, unknown>[]; Default?: string };
+    expect(choice.Default).toBe('Duplicate');
+    expect(choice.Choices?.[0]).toMatchObject({ Next: 'ResumeWait' });
+    expect(JSON.stringify(choice.Choices?.[0])).toContain('"StringEqualsPath":"$.workflowExecutionId"');
+    expect(state(prepare, 'ResumeWait')).toMatchObject({ Type: 'Pass', End: true });
+    expect(state(prepare, 'Duplicate')).toMatchObject({
       Type: 'Pass',
       Parameters: { ended: 'Duplicate' },
       End: true,
     });
+  });
+
+  it('goes on to the wait when OrderAccepted cannot be published: the partner and the POS already have it', () => {
+    const onLost = state(prepare, 'PublishAccepted').Catch?.find((c) => c.ErrorEquals.includes('States.ALL'));
+    expect(state(prepare, onLost?.Next ?? '?')).toMatchObject({
+      Type: 'Pass',
+      OutputPath: '$.accepted',
+      End: true,
+    });
+  });
+
+  it('ends a denial that a cancel overtook as cancelled, not as a failed run', () => {
+    const onCancel = state(prepare, 'RejectOrder').Catch?.find((c) =>
+      c.ErrorEquals.includes('OrderCancelled'),
+    );
+    expect(onCancel?.Next).toBe('Cancelled');
   });
 
   it('validates, holds in the POS, accepts with the partner and publishes OrderAccepted, in that order', () => {
