@@ -5,4 +5,7 @@ import { Metrics } from '@aws-lambda-powertools/metrics';
 /** The one Logger and Metrics every function imports; the order id is the correlation id. */
 export const logger = new Logger({ correlationIdSearchFn: search });
 
-export const metrics = new Metrics({ defaultDimensions: { service: 'order-middleware' } });
+/** Every stage of the account writes the same namespace: the stage dimension keeps their alarms apart. */
+export const metrics = new Metrics({
+  defaultDimensions: { service: 'order-middleware', stage: process.env.STAGE ?? 'unknown' },
+});

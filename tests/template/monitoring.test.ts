@@ -115,7 +115,11 @@ describe('alarms', () => {
     for (const metric of custom) {
       expect(metric.Namespace).toBe(namespace);
       expect(emitted).toContain(metric.MetricName);
-      expect(metric.Dimensions).toEqual([{ Name: 'service', Value: 'order-middleware' }]);
+      // The stage too: every stage of an account writes the same namespace.
+      expect(metric.Dimensions).toEqual([
+        { Name: 'service', Value: 'order-middleware' },
+        { Name: 'stage', Value: stage },
+      ]);
     }
   });
 });

@@ -80,7 +80,10 @@ describe('the sweep', () => {
       .find((a) => a.MetricName === 'StoresLaggingPartners');
     expect(alarm).toMatchObject({
       Namespace: 'OrderMiddleware',
-      Dimensions: [{ Name: 'service', Value: 'order-middleware' }],
+      Dimensions: [
+        { Name: 'service', Value: 'order-middleware' },
+        { Name: 'stage', Value: stage },
+      ],
       Period: 60,
       EvaluationPeriods: 5,
       DatapointsToAlarm: 5,

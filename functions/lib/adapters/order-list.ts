@@ -68,6 +68,9 @@ async function queryPartition(
   return { items: Items, lastKey: LastEvaluatedKey as Record<string, string> | undefined };
 }
 
+/** Further pages of one partition an answer may read (each at most 1 MB on AWS) before it ends short. */
+const MAX_FURTHER_PAGES = 10;
+
 /**
  * A page of the list: Query after Query on the plan's index — for `by-day`, today's partition and
  * then earlier days down to `since` (or the lookback) — until `limit` orders are found. Answers
@@ -84,6 +87,10 @@ export async function listOrders(
   const floor = oldestDay(filter.since, now);
   let day = plan.index === 'by-day' ? (start?.day ?? createdDayOf(now)) : undefined;
   let after = start?.key;
+  // A filter that matches little must not read a whole partition in one request: after a bounded
+  // number of further pages the answer ends short, with a cursor to go on from. (Empty days cost
+  // one small read each and are bounded by the lookback.)
+  let furtherPages = 0;
   while (true) {
     if (day !== undefined && day < floor) return { orders };
     const partition = day ?? plan.partition!;
@@ -101,6 +108,8 @@ export async function listOrders(
     }
     if (lastKey) {
       after = lastKey;
+      if (++furtherPages === MAX_FURTHER_PAGES)
+        return { orders, next: { ...(day ? { day } : {}), key: after } };
       continue;
     }
     if (day === undefined) return { orders };

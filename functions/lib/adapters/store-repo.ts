@@ -22,7 +22,7 @@ function toStore(item: Record<string, unknown> | undefined): Store | undefined {
 /** Always read fresh: a store manager pausing the store must take effect on the next order. */
 export async function getStore(storeId: string): Promise<Store | undefined> {
   const { Item } = await dynamo.send(
-    new GetCommand({ TableName: config.storesTable, Key: storeKey(storeId) }),
+    new GetCommand({ TableName: config.storesTable, Key: storeKey(storeId), ConsistentRead: true }),
   );
   return toStore(Item);
 }

@@ -218,7 +218,9 @@ export async function settleUnplacedOrder(
     );
     record = change.applied ? change.record : change.current;
     if (change.applied) countEnding(failed, reason);
-    if (change.applied && failed && reason === 'POS_UNAVAILABLE')
+    // Only the POS's own outage counts against its health: a crashed step or a throttled table
+    // must not pause a store whose POS is fine.
+    if (change.applied && error?.Error === 'PosUnavailable')
       await countFailedOrderAgainstPos(change.record.storeId, now);
   }
   if (record?.status !== to) throw new Error(`order ${orderId} is ${record?.status ?? 'missing'}`);
