@@ -1,14 +1,21 @@
 /**
- * The AWS-compatible edge port (like LocalStack's 4566): one HTTP server that routes JSON-protocol
- * calls by `X-Amz-Target` to the local services, proxies DynamoDB to dynalite byte for byte,
- * answers Lambda Invoke on its REST path and SQS's form-encoded query protocol. Credentials and
- * signatures are accepted as they come: nothing here is a security boundary.
+ * The AWS-compatible edge port (like LocalStack's 4566): one HTTP server for every service, which
+ * routes each call by the service its SigV4 credential scope names (`Credential=…/<date>/<region>/
+ * <service>/aws4_request`) — on AWS each service has its own host, so that is who the caller meant —
+ * then by operation: `X-Amz-Target` for the JSON protocols, `Action` for the query protocol (SQS as
+ * AWS CLI 2.9 sends it, STS), the REST path for Lambda Invoke. DynamoDB is proxied to dynalite byte
+ * for byte. An unsigned call is placed by its target, path or query `Version`. A service or operation
+ * not emulated answers an error naming it, in the caller's protocol, never another service's error.
+ * `GET /_localstack/health` answers as LocalStack's does. Signatures are not verified here: nothing
+ * on this port is a security boundary.
  */
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, request, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { AwsError, type ServiceApi } from './aws-error';
+import { parseAuthorization } from './sigv4';
 import { handleSqsQuery } from './sqs';
+import { handleStsQuery, queryErrorXml } from './sts';
 
 export type InvocationType = 'RequestResponse' | 'Event' | 'DryRun';
 
@@ -42,8 +49,10 @@ export interface EdgeOptions {
   /** dynalite's base URL, e.g. http://127.0.0.1:41234 */
   dynamodbEndpoint?: string;
   lambda?: LambdaInvoker;
-  /** Called once per answered request (service name as in EdgeServices, or dynamodb / lambda). */
+  /** Called once per answered request (service name as in EdgeServices, or dynamodb / lambda / sts). */
   onRequest?: (service: string, operation: string, ms: number) => void;
+  /** The `version` the LocalStack health endpoint reports. */
+  version?: string;
 }
 
 export interface Edge {
@@ -52,13 +61,43 @@ export interface Edge {
   close(): Promise<void>;
 }
 
+type ServiceKey = keyof EdgeServices | 'dynamodb' | 'lambda' | 'sts';
+
 /** `X-Amz-Target` prefix → service key. */
-const TARGET_PREFIXES: Record<string, keyof EdgeServices | 'dynamodb'> = {
+const TARGET_PREFIXES: Record<string, ServiceKey> = {
   AWSStepFunctions: 'stepfunctions',
   AWSEvents: 'events',
   AmazonSSM: 'ssm',
   AmazonSQS: 'sqs',
   DynamoDB_20120810: 'dynamodb',
+};
+
+/** SigV4 signing name (the credential scope's service) → service key. */
+const SIGNING_NAMES: Record<string, ServiceKey> = {
+  states: 'stepfunctions',
+  events: 'events',
+  ssm: 'ssm',
+  sqs: 'sqs',
+  dynamodb: 'dynamodb',
+  lambda: 'lambda',
+  sts: 'sts',
+};
+
+/** The query protocol's `Version` → service key, for an unsigned form-encoded call. */
+const QUERY_VERSIONS: Record<string, ServiceKey> = { '2012-11-05': 'sqs', '2011-06-15': 'sts' };
+
+/** Services whose clients read errors as XML though they send no form (REST-XML protocol). */
+const REST_XML_SERVICES = new Set(['s3', 's3-control', 'route53', 'cloudfront']);
+
+/** The names LocalStack's health endpoint uses. */
+const HEALTH_NAMES: Record<ServiceKey, string> = {
+  stepfunctions: 'stepfunctions',
+  events: 'events',
+  ssm: 'ssm',
+  sqs: 'sqs',
+  dynamodb: 'dynamodb',
+  lambda: 'lambda',
+  sts: 'sts',
 };
 
 const LAMBDA_INVOKE_PATH = /^\/2015-03-31\/functions\/([^/]+)\/invocations$/;
@@ -97,40 +136,176 @@ interface Routed {
   operation: string;
 }
 
+/** The services this edge answers: those it was given, and STS always. */
+function emulated(options: EdgeOptions): ServiceKey[] {
+  const given = (Object.keys(options.services) as (keyof EdgeServices)[]).filter(
+    (key) => options.services[key],
+  );
+  return [
+    ...given,
+    ...(options.dynamodbEndpoint ? (['dynamodb'] as const) : []),
+    ...(options.lambda ? (['lambda'] as const) : []),
+    'sts' as const,
+  ];
+}
+
+const signingNameOf = (key: ServiceKey) =>
+  Object.keys(SIGNING_NAMES).find((name) => SIGNING_NAMES[name] === key) ?? key;
+
+/** The service the caller signed for: the `Authorization` header's scope, or a presigned URL's. */
+function scopedService(req: IncomingMessage, query: URLSearchParams): string | undefined {
+  const fromHeader = parseAuthorization(headerOf(req, 'authorization'))?.service;
+  if (fromHeader) return fromHeader;
+  return /^[^/]+\/\d{8}\/[^/]+\/([^/]+)\/aws4_request$/.exec(query.get('X-Amz-Credential') ?? '')?.[1];
+}
+
+const isForm = (req: IncomingMessage) =>
+  (headerOf(req, 'content-type') ?? '').startsWith('application/x-www-form-urlencoded');
+
 async function route(options: EdgeOptions, req: IncomingMessage, res: ServerResponse): Promise<Routed> {
-  const path = (req.url ?? '/').split('?')[0] ?? '/';
-  const lambdaPath = LAMBDA_INVOKE_PATH.exec(path);
-  if (req.method === 'POST' && lambdaPath) {
-    await invokeLambda(options.lambda, decodeURIComponent(lambdaPath[1]!), req, res);
-    return { service: 'lambda', operation: 'Invoke' };
+  const url = req.url ?? '/';
+  const path = url.split('?')[0] ?? '/';
+  const query = new URLSearchParams(url.includes('?') ? url.slice(url.indexOf('?') + 1) : '');
+  if (path === '/_localstack/health' && (req.method === 'GET' || req.method === 'HEAD')) {
+    answerHealth(options, req, res);
+    return { service: 'localstack', operation: 'health' };
   }
   const target = headerOf(req, 'x-amz-target');
   const [prefix = '', operation = ''] = target ? splitTarget(target) : [];
-  const service = TARGET_PREFIXES[prefix];
-  if (service === 'dynamodb' && options.dynamodbEndpoint) {
-    await proxy(options.dynamodbEndpoint, req, res);
-    return { service, operation };
+  const lambdaPath = LAMBDA_INVOKE_PATH.exec(path);
+  const scoped = scopedService(req, query);
+  // A form body is read once, here, when the query protocol may need its Version or Action.
+  const form =
+    !target && isForm(req) ? new URLSearchParams((await readBody(req)).toString('utf8')) : undefined;
+  const params = form ?? query;
+
+  let service: ServiceKey | undefined;
+  if (scoped !== undefined) service = SIGNING_NAMES[scoped];
+  else if (target) service = TARGET_PREFIXES[prefix];
+  else if (lambdaPath || path.startsWith('/2015-03-31/')) service = 'lambda';
+  else service = QUERY_VERSIONS[params.get('Version') ?? ''];
+  const named =
+    scoped ??
+    (target ? prefix : params.get('Version') ? `the query API version ${params.get('Version')}` : undefined);
+  const queryCall = !target && (form !== undefined || params.has('Action'));
+  const xmlCaller = queryCall || REST_XML_SERVICES.has(scoped ?? '');
+
+  if (!service || !emulated(options).includes(service)) {
+    const what = named
+      ? `The local cloud does not emulate the AWS service '${named}'`
+      : `The local cloud cannot tell which AWS service ${req.method} ${path} is for (no SigV4 credential scope, X-Amz-Target or Version)`;
+    const message = `${what}; it emulates ${emulated(options).map(signingNameOf).sort().join(', ')}.`;
+    sendError(res, xmlCaller, new AwsError('ServiceNotEmulated', message, 501));
+    return { service: named ?? 'unknown', operation: operation || params.get('Action') || 'unknown' };
   }
+  if (target && TARGET_PREFIXES[prefix] !== service) {
+    sendError(
+      res,
+      false,
+      new AwsError(
+        'UnknownOperationException',
+        `${target} is not an operation of ${signingNameOf(service)}, the service this call is signed for`,
+      ),
+    );
+    return { service, operation: operation || 'unknown' };
+  }
+
+  switch (service) {
+    case 'lambda':
+      if (req.method === 'POST' && lambdaPath) {
+        await invokeLambda(options.lambda, decodeURIComponent(lambdaPath[1]!), req, res);
+        return { service, operation: 'Invoke' };
+      }
+      sendRestError(
+        res,
+        new AwsError(
+          'UnknownOperationException',
+          `Lambda ${req.method} ${path} is not emulated by the local cloud (it answers Invoke only)`,
+          501,
+        ),
+      );
+      return { service, operation: 'unknown' };
+    case 'sts': {
+      if (target) break;
+      const requestId = randomUUID();
+      const answer = handleStsQuery(params, requestId);
+      sendXml(res, answer.status, answer.body, requestId);
+      return { service, operation: answer.action };
+    }
+    case 'sqs':
+      if (queryCall) return await answerSqsQuery(options.services.sqs, params, res);
+      break;
+    case 'dynamodb':
+      if (target && options.dynamodbEndpoint) {
+        await proxy(options.dynamodbEndpoint, req, res);
+        return { service, operation };
+      }
+      break;
+  }
+  return await answerTarget(options, service, target, operation, req, res);
+}
+
+/** A JSON-protocol call (`X-Amz-Target`) to one of the services given as an API. */
+async function answerTarget(
+  options: EdgeOptions,
+  service: ServiceKey,
+  target: string | undefined,
+  operation: string,
+  req: IncomingMessage,
+  res: ServerResponse,
+): Promise<Routed> {
   const contentType = headerOf(req, 'content-type') ?? '';
-  if (!target && contentType.startsWith('application/x-www-form-urlencoded')) {
-    return await answerSqsQuery(options.services.sqs, req, res);
-  }
   const jsonType = contentType.startsWith('application/x-amz-json')
     ? contentType
     : 'application/x-amz-json-1.1';
-  const api = service && service !== 'dynamodb' ? options.services[service] : undefined;
+  const api = service in options.services ? options.services[service as keyof EdgeServices] : undefined;
   const handler = api && Object.hasOwn(api, operation) ? api[operation] : undefined;
   const body = await readBody(req);
   if (!handler) {
-    sendJsonError(
-      res,
-      jsonType,
-      new AwsError('UnknownOperationException', `Unknown operation ${target ?? `${req.method} ${path}`}`),
-    );
-    return { service: service ?? 'unknown', operation: operation || 'unknown' };
+    const message = target
+      ? `Unknown operation ${target}: ${signingNameOf(service)} ${operation || '(none)'} is not emulated by the local cloud`
+      : `Unknown operation ${req.method} ${req.url}: ${signingNameOf(service)} calls need an X-Amz-Target`;
+    sendJsonError(res, jsonType, new AwsError('UnknownOperationException', message));
+    return { service, operation: operation || 'unknown' };
   }
   await answerJson(handler, body, jsonType, res);
-  return { service: service!, operation };
+  return { service, operation };
+}
+
+/** LocalStack's `GET /_localstack/health`: what wait scripts and testcontainers poll. */
+function answerHealth(options: EdgeOptions, req: IncomingMessage, res: ServerResponse) {
+  const services = Object.fromEntries(
+    emulated(options)
+      .map((key) => [HEALTH_NAMES[key], 'running'] as const)
+      .sort(([a], [b]) => a.localeCompare(b)),
+  );
+  const body = JSON.stringify({ services, edition: 'community', version: options.version ?? '0.0.0' });
+  res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) });
+  res.end(req.method === 'HEAD' ? undefined : body);
+}
+
+/** An error in the caller's protocol: XML for the query and REST-XML protocols (what their clients parse), else JSON. */
+function sendError(res: ServerResponse, xml: boolean, error: AwsError) {
+  if (!xml) {
+    sendJsonError(res, 'application/x-amz-json-1.1', error);
+    return;
+  }
+  const requestId = randomUUID();
+  sendXml(
+    res,
+    error.status,
+    queryErrorXml('https://local.cloud/doc/', error.code, error.message, requestId, error.status),
+    requestId,
+  );
+}
+
+function sendXml(res: ServerResponse, status: number, body: string, requestId: string) {
+  res.writeHead(status, {
+    'Content-Type': 'text/xml',
+    'Content-Length': Buffer.byteLength(body),
+    'x-amzn-RequestId': requestId,
+  });
+  res.end(body);
 }
 
 function splitTarget(target: string): [string, string] {
@@ -193,12 +368,11 @@ function send(res: ServerResponse, status: number, contentType: string, body: st
 
 async function answerSqsQuery(
   api: ServiceApi | undefined,
-  req: IncomingMessage,
+  params: URLSearchParams,
   res: ServerResponse,
 ): Promise<Routed> {
-  const body = (await readBody(req)).toString('utf8');
   const requestId = randomUUID();
-  const answer = await handleSqsQuery(api ?? {}, body, requestId);
+  const answer = await handleSqsQuery(api ?? {}, params.toString(), requestId);
   res.writeHead(answer.status, {
     'Content-Type': 'text/xml',
     'Content-Length': Buffer.byteLength(answer.body),
@@ -297,7 +471,18 @@ function headerOf(req: IncomingMessage, name: string): string | undefined {
   return Array.isArray(value) ? value[0] : value;
 }
 
+/** Each request's body, read once: routing may need a form body before the service reads it. */
+const bodies = new WeakMap<IncomingMessage, Promise<Buffer>>();
+
 function readBody(req: IncomingMessage): Promise<Buffer> {
+  const known = bodies.get(req);
+  if (known) return known;
+  const body = readBodyOnce(req);
+  bodies.set(req, body);
+  return body;
+}
+
+function readBodyOnce(req: IncomingMessage): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;

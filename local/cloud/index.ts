@@ -69,6 +69,15 @@ export interface LocalCloud {
   close(): Promise<void>;
 }
 
+/** This project's version, which the LocalStack-shaped health endpoint reports. */
+function packageVersion(): string {
+  try {
+    return String(JSON.parse(readFileSync(path.resolve('package.json'), 'utf8')).version ?? '0.0.0');
+  } catch {
+    return '0.0.0';
+  }
+}
+
 /** Packages the service offline, exactly as a deployment would. */
 export function packageService(outDir: string, stage = 'local', env: Record<string, string> = {}): void {
   rmSync(outDir, { recursive: true, force: true });
@@ -252,6 +261,7 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
     const edge = await startEdge({
       port: awsPort,
       host,
+      version: packageVersion(),
       dynamodbEndpoint: dynamo.endpoint,
       lambda: lambda.invoker(),
       services: {

@@ -8,6 +8,7 @@ import {
 } from '@aws-sdk/client-sfn';
 import { AwsError, type ServiceApi } from '../../../local/cloud/aws-error';
 import { type Edge, type LambdaInvoker, startEdge } from '../../../local/cloud/edge';
+import { signedHeaders } from '../../../local/cloud/sigv4';
 
 const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
 const clientConfig = (edge: Edge) => ({ endpoint: edge.url, region: 'us-east-1', credentials });
@@ -121,15 +122,19 @@ async function post(target: string, body: string, contentType = 'application/x-a
   };
 }
 
-test('unknown services and operations answer UnknownOperationException', async () => {
+test('unknown operations answer UnknownOperationException naming them; unknown services a 501 naming the service', async () => {
   expect(await post('AWSEvents.NoSuchThing', '{}')).toMatchObject({
     status: 400,
     errorType: 'UnknownOperationException',
-    body: { __type: 'UnknownOperationException' },
+    body: {
+      __type: 'UnknownOperationException',
+      message: expect.stringContaining('events NoSuchThing is not emulated'),
+    },
   });
-  expect(await post('AmazonKinesis.PutRecord', '{}')).toMatchObject({
-    status: 400,
-    errorType: 'UnknownOperationException',
+  expect(await post('Kinesis_20131202.PutRecord', '{}')).toMatchObject({
+    status: 501,
+    errorType: 'ServiceNotEmulated',
+    body: { message: expect.stringContaining("does not emulate the AWS service 'Kinesis_20131202'") },
   });
   // inherited object keys are not operations
   expect(await post('AWSEvents.toString', '{}')).toMatchObject({
@@ -212,4 +217,158 @@ describe('Lambda Invoke', () => {
       await expect(call).rejects.toMatchObject({ $metadata: { httpStatusCode: 404 } });
     },
   );
+});
+
+/** A call as the AWS CLI or SDK sends it: SigV4-signed for `service` with the local credentials. */
+async function signedCall(
+  at: Edge,
+  service: string,
+  request: { method?: string; path?: string; headers?: Record<string, string>; body?: string },
+) {
+  const url = `${at.url}${request.path ?? '/'}`;
+  const method = request.method ?? 'POST';
+  const headers = await signedHeaders(method, url, request.headers ?? {}, request.body, { service });
+  const res = await fetch(url, {
+    method,
+    headers,
+    ...(request.body !== undefined && { body: request.body }),
+  });
+  return {
+    status: res.status,
+    type: res.headers.get('content-type'),
+    errorType: res.headers.get('x-amzn-errortype'),
+    text: await res.text(),
+  };
+}
+
+const FORM = { 'content-type': 'application/x-www-form-urlencoded; charset=utf-8' };
+
+describe('routing by the SigV4 credential scope', () => {
+  let withSqs: Edge;
+  const sqsCalls: string[] = [];
+  beforeAll(async () => {
+    withSqs = await startEdge({
+      port: 0,
+      version: '9.9.9',
+      services: {
+        stepfunctions,
+        sqs: {
+          GetQueueUrl: async (input) => {
+            sqsCalls.push(input.QueueName);
+            return { QueueUrl: `http://127.0.0.1/000000000000/${input.QueueName}` };
+          },
+        },
+      },
+      lambda,
+    });
+  });
+  afterAll(() => withSqs.close());
+
+  test('STS GetCallerIdentity (query protocol, as the AWS CLI sends it) answers the local root, in XML — not an SQS error', async () => {
+    const answer = await signedCall(withSqs, 'sts', {
+      headers: FORM,
+      body: 'Action=GetCallerIdentity&Version=2011-06-15',
+    });
+
+    expect(answer.status).toBe(200);
+    expect(answer.type).toBe('text/xml');
+    expect(answer.text).toMatch(
+      /^<GetCallerIdentityResponse xmlns="https:\/\/sts\.amazonaws\.com\/doc\/2011-06-15\/"><GetCallerIdentityResult><Arn>arn:aws:iam::000000000000:root<\/Arn><UserId>000000000000<\/UserId><Account>000000000000<\/Account><\/GetCallerIdentityResult><ResponseMetadata><RequestId>[0-9a-f-]{36}<\/RequestId><\/ResponseMetadata><\/GetCallerIdentityResponse>$/,
+    );
+    expect(sqsCalls).toEqual([]);
+  });
+
+  test('an STS action it does not emulate is a 501 naming it, in STS’s XML error shape', async () => {
+    const answer = await signedCall(withSqs, 'sts', {
+      headers: FORM,
+      body: 'Action=AssumeRole&Version=2011-06-15&RoleArn=arn:aws:iam::000000000000:role/x&RoleSessionName=s',
+    });
+
+    expect(answer.status).toBe(501);
+    expect(answer.text).toContain('<Code>NotImplemented</Code>');
+    expect(answer.text).toContain('STS AssumeRole is not emulated');
+  });
+
+  test('a query-protocol call for a service it does not emulate names that service, in XML, and reaches no other', async () => {
+    const answer = await signedCall(withSqs, 'cloudformation', {
+      headers: FORM,
+      body: 'Action=ListStacks&Version=2010-05-15',
+    });
+
+    expect(answer.status).toBe(501);
+    expect(answer.type).toBe('text/xml');
+    expect(answer.text).toContain('<Code>ServiceNotEmulated</Code>');
+    expect(answer.text).toContain(
+      "does not emulate the AWS service 'cloudformation'; it emulates lambda, sqs, states, sts.",
+    );
+    expect(sqsCalls).toEqual([]);
+  });
+
+  test('a JSON-protocol call for a service it does not emulate is a JSON 501 naming that service', async () => {
+    const answer = await signedCall(withSqs, 'logs', {
+      headers: {
+        'content-type': 'application/x-amz-json-1.1',
+        'x-amz-target': 'Logs_20140328.DescribeLogGroups',
+      },
+      body: '{}',
+    });
+
+    expect(answer).toMatchObject({ status: 501, errorType: 'ServiceNotEmulated' });
+    expect(JSON.parse(answer.text)).toEqual({
+      __type: 'ServiceNotEmulated',
+      message:
+        "The local cloud does not emulate the AWS service 'logs'; it emulates lambda, sqs, states, sts.",
+    });
+  });
+
+  test('the scope decides the service: an X-Amz-Target of another service is refused, not run', async () => {
+    const answer = await signedCall(withSqs, 'sqs', {
+      headers: {
+        'content-type': 'application/x-amz-json-1.0',
+        'x-amz-target': 'AWSStepFunctions.StartExecution',
+      },
+      body: '{"stateMachineArn":"arn:aws:states:us-east-1:000000000000:stateMachine:m","name":"n"}',
+    });
+
+    expect(answer).toMatchObject({ status: 400, errorType: 'UnknownOperationException' });
+    expect(JSON.parse(answer.text).message).toContain('is not an operation of sqs');
+    expect(started.filter((s) => (s.input as { name?: string }).name === 'n')).toEqual([]);
+  });
+
+  test('SQS still answers its query protocol, signed (AWS CLI 2.9) or placed by its Version when unsigned', async () => {
+    const signed = await signedCall(withSqs, 'sqs', {
+      headers: FORM,
+      body: 'Action=GetQueueUrl&Version=2012-11-05&QueueName=signed-q',
+    });
+    const unsigned = await fetch(withSqs.url, {
+      method: 'POST',
+      headers: FORM,
+      body: 'Action=GetQueueUrl&Version=2012-11-05&QueueName=unsigned-q',
+    });
+
+    expect(signed.status).toBe(200);
+    expect(signed.text).toContain('<QueueUrl>http://127.0.0.1/000000000000/signed-q</QueueUrl>');
+    expect(unsigned.status).toBe(200);
+    expect(sqsCalls).toEqual(['signed-q', 'unsigned-q']);
+  });
+
+  test('a Lambda REST call other than Invoke names Lambda and what it asked for', async () => {
+    const answer = await signedCall(withSqs, 'lambda', { method: 'GET', path: '/2015-03-31/functions/' });
+
+    expect(answer).toMatchObject({ status: 501, errorType: 'UnknownOperationException' });
+    expect(JSON.parse(answer.text).message).toBe(
+      'Lambda GET /2015-03-31/functions/ is not emulated by the local cloud (it answers Invoke only)',
+    );
+  });
+
+  test('GET /_localstack/health answers in LocalStack’s shape, every emulated service running', async () => {
+    const res = await fetch(`${withSqs.url}/_localstack/health`);
+
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({
+      services: { lambda: 'running', sqs: 'running', stepfunctions: 'running', sts: 'running' },
+      edition: 'community',
+      version: '9.9.9',
+    });
+  });
 });
