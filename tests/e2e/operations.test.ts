@@ -5,6 +5,7 @@
  */
 import type { PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
 import { AwsError } from '../../local/cloud/aws-error';
+import { iamModeFromEnv } from '../../local/cloud/index';
 import {
   call,
   eventually,
@@ -179,4 +180,25 @@ test('a dead-lettered OrderReceived, redriven, goes on to be accepted, and the D
   expect(await thePosOrders(t, orderId)).toHaveLength(1);
   expect(await depth()).toBe(0);
   expect((await api('POST', '/operations/dead-letters/not-ours/redrive')).status).toBe(404);
+});
+
+describe('the IAM-authorized routes of the packaged template (LOCAL_IAM)', () => {
+  const iam = iamModeFromEnv();
+  /** The same request as `api` sends it, without a signature. */
+  const unsigned = async (method: string, path: string) => {
+    const response = await fetch(`${t.cloud.httpUrl}${path}`, { method });
+    return { status: response.status, body: await response.json() };
+  };
+
+  (iam === 'off' ? test.skip : test)(
+    'refuse an unsigned call with 403 Forbidden, as API Gateway does, and take the same call signed',
+    async () => {
+      for (const path of ['/orders?limit=1', '/stores/store-001', '/operations/dead-letters']) {
+        expect(await unsigned('GET', path)).toEqual({ status: 403, body: { message: 'Forbidden' } });
+        expect((await api('GET', path)).status).toBe(200);
+      }
+      // the webhooks are not IAM-authorized: an unsigned one reaches the function (and its own check)
+      expect((await unsigned('POST', '/webhooks/doordash/orders')).status).not.toBe(403);
+    },
+  );
 });
