@@ -60,7 +60,12 @@ async function orderThen(
   t: ToolCloud,
   watcher: StatusWatcher,
   index: number,
-  order: { storeId?: string; pickupInSeconds?: number; items?: Array<{ sku: string; quantity: number }> },
+  order: {
+    storeId?: string;
+    pickupInSeconds?: number;
+    items?: Array<{ sku: string; quantity: number }>;
+    ignoreStoreState?: boolean;
+  },
   next?: 'release' | 'cancel' | 'wait',
 ) {
   const placed = await placeOrder(t, { partner: partnerOf(index), ...order });
@@ -80,14 +85,18 @@ const PATHS: OrderPath[] = [
   {
     path: 'denied-store-offline',
     expect: 'REJECTED',
-    run: (t, w, i) => orderThen(t, w, i, { storeId: 'store-002' }),
+    // Sent as if before the partner heard the store is offline (it would refuse it at the source).
+    run: (t, w, i) => orderThen(t, w, i, { storeId: 'store-002', ignoreStoreState: true }),
   },
   {
     path: 'denied-item-unavailable',
     expect: 'REJECTED',
     before: async (t) => void (await storeItem(t, false)),
     after: async (t) => void (await storeItem(t, true)),
-    run: (t, w, i) => orderThen(t, w, i, { items: [{ sku: UNAVAILABLE_SKU, quantity: 1 }] }),
+    // The partner already shows the item 86'd and would refuse it at the source (409): this path
+    // measures an order sent before the partner heard, which the middleware must deny itself.
+    run: (t, w, i) =>
+      orderThen(t, w, i, { items: [{ sku: UNAVAILABLE_SKU, quantity: 1 }], ignoreStoreState: true }),
   },
   {
     path: 'cancelled-while-waiting',

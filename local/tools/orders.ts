@@ -50,6 +50,8 @@ export interface NewOrder {
   storeId?: string;
   pickupInSeconds?: number;
   items?: Array<{ sku: string; quantity: number }>;
+  /** Sent even where the partner shows the store paused or the item unavailable (else its 409). */
+  ignoreStoreState?: boolean;
 }
 
 /** The partner sends a new-order webhook (signed its own way) through the simulator. */
