@@ -9,6 +9,7 @@ import {
   MAX_BODY_BYTES,
   startHttpApi,
 } from '../../../local/cloud/http-api';
+import { iamModeFromEnv } from '../../../local/cloud/index';
 import { LocalLambda } from '../../../local/cloud/lambda';
 import {
   SIGNATURE_MISMATCH,
@@ -487,6 +488,12 @@ describe('IAM-authorized routes (LOCAL_IAM)', () => {
     expect(old.status).toBe(403);
     expect(json(old).message).toMatch(/^Signature expired: \d{8}T\d{6}Z is now earlier/);
     expect(received).toEqual([]);
+  });
+
+  test('LOCAL_IAM is signed when unset, and a value it does not know stops start-up with its name', () => {
+    expect(iamModeFromEnv(undefined)).toBe('signed');
+    expect(iamModeFromEnv('strict')).toBe('strict');
+    expect(() => iamModeFromEnv('none')).toThrow('LOCAL_IAM=none is not one of signed, strict, off');
   });
 
   test('off: unsigned calls pass', async () => {
