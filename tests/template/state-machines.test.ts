@@ -182,7 +182,10 @@ describe('order-prepare (EXPRESS)', () => {
       Parameters: { ConsistentRead: true },
       Next: 'AcceptedByThisRun',
     });
-    const choice = state(prepare, 'AcceptedByThisRun') as { Choices?: Record<string, unknown>[]; Default?: string };
+    const choice = state(prepare, 'AcceptedByThisRun') as {
+      Choices?: Record<string, unknown>[];
+      Default?: string;
+    };
     expect(choice.Default).toBe('Duplicate');
     expect(choice.Choices?.[0]).toMatchObject({ Next: 'ResumeWait' });
     expect(JSON.stringify(choice.Choices?.[0])).toContain('"StringEqualsPath":"$.workflowExecutionId"');
