@@ -70,3 +70,23 @@ export async function recordPartnerSync(
     throw error;
   }
 }
+
+/**
+ * Forgets what a partner was last pushed: after a failed push nobody knows what it shows (an older
+ * push may have landed after a newer one was recorded), so the sweep must push it again.
+ */
+export async function forgetPartnerSync(storeId: string, partner: PartnerId): Promise<void> {
+  try {
+    await dynamo.send(
+      new UpdateCommand({
+        TableName: config.storesTable,
+        Key: storeKey(storeId),
+        UpdateExpression: 'REMOVE #sync.#partner',
+        ConditionExpression: 'attribute_exists(#sync)',
+        ExpressionAttributeNames: { '#sync': 'partnerSync', '#partner': partner },
+      }),
+    );
+  } catch (error) {
+    if (!isConditionFailure(error)) throw error;
+  }
+}

@@ -12,7 +12,7 @@
  */
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { pushStoreToPartner } from '../adapters/partner-stores';
-import { readStoreNow, recordPartnerSync } from '../adapters/partner-sync-repo';
+import { forgetPartnerSync, readStoreNow, recordPartnerSync } from '../adapters/partner-sync-repo';
 import { listStores } from '../adapters/store-repo';
 import { logger, metrics } from '../powertools';
 import type { PartnerId } from '../schemas/partners/index';
@@ -81,6 +81,7 @@ async function pushRound(store: Store, now: Date): Promise<{ pushed: PartnerSync
       await recordPartnerSync(store.storeId, partner, pushed, store.partnerSync !== undefined);
     } else {
       failed.push(`${partner}: ${(answer.reason as Error).message}`);
+      await forgetPartnerSync(store.storeId, partner);
     }
   }
   metrics.addMetric('PartnerSyncCalls', MetricUnit.Count, calls);

@@ -246,6 +246,26 @@ describe('a partner that does not take the push', () => {
     expect(laggingPartners((await readStoreNow(STORE))!)).toEqual([]);
   });
 
+  test('a push that fails forgets what that partner was last told, so the sweep pushes it again', async () => {
+    // Every partner shows the store and partnerSync says so; then a push (e.g. a stale one's
+    // re-push) fails for one partner: what it shows now is unknown, whatever partnerSync said.
+    await syncStoreToPartners(STORE);
+    expect(laggingPartners((await readStoreNow(STORE))!)).toEqual([]);
+    apis.partner.state.faults.set({
+      errorRate: 0,
+      latencyMs: 0,
+      failNext: 1,
+      errorStatus: 503,
+      endpoints: ['store'],
+    });
+
+    await expect(syncStoreToPartners(STORE)).rejects.toBeInstanceOf(PartnerSyncFailed);
+
+    expect(laggingPartners((await readStoreNow(STORE))!)).toHaveLength(1);
+    expect(await resyncLaggingStores()).toMatchObject({ lagging: 1, synced: 1, failed: 0 });
+    expect(laggingPartners((await readStoreNow(STORE))!)).toEqual([]);
+  });
+
   test('the sweep pushes a store whose change event never arrived, and leaves stores in sync alone', async () => {
     await givenStore(freshStore('store-002'));
     await setStoreStatus(STORE, { status: 'paused', reason: 'Rush' }); // its event is lost
