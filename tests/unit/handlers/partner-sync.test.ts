@@ -266,6 +266,18 @@ describe('a partner that does not take the push', () => {
     expect(laggingPartners((await readStoreNow(STORE))!)).toEqual([]);
   });
 
+  test('a sweep out of time reports the stores it did not reach as lagging instead of running on', async () => {
+    await setStoreStatus(STORE, { status: 'paused', reason: 'Rush' }); // its event is lost
+    apis.calls.length = 0;
+
+    expect(await resyncLaggingStores(() => new Date(), -1)).toMatchObject({
+      lagging: 1,
+      synced: 0,
+      failed: 1,
+    });
+    expect(storeCalls()).toEqual([]);
+  });
+
   test('the sweep pushes a store whose change event never arrived, and leaves stores in sync alone', async () => {
     await givenStore(freshStore('store-002'));
     await setStoreStatus(STORE, { status: 'paused', reason: 'Rush' }); // its event is lost
