@@ -8,7 +8,9 @@
 import { type DynamoDBClient, paginateScan } from '@aws-sdk/client-dynamodb';
 import { InvokeCommand, type LambdaClient } from '@aws-sdk/client-lambda';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
+import type { LocalCloud } from '../cloud/index';
 import { endingDisagreements, isTerminal } from './reconcile';
+import { runScheduledFunctionIn } from './scheduled';
 
 export interface AuditTargets {
   dynamo: DynamoDBClient;
@@ -92,7 +94,21 @@ export const agrees = (report: AuditReport): boolean =>
   report.heldTicketsOfEndedOrders === 0 &&
   report.partnerDisagreements === 0;
 
-/** The scheduled reconciler, run now over every owing order (what `npm run reconcile` repairs with). */
+export interface ReconcilerRun {
+  checked: number;
+  settled: number;
+  stillOwed: number;
+}
+
+/**
+ * The scheduled reconciler, run now over every owing order, in a local cloud this process started
+ * (the tests, load and chaos runs): invoked as its schedule would, whatever its backoff says.
+ */
+export function runReconcilerIn(cloud: LocalCloud): Promise<ReconcilerRun> {
+  return runScheduledFunctionIn<ReconcilerRun>(cloud, 'ReconcileOrdersLambdaFunction', { everything: true });
+}
+
+/** The same, through the Lambda API, against an `npm start` in another process (`npm run reconcile`). */
 export async function runReconciler(lambda: LambdaClient, functionName: string) {
   const answer = await lambda.send(
     new InvokeCommand({
@@ -102,5 +118,5 @@ export async function runReconciler(lambda: LambdaClient, functionName: string) 
   );
   const body = answer.Payload ? JSON.parse(Buffer.from(answer.Payload).toString('utf8')) : undefined;
   if (answer.FunctionError) throw new Error(`the reconciler failed: ${JSON.stringify(body)}`);
-  return body as { checked: number; settled: number; stillOwed: number };
+  return body as ReconcilerRun;
 }

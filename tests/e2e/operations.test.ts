@@ -3,13 +3,14 @@
  * filters and cursor, an operator's cancel and release of a waiting order (and what the POS, the
  * partner and the bus then show), and a real dead-lettered OrderReceived event redriven.
  */
-import type { PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
 import { AwsError } from '../../local/cloud/aws-error';
 import { iamModeFromEnv } from '../../local/cloud/index';
 import {
+  type BusObserver,
   call,
   eventually,
   givenALocalCloud,
+  givenAQueueOnTheOrderBus,
   type TestCloud,
   theOrder,
   theOrderReaches,
@@ -19,25 +20,30 @@ import {
 } from '../steps/local-cloud';
 
 let t: TestCloud;
-/** Every OrderCancelled and OrderReleasedToKitchen put on the bus, observed at the bus's own door. */
-const outcomes: { type: string; detail: Record<string, unknown> }[] = [];
+/** What the order bus carried, read through a test rule and queue as against AWS. */
+let bus: BusObserver;
 
 beforeAll(async () => {
   t = await givenALocalCloud();
-  const bridge = t.cloud.eventBridge;
-  const putEvents = bridge.putEvents.bind(bridge);
-  bridge.putEvents = (entries: PutEventsRequestEntry[]) => {
-    for (const entry of entries) {
-      if (entry.DetailType === 'OrderCancelled' || entry.DetailType === 'OrderReleasedToKitchen')
-        outcomes.push({ type: entry.DetailType, detail: JSON.parse(entry.Detail ?? '{}') });
-    }
-    return putEvents(entries);
-  };
+  bus = await givenAQueueOnTheOrderBus(t);
 }, 120_000);
 
 afterAll(async () => {
+  bus?.close();
   await t?.stop();
 });
+
+const OUTCOMES = ['OrderCancelled', 'OrderReleasedToKitchen'];
+
+/** The order's OrderCancelled and OrderReleasedToKitchen events, once one has reached the bus's queue. */
+async function outcomesOf(orderId: string) {
+  const events = await bus.eventsOfOnce(orderId, (seen) =>
+    seen.some((event) => OUTCOMES.includes(event['detail-type'])),
+  );
+  return events
+    .filter((event) => OUTCOMES.includes(event['detail-type']))
+    .map((event) => ({ type: event['detail-type'], detail: event.detail }));
+}
 
 const api = (method: string, path: string, body?: unknown) => call(method, `${t.cloud.httpUrl}${path}`, body);
 
@@ -115,7 +121,7 @@ test('an operator cancels a waiting order: CANCELLED, the POS order voided, the 
   expect(order.timeline).toContainEqual(
     expect.objectContaining({ event: 'cancelled', detail: 'by operator: kitchen fire' }),
   );
-  expect(outcomes.filter((e) => e.detail.orderId === orderId)).toEqual([
+  expect(await outcomesOf(orderId)).toEqual([
     { type: 'OrderCancelled', detail: expect.objectContaining({ cancelledBy: 'operator' }) },
   ]);
   expect((await api('POST', `/orders/${orderId}/release`)).status).toBe(409);
@@ -133,7 +139,7 @@ test('an operator releases a waiting order to the kitchen now: RELEASED, the POS
     const seen = await whatThePartnerSaw(t, partner, partnerOrderId);
     return seen.state === 'accepted' && seen.updates.length > 0 ? seen : undefined;
   }, 'the partner to be told RELEASED');
-  expect(outcomes.filter((e) => e.detail.orderId === orderId)).toEqual([
+  expect(await outcomesOf(orderId)).toEqual([
     { type: 'OrderReleasedToKitchen', detail: expect.objectContaining({ releasedBy: 'operator' }) },
   ]);
   expect((await api('POST', `/orders/${orderId}/cancel`, { reason: 'too late' })).status).toBe(409);

@@ -4,6 +4,7 @@
  * simulator, playing the marketplace, then refuses the orders a customer could no longer place.
  */
 import { ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { runStoreSchedulesIn } from '../../local/tools/scheduled';
 import {
   call,
   eventually,
@@ -37,9 +38,7 @@ const placeOrder = (order: Record<string, unknown>) =>
 
 /** The store schedules now (expiries, POS probe, partner sweep), as their minute would. */
 async function whenTheStoreSchedulesRun() {
-  const schedules = t.cloud.model.functions.find((f) => f.logicalId === 'StoreSchedulesLambdaFunction')!;
-  const ran = await t.cloud.lambda.invoke(schedules.name, {});
-  expect(ran.error).toBeUndefined();
+  await runStoreSchedulesIn(t.cloud);
 }
 
 async function partnersShow(): Promise<Record<(typeof PARTNERS)[number], Shown>> {

@@ -7,6 +7,8 @@
  * The local cloud also runs storeSchedules on every whole minute; the test invokes it directly
  * rather than wait, and asserts nothing a scheduled run in between could change.
  */
+
+import { runStoreSchedulesIn } from '../../local/tools/scheduled';
 import {
   call,
   eventually,
@@ -43,13 +45,7 @@ const operatorSets = async (path: string, method: string, body?: unknown) => {
 };
 const thePosIsOffline = () => givenThePosFaults(t, { offlineStores: [STORE] });
 
-async function whenTheStoreSchedulesRun() {
-  const fn = t.cloud.model.functions.find((f) => f.logicalId === 'StoreSchedulesLambdaFunction');
-  if (!fn) throw new Error('no storeSchedules function in the template');
-  const result = await t.cloud.lambda.invoke(fn.name, {});
-  if (result.error) throw new Error(`storeSchedules failed: ${JSON.stringify(result.error)}`);
-  return result.payload;
-}
+const whenTheStoreSchedulesRun = () => runStoreSchedulesIn(t.cloud);
 
 /** What the marketplace shows for the store on a partner; undefined when the simulator keeps no store state. */
 async function storeShownBy(partner: string): Promise<{ status: string } | undefined> {

@@ -9,36 +9,38 @@
  * marketplace shows (an order already on its way when the store paused), so it is the middleware's
  * own refusal that is tested here.
  */
-import type { PutEventsRequestEntry } from '../../local/cloud/eventbridge/bus';
+import { runStoreSchedulesIn } from '../../local/tools/scheduled';
 import {
+  type BusObserver,
   call,
   eventually,
   givenALocalCloud,
+  givenAQueueOnTheOrderBus,
   type TestCloud,
   theOrderReaches,
   whenThePartnerSendsAnOrder,
 } from '../steps/local-cloud';
 
 let t: TestCloud;
-/** Every store event put on the local bus, in order: observed at the bus's own door, not mocked. */
-const storeEvents: { type: string; detail: Record<string, unknown> }[] = [];
+/** What the order bus carried, read through a test rule and queue as against AWS. */
+let bus: BusObserver;
 
 beforeAll(async () => {
   t = await givenALocalCloud();
-  const bridge = t.cloud.eventBridge;
-  const putEvents = bridge.putEvents.bind(bridge);
-  bridge.putEvents = (entries: PutEventsRequestEntry[]) => {
-    for (const entry of entries) {
-      if (entry.DetailType === 'StoreStatusChanged' || entry.DetailType === 'ItemAvailabilityChanged')
-        storeEvents.push({ type: entry.DetailType, detail: JSON.parse(entry.Detail ?? '{}') });
-    }
-    return putEvents(entries);
-  };
+  bus = await givenAQueueOnTheOrderBus(t);
 }, 120_000);
 
 afterAll(async () => {
+  bus?.close();
   await t?.stop();
 });
+
+/** Every store event the bus has carried so far, in order. */
+async function storeEventsSoFar() {
+  return (await bus.everything())
+    .filter((event) => ['StoreStatusChanged', 'ItemAvailabilityChanged'].includes(event['detail-type']))
+    .map((event) => ({ type: event['detail-type'], detail: event.detail }));
+}
 
 const secondsFromNow = (seconds: number) => new Date(Date.now() + seconds * 1000).toISOString();
 const sleepUntil = (iso: string) =>
@@ -46,12 +48,8 @@ const sleepUntil = (iso: string) =>
 const store = async (storeId: string) => (await call('GET', `${t.cloud.httpUrl}/stores/${storeId}`)).body;
 
 /** What storeSchedules does on the minute, now. */
-async function whenTheMinuteComes() {
-  const name = 'order-middleware-local-storeSchedules';
-  expect(t.cloud.lambda.has(name)).toBe(true);
-  const result = await t.cloud.lambda.invoke(name, {});
-  expect(result.error).toBeUndefined();
-  return result.payload as { expired: { stores: number; items: number } };
+function whenTheMinuteComes() {
+  return runStoreSchedulesIn<{ expired: { stores: number; items: number } }>(t.cloud);
 }
 
 /** An order for store-001 sent whatever the partner shows; its orderId. */
@@ -100,10 +98,10 @@ test('a pause with until: orders are REJECTED STORE_PAUSED, then taken once unti
   expect(online).not.toHaveProperty('until');
   expect(online).not.toHaveProperty('reason');
 
-  await eventually(
-    async () => (storeEvents.filter((e) => e.type === 'StoreStatusChanged').length >= 2 ? true : undefined),
-    'both StoreStatusChanged events on the bus',
-  );
+  const storeEvents = await eventually(async () => {
+    const events = await storeEventsSoFar();
+    return events.filter((e) => e.type === 'StoreStatusChanged').length >= 2 ? events : undefined;
+  }, 'both StoreStatusChanged events on the bus');
   expect(
     storeEvents
       .filter((e) => e.type === 'StoreStatusChanged' && e.detail.storeId === 'store-001')
@@ -137,11 +135,10 @@ test('an 86 with until: orders for it are REJECTED ITEM_UNAVAILABLE, and it is b
   expect(back).toMatchObject({ available: true, version: 2 });
   expect(back).not.toHaveProperty('until');
 
-  await eventually(
-    async () =>
-      storeEvents.filter((e) => e.type === 'ItemAvailabilityChanged').length >= 2 ? true : undefined,
-    'both ItemAvailabilityChanged events on the bus',
-  );
+  const storeEvents = await eventually(async () => {
+    const events = await storeEventsSoFar();
+    return events.filter((e) => e.type === 'ItemAvailabilityChanged').length >= 2 ? events : undefined;
+  }, 'both ItemAvailabilityChanged events on the bus');
   expect(
     storeEvents
       .filter((e) => e.type === 'ItemAvailabilityChanged' && e.detail.sku === 'TACO-VEG')

@@ -23,6 +23,8 @@ import { signedFetch } from '../../local/cloud/sigv4';
 import { seedDemoStores } from '../../local/seed';
 import { startPartnerSimulator } from '../../local/simulators/partner/index';
 import { startPosSimulator } from '../../local/simulators/pos/index';
+import { runReconcilerIn } from '../../local/tools/audit';
+import { runStoreSchedulesIn } from '../../local/tools/scheduled';
 
 export interface TestCloud {
   cloud: LocalCloud;
@@ -231,14 +233,11 @@ const DEMO_STORE_IDS = ['store-001', 'store-002'];
 
 /** The POS health probe runs (storeSchedules); every store it brings back is then online on each partner. */
 export async function theStoresComeBackFromPosHealth(t: TestCloud) {
-  const fn = t.cloud.model.functions.find((f) => f.logicalId === 'StoreSchedulesLambdaFunction');
-  if (!fn) return;
   const before = await Promise.all(
     DEMO_STORE_IDS.map(async (storeId) => (await call('GET', `${t.cloud.httpUrl}/stores/${storeId}`)).body),
   );
   const pausedByPosHealth = before.filter((s) => s?.status === 'paused' && s.changedBy === 'pos-health');
-  const result = await t.cloud.lambda.invoke(fn.name, {});
-  if (result.error) throw new Error(`storeSchedules failed: ${JSON.stringify(result.error)}`);
+  await runStoreSchedulesIn(t.cloud);
   for (const { storeId } of pausedByPosHealth) {
     await eventually(async () => {
       const shown = await call('GET', `${t.partnerUrl}/_control/stores/${storeId}`);
@@ -331,12 +330,8 @@ export async function theOrderOnceItsWorkflowsEnd(t: TestCloud, orderId: string,
  * The reconciler, run by hand as `npm run reconcile` does: every order that still owes work is paid
  * now, whatever its backoff says (its schedule runs it on whole minutes; tests do not wait for them).
  */
-export async function whenTheReconcilerRuns(t: TestCloud) {
-  const fn = t.cloud.model.functions.find((f) => f.logicalId === 'ReconcileOrdersLambdaFunction');
-  if (!fn) throw new Error('no reconcileOrders function in the template');
-  const result = await t.cloud.lambda.invoke(fn.name, { everything: true });
-  if (result.error) throw new Error(`the reconciler failed: ${JSON.stringify(result.error)}`);
-  return result.payload as { checked: number; settled: number; stillOwed: number };
+export function whenTheReconcilerRuns(t: TestCloud) {
+  return runReconcilerIn(t.cloud);
 }
 
 /** The order record as stored (owed work included, which GET /orders/{id} does not show). */
@@ -374,6 +369,8 @@ export interface BusEvent {
 export interface BusObserver {
   /** Every event read so far for the order (reads the queue first), in the order they arrived. */
   eventsOf(orderId: string): Promise<BusEvent[]>;
+  /** Every event read so far, of any kind (store events carry no order id), in the order they arrived. */
+  everything(): Promise<BusEvent[]>;
   /** Reads until `done` says the order's events are complete, or fails with what it saw. */
   eventsOfOnce(
     orderId: string,
@@ -424,6 +421,7 @@ export async function givenAQueueOnTheOrderBus(
   events.destroy();
 
   const seen = new Map<string, BusEvent[]>();
+  const all: BusEvent[] = [];
   const readQueue = async () => {
     for (;;) {
       const { Messages = [] } = await sqs.send(
@@ -434,6 +432,7 @@ export async function givenAQueueOnTheOrderBus(
         const event = JSON.parse(message.Body!) as BusEvent;
         const orderId = String(event.detail?.orderId);
         seen.set(orderId, [...(seen.get(orderId) ?? []), event]);
+        all.push(event);
       }
       // One at a time: a read is a handful of messages.
       for (const message of Messages)
@@ -444,6 +443,10 @@ export async function givenAQueueOnTheOrderBus(
     async eventsOf(orderId) {
       await readQueue();
       return seen.get(orderId) ?? [];
+    },
+    async everything() {
+      await readQueue();
+      return [...all];
     },
     async eventsOfOnce(orderId, done, timeoutMs = 20_000) {
       try {
