@@ -8,6 +8,7 @@
 import { seededRandom } from '../simulators/shared/faults';
 import type { AuditReport } from './audit';
 import { agrees } from './audit';
+import { inPool } from './orders';
 import { isTerminal } from './reconcile';
 
 export interface ChaosEnv {
@@ -266,16 +267,4 @@ export async function runChaos(env: ChaosEnv, options: ChaosOptions): Promise<Ch
     passed: agrees(audit) && Object.keys(outcomes).every((status) => isTerminal(status)),
     replay: `npm run load -- --chaos --seed ${options.seed} --orders ${options.orders}`,
   };
-}
-
-async function inPool<T>(items: readonly T[], size: number, work: (item: T) => Promise<void>) {
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: Math.min(size, items.length) }, async () => {
-      while (next < items.length) {
-        const item = items[next++] as T;
-        await work(item);
-      }
-    }),
-  );
 }
