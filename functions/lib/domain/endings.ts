@@ -5,7 +5,7 @@
  * in the same conditional write as the ending itself, so it cannot be lost: the step that ends the
  * order pays it at once, and the reconciler pays whatever is left, with backoff, until it is done.
  */
-import type { DenyReason, OrderStatus } from '../schemas/order';
+import type { DenyReason } from '../schemas/order';
 import type { ReportedStatus } from '../schemas/partners/signing';
 
 /** What the partner must hear: a denial with its reason, or a status update. */
@@ -85,6 +85,3 @@ export function lateWriteHorizonPassed(
   if (!owedSince) return true;
   return now.getTime() - Date.parse(owedSince) >= horizonSeconds * 1000;
 }
-
-/** Statuses that end an order; the owed work of each is fixed at the moment it ends. */
-export const ENDING_STATUSES: readonly OrderStatus[] = ['RELEASED', 'REJECTED', 'CANCELLED', 'FAILED'];

@@ -181,13 +181,6 @@ async function leaveQueue(record: OrderRecord, done: string[], lines: string[], 
   });
 }
 
-/** Pays an order's owed work by id (the workflow's cancel path); true when any is still owed. */
-export async function payOwedWorkOf(orderId: string): Promise<{ owed: boolean }> {
-  const record = await getOrderRecord(orderId);
-  if (!record) return { owed: false };
-  return payOwedWork(record);
-}
-
 /**
  * The reconciler's sweep: every order whose owed work is due (or every owing order, for a run by
  * hand), oldest first, a few at a time so a recovering POS is not flooded.
