@@ -100,6 +100,8 @@ export async function givenALocalCloud(): Promise<TestCloud> {
     },
     async stop() {
       await Promise.allSettled([partner.close(), pos.close()]);
+      documentClients.get(cloud.awsUrl)?.destroy();
+      documentClients.delete(cloud.awsUrl);
       await cloud.close();
       rmSync(dataDir, { recursive: true, force: true });
     },
@@ -340,21 +342,30 @@ export async function theOrderRecord(
   orderId: string,
 ): Promise<Record<string, any> | undefined> {
   const table = t.cloud.model.tables.find((table) => table.logicalId === 'OrdersTable')!.name;
-  const client = DynamoDBDocumentClient.from(
-    new DynamoDBClient({
-      endpoint: t.cloud.dynamodbEndpoint,
-      region: 'us-east-1',
-      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-    }),
+  const { Item } = await documentClientFor(t.cloud.awsUrl).send(
+    new GetCommand({ TableName: table, Key: { orderId }, ConsistentRead: true }),
   );
-  try {
-    const { Item } = await client.send(
-      new GetCommand({ TableName: table, Key: { orderId }, ConsistentRead: true }),
+  return Item;
+}
+
+/**
+ * One client per AWS endpoint, through the edge as a user's SDK would reach DynamoDB (its port
+ * stays the same across a restart); polled reads reuse it rather than build a client each time.
+ */
+const documentClients = new Map<string, DynamoDBDocumentClient>();
+function documentClientFor(endpoint: string): DynamoDBDocumentClient {
+  let client = documentClients.get(endpoint);
+  if (!client) {
+    client = DynamoDBDocumentClient.from(
+      new DynamoDBClient({
+        endpoint,
+        region: 'us-east-1',
+        credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+      }),
     );
-    return Item;
-  } finally {
-    client.destroy();
+    documentClients.set(endpoint, client);
   }
+  return client;
 }
 
 /** An event of the order bus as an SQS target receives it. */
