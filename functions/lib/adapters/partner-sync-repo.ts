@@ -2,26 +2,21 @@
  * `partnerSync` on the store record: what the partner sync last pushed to each partner. One
  * conditional UpdateItem per partner, which never lowers what is recorded (`changes` orders pushes).
  */
-import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { config } from '../config';
 import type { PartnerId } from '../schemas/partners/index';
-import type { PartnerSync, Store } from '../schemas/store';
+import type { PartnerSync } from '../schemas/store';
 import { dynamo, isConditionFailure } from './dynamo';
+import { getStore } from './store-repo';
 
 const storeKey = (storeId: string) => ({ pk: `STORE#${storeId}` });
 
 /**
- * The store as it is now, with a strongly consistent read: the sync's re-check after a push must
- * see every change written before it, or a push that landed last could miss the store moving.
+ * The store as it is now: the store read is strongly consistent, which the sync's re-check after a
+ * push needs — it must see every change written before it, or a push that landed last could miss
+ * the store moving.
  */
-export async function readStoreNow(storeId: string): Promise<Store | undefined> {
-  const { Item } = await dynamo.send(
-    new GetCommand({ TableName: config.storesTable, Key: storeKey(storeId), ConsistentRead: true }),
-  );
-  if (!Item) return undefined;
-  const { pk: _pk, ...store } = Item;
-  return store as Store;
-}
+export const readStoreNow = getStore;
 
 /** The map itself, once per store: a nested SET needs its parent to exist. */
 async function ensureSyncMap(storeId: string): Promise<void> {
