@@ -1,5 +1,5 @@
 import { config } from '../config';
-import { PosOrderMismatch, PosUnavailable } from '../domain/errors';
+import { PosOrderMismatch, PosRefused, PosUnavailable } from '../domain/errors';
 import { metrics } from '../powertools';
 import {
   type CreatePosOrderRequest,
@@ -38,6 +38,9 @@ async function callPos(
     const message = `POS ${method} ${path} answered ${answer.status}: ${describe(answer)}`;
     // 404 and 409 are the POS's word about that order number, not an outage.
     if (answer.status === 404 || answer.status === 409) throw new PosOrderMismatch(message);
+    // Any other 4xx but a timeout or throttling is a refusal: asking again gets the same answer.
+    if (answer.status >= 400 && answer.status < 500 && answer.status !== 408 && answer.status !== 429)
+      throw new PosRefused(answer.status, message);
     throw new PosUnavailable(message);
   }
   return answer.body;

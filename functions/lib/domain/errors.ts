@@ -42,6 +42,25 @@ export class PartnerRefused extends Error {
   }
 }
 
+/**
+ * The POS refused the call for good (a 4xx other than 404/409/408/429): asking again gets the same
+ * answer, so the workflow does not retry it. The message starts with the deny reason, as
+ * OrderDenied's does: INVALID_ORDER when the POS refused the order itself, POS_UNAVAILABLE when it
+ * refused us (401/403: our key), which says nothing about the POS's health.
+ */
+export class PosRefused extends Error {
+  override readonly name = 'PosRefused';
+  readonly reason: DenyReason;
+  constructor(
+    readonly status: number,
+    detail: string,
+  ) {
+    const reason = status === 401 || status === 403 ? 'POS_UNAVAILABLE' : 'INVALID_ORDER';
+    super(`${reason}: ${detail}`);
+    this.reason = reason;
+  }
+}
+
 /** The POS has no order under that number (404), or one made for another reference (409). */
 export class PosOrderMismatch extends Error {
   override readonly name = 'PosOrderMismatch';
@@ -69,6 +88,7 @@ export const WORKFLOW_ERROR_NAMES = [
   'OrderDenied',
   'OrderCancelled',
   'PosUnavailable',
+  'PosRefused',
   'PartnerUnavailable',
   'PartnerRefused',
   'CompensationOwed',

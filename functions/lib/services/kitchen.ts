@@ -164,7 +164,9 @@ export function outcomeOf(error: { Error?: string; Cause?: string } | undefined)
   reason: DenyReason;
   failed: boolean;
 } {
-  if (error?.Error === 'OrderDenied') {
+  // A POS refusal names its reason as a denial does, but the order ends FAILED: the POS may hold
+  // an order under our id from an earlier attempt, which the FAILED ending voids.
+  if (error?.Error === 'OrderDenied' || error?.Error === 'PosRefused') {
     let message = '';
     try {
       message = String(JSON.parse(error.Cause ?? '{}').errorMessage ?? '');
@@ -172,7 +174,7 @@ export function outcomeOf(error: { Error?: string; Cause?: string } | undefined)
       message = error.Cause ?? '';
     }
     const parsed = DenyReasonSchema.safeParse(message.split(':')[0]?.trim());
-    return { reason: parsed.success ? parsed.data : 'INVALID_ORDER', failed: false };
+    return { reason: parsed.success ? parsed.data : 'INVALID_ORDER', failed: error.Error === 'PosRefused' };
   }
   if (error?.Error === 'PartnerUnavailable' || error?.Error === 'PartnerRefused')
     return { reason: 'PARTNER_UNAVAILABLE', failed: true };

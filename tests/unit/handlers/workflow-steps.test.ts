@@ -7,7 +7,7 @@
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { SendTaskFailureCommand, SendTaskSuccessCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
-import { PutCommand, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { demoStore } from '../../../functions/lib/domain/demo-stores';
 import type { CanonicalOrder, OrderRecord } from '../../../functions/lib/schemas/order';
@@ -227,6 +227,29 @@ describe('create-pos-order', () => {
     expect(apis.posOrdersOf(orderId)).toEqual([{ posOrderId: retried.posReference, status: 'held' }]);
   });
 
+  it.each([400, 401, 403, 422])(
+    'throws PosRefused, not a retried PosUnavailable, when the POS refuses the create with %i',
+    async (status) => {
+      await given();
+      apis.posFails(['create'], status);
+
+      const error = await stepError(createPosOrder({ orderId, order }, ctx()));
+
+      expect(error.name).toBe('PosRefused');
+      expect(error.message).toContain(`answered ${status}`);
+      expect((await orders.read(orderId)).posReference).toBeUndefined();
+    },
+  );
+
+  it.each([408, 429, 500, 503])('keeps %i a PosUnavailable the workflow retries', async (status) => {
+    await given();
+    apis.posFails(['create'], status);
+
+    const error = await stepError(createPosOrder({ orderId, order }, ctx()));
+
+    expect(error.name).toBe('PosUnavailable');
+  });
+
   it('throws OrderCancelled when the partner cancelled meanwhile, voiding nothing itself', async () => {
     await given();
     await cancelOrder(orderId);
@@ -381,6 +404,41 @@ describe('deny-order', () => {
     expect(lineOf(stored, 'ending-settled')?.detail).toBe(
       'POS order voided; partner told (deny POS_UNAVAILABLE)',
     );
+  });
+
+  it('fails an order the POS refused as invalid with INVALID_ORDER, voids any POS order under our id, and does not count it against the POS', async () => {
+    await given();
+    await tables.doc.send(
+      new PutCommand({
+        TableName: STORES_TABLE,
+        Item: { pk: 'STORE#store-001', ...demoStore('store-001')! },
+      }),
+    );
+    const lost = apis.posHolds(order);
+    apis.partnerHolds(order);
+    const refused = {
+      Error: 'PosRefused',
+      Cause: JSON.stringify({
+        errorType: 'PosRefused',
+        errorMessage: 'INVALID_ORDER: POS POST /pos/v1/stores/store-001/orders answered 422: {}',
+        trace: [],
+      }),
+    };
+
+    const result = await deny({ orderId, error: refused }, ctx());
+
+    expect(result).toMatchObject({
+      detailType: 'OrderFailed',
+      owed: false,
+      detail: { reason: 'INVALID_ORDER' },
+    });
+    expect(apis.posOrder(lost.posOrderId)?.status).toBe('voided');
+    expect(apis.partnerView(order)).toMatchObject({ state: 'denied', denyReason: 'INVALID_ORDER' });
+    expect(await orders.read(orderId)).toMatchObject({ status: 'FAILED', denyReason: 'INVALID_ORDER' });
+    const { Item: store } = await tables.doc.send(
+      new GetCommand({ TableName: STORES_TABLE, Key: { pk: 'STORE#store-001' } }),
+    );
+    expect(store?.posHealth).toBeUndefined();
   });
 
   it.each(['PartnerUnavailable', 'PartnerRefused'])(
