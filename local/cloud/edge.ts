@@ -13,6 +13,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, request, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { AwsError, type ServiceApi } from './aws-error';
+import { ASYNC_PAYLOAD_LIMIT_BYTES, payloadTooLarge, SYNC_PAYLOAD_LIMIT_BYTES } from './lambda/local-lambda';
 import { parseAuthorization } from './sigv4';
 import { handleSqsQuery } from './sqs';
 import { handleStsQuery, queryErrorXml } from './sts';
@@ -400,6 +401,15 @@ async function invokeLambda(
   }
   if (!lambda) {
     sendRestError(res, new AwsError('ResourceNotFoundException', `Function not found: ${functionName}`, 404));
+    return;
+  }
+  // Lambda weighs the request bytes as sent, before it reads them as JSON.
+  const limit = invocationType === 'Event' ? ASYNC_PAYLOAD_LIMIT_BYTES : SYNC_PAYLOAD_LIMIT_BYTES;
+  if (payload.length > limit) {
+    sendRestError(
+      res,
+      payloadTooLarge(payload.length, invocationType === 'Event' ? 'Event' : 'RequestResponse'),
+    );
     return;
   }
   try {

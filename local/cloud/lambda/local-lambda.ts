@@ -28,6 +28,13 @@ export interface LocalLambdaOptions {
   asyncRetryDelayMs?: number;
 }
 
+/** Why an async event was given up: its last error, how often it ran, and Lambda's condition name. */
+interface AsyncFailure {
+  error: LambdaError;
+  attempts: number;
+  condition: 'RetriesExhausted' | 'EventAgeExceeded';
+}
+
 interface DeployedFunction {
   config: FunctionConfig;
   pool: FunctionPool;
@@ -35,6 +42,21 @@ interface DeployedFunction {
 }
 
 const printLine = (functionName: string, line: string) => console.log(`[${functionName}] ${line}`);
+
+/** Lambda's payload quotas: 6 MB each way for a synchronous invocation, 1 MB for an Event one. */
+export const SYNC_PAYLOAD_LIMIT_BYTES = 6 * 1024 * 1024;
+export const ASYNC_PAYLOAD_LIMIT_BYTES = 1024 * 1024;
+/** An async event is kept (and retried) for up to six hours unless MaximumEventAgeInSeconds says less. */
+const DEFAULT_MAXIMUM_EVENT_AGE_SECONDS = 6 * 3600;
+
+/** What Invoke answers for a request over the quota (HTTP 413), in AWS's words. */
+export function payloadTooLarge(bytes: number, invocationType: 'RequestResponse' | 'Event'): AwsError {
+  const message =
+    invocationType === 'Event'
+      ? `${bytes} byte payload is too large for the Event invocation type (limit ${ASYNC_PAYLOAD_LIMIT_BYTES} bytes)`
+      : `Request must be smaller than ${SYNC_PAYLOAD_LIMIT_BYTES} bytes for the InvokeFunction operation`;
+  return new AwsError('RequestEntityTooLargeException', message, 413);
+}
 
 /** `Root=1-<time>-<id>;Parent=…;Sampled=0`: Powertools reads it into `xray_trace_id`. */
 function newTraceId(): string {
@@ -71,11 +93,23 @@ export class LocalLambda {
     requestId: string = randomUUID(),
   ): Promise<InvocationResult> {
     const deployed = this.find(nameOrArn);
-    const outcome = await deployed.pool.run(requestId, JSON.stringify(event ?? null), newTraceId());
+    const eventJson = JSON.stringify(event ?? null);
+    const bytes = Buffer.byteLength(eventJson);
+    if (bytes > SYNC_PAYLOAD_LIMIT_BYTES) throw payloadTooLarge(bytes, 'RequestResponse');
+    const outcome = await deployed.pool.run(requestId, eventJson, newTraceId());
     const initDurationMs = outcome.initDurationMs ?? 0;
+    // A result over the quota never reaches the caller: Lambda answers a function error instead.
+    const oversized =
+      outcome.payload !== undefined && Buffer.byteLength(outcome.payload) > SYNC_PAYLOAD_LIMIT_BYTES;
+    const error: LambdaError | undefined = oversized
+      ? {
+          errorType: 'Function.ResponseSizeTooLarge',
+          errorMessage: `Response payload size exceeded maximum allowed payload size (${SYNC_PAYLOAD_LIMIT_BYTES} bytes).`,
+        }
+      : outcome.error;
     const result: InvocationResult = {
-      ...(outcome.payload !== undefined && { payload: JSON.parse(outcome.payload) }),
-      ...(outcome.error && { error: outcome.error }),
+      ...(outcome.payload !== undefined && !oversized && { payload: JSON.parse(outcome.payload) }),
+      ...(error && { error }),
       requestId,
       durationMs: outcome.durationMs,
       ...(outcome.initDurationMs !== undefined && { initDurationMs }),
@@ -90,6 +124,8 @@ export class LocalLambda {
   /** Event: accepted at once, then run with retries; what still fails goes to the dead-letter queue. */
   async invokeAsync(nameOrArn: string, event: unknown): Promise<{ requestId: string }> {
     const deployed = this.find(nameOrArn);
+    const bytes = Buffer.byteLength(JSON.stringify(event ?? null));
+    if (bytes > ASYNC_PAYLOAD_LIMIT_BYTES) throw payloadTooLarge(bytes, 'Event');
     const requestId = randomUUID();
     const run = this.runAsync(deployed, requestId, event).finally(() => this.pendingAsync.delete(run));
     this.pendingAsync.add(run);
@@ -188,16 +224,24 @@ export class LocalLambda {
   private async runAsync(deployed: DeployedFunction, requestId: string, event: unknown): Promise<void> {
     const retries = deployed.config.maximumRetryAttempts ?? 2;
     const delayMs = this.options.asyncRetryDelayMs ?? 1000;
-    let error: LambdaError | undefined;
+    // Lambda drops a retry that would start after the event's maximum age (EventInvokeConfig).
+    const expiresAt =
+      Date.now() + (deployed.config.maximumEventAgeInSeconds ?? DEFAULT_MAXIMUM_EVENT_AGE_SECONDS) * 1000;
+    let failure: AsyncFailure | undefined;
     for (let attempt = 0; attempt <= retries; attempt++) {
-      if (attempt > 0 && !(await this.pause(delayMs * 2 ** (attempt - 1)))) return;
+      const delay = delayMs * 2 ** (attempt - 1);
+      if (attempt > 0 && failure && Date.now() + delay > expiresAt) {
+        failure.condition = 'EventAgeExceeded';
+        break;
+      }
+      if (attempt > 0 && !(await this.pause(delay))) return;
       // Lambda keeps the request id across the retries of one event.
       const result = await this.invoke(deployed.config.name, event, requestId).catch(() => undefined);
       if (!result) return; // closed while running
       if (!result.error) return;
-      error = result.error;
+      failure = { error: result.error, attempts: attempt + 1, condition: 'RetriesExhausted' };
     }
-    if (error) await this.deadLetter(deployed.config, requestId, event, error);
+    if (failure) await this.deadLetter(deployed.config, requestId, event, failure);
   }
 
   /** Waits between retries; false once the service is closing. */
@@ -210,22 +254,41 @@ export class LocalLambda {
     }
   }
 
-  private async deadLetter(config: FunctionConfig, requestId: string, event: unknown, error: LambdaError) {
+  private async deadLetter(config: FunctionConfig, requestId: string, event: unknown, failure: AsyncFailure) {
     const { sendToQueue } = this.options;
-    if (!config.deadLetterArn || !sendToQueue) {
+    const { error } = failure;
+    if ((!config.deadLetterArn && !config.onFailureArn) || !sendToQueue) {
       this.log(config.name, `async event ${requestId} dropped after retries: ${error.errorMessage}`);
       return;
     }
+    const send = (arn: string, body: string, attributes: Parameters<SendToQueue>[2]) =>
+      sendToQueue(arn, body, attributes).catch((sendFailure: Error) =>
+        this.log(config.name, `async event ${requestId} not delivered to ${arn}: ${sendFailure.message}`),
+      );
     // Lambda's DLQ message: the event as body, the failure in attributes (ErrorCode 200 = function error).
-    await sendToQueue(config.deadLetterArn, JSON.stringify(event ?? null), {
-      RequestID: { DataType: 'String', StringValue: requestId },
-      ErrorCode: { DataType: 'Number', StringValue: '200' },
-      ErrorMessage: { DataType: 'String', StringValue: error.errorMessage.slice(0, 1024) },
-    }).catch((failure: Error) =>
-      this.log(
-        config.name,
-        `async event ${requestId} not dead-lettered to ${config.deadLetterArn}: ${failure.message}`,
-      ),
-    );
+    if (config.deadLetterArn) {
+      await send(config.deadLetterArn, JSON.stringify(event ?? null), {
+        RequestID: { DataType: 'String', StringValue: requestId },
+        ErrorCode: { DataType: 'Number', StringValue: '200' },
+        ErrorMessage: { DataType: 'String', StringValue: error.errorMessage.slice(0, 1024) },
+      });
+    }
+    // An on-failure destination gets Lambda's invocation record instead, the event inside it.
+    if (config.onFailureArn) {
+      const record = {
+        version: '1.0',
+        timestamp: new Date().toISOString(),
+        requestContext: {
+          requestId,
+          functionArn: `${config.arn}:$LATEST`,
+          condition: failure.condition,
+          approximateInvokeCount: failure.attempts,
+        },
+        requestPayload: event ?? null,
+        responseContext: { statusCode: 200, executedVersion: '$LATEST', functionError: 'Unhandled' },
+        responsePayload: error,
+      };
+      await send(config.onFailureArn, JSON.stringify(record), {});
+    }
   }
 }

@@ -18,6 +18,10 @@ export interface FunctionConfig {
   deadLetterArn?: string;
   /** Retries of a failed async invocation (Lambda's default: 2). */
   maximumRetryAttempts?: number;
+  /** How long an async event may wait for its retries (EventInvokeConfig; Lambda's default: 6 h). */
+  maximumEventAgeInSeconds?: number;
+  /** SQS queue ARN of the on-failure destination: it receives Lambda's invocation record. */
+  onFailureArn?: string;
 }
 
 /** What a failed invocation reports, in Lambda's shape. */
