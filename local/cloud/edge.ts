@@ -3,7 +3,7 @@
  * routes each call by the service its SigV4 credential scope names (`Credential=…/<date>/<region>/
  * <service>/aws4_request`) — on AWS each service has its own host, so that is who the caller meant —
  * then by operation: `X-Amz-Target` for the JSON protocols, `Action` for the query protocol (SQS as
- * AWS CLI 2.9 sends it, STS), the REST path for Lambda Invoke. DynamoDB is proxied to dynalite byte
+ * AWS CLI 2.9 sends it, STS), the REST paths for Lambda (Invoke and the read operations). DynamoDB is proxied to dynalite byte
  * for byte. An unsigned call is placed by its target, path or query `Version`. A service or operation
  * not emulated answers an error naming it, in the caller's protocol, never another service's error.
  * `GET /_localstack/health` answers as LocalStack's does. Signatures are not verified here: nothing
@@ -41,7 +41,15 @@ export interface EdgeServices {
   events?: ServiceApi;
   ssm?: ServiceApi;
   sqs?: ServiceApi;
+  logs?: ServiceApi;
 }
+
+/** Lambda's REST read operations (ListFunctions, GetFunction…): undefined when the path is not one of them. */
+export type LambdaRestApi = (
+  method: string,
+  path: string,
+  query: URLSearchParams,
+) => { status: number; body: unknown; errorType?: string } | undefined;
 
 export interface EdgeOptions {
   port: number;
@@ -50,6 +58,8 @@ export interface EdgeOptions {
   /** dynalite's base URL, e.g. http://127.0.0.1:41234 */
   dynamodbEndpoint?: string;
   lambda?: LambdaInvoker;
+  /** Lambda's read operations on their REST paths (local/cloud/lambda/api.ts). */
+  lambdaApi?: LambdaRestApi;
   /** Called once per answered request (service name as in EdgeServices, or dynamodb / lambda / sts). */
   onRequest?: (service: string, operation: string, ms: number) => void;
   /** The `version` the LocalStack health endpoint reports. */
@@ -71,6 +81,7 @@ const TARGET_PREFIXES: Record<string, ServiceKey> = {
   AmazonSSM: 'ssm',
   AmazonSQS: 'sqs',
   DynamoDB_20120810: 'dynamodb',
+  Logs_20140328: 'logs',
 };
 
 /** SigV4 signing name (the credential scope's service) → service key. */
@@ -82,6 +93,7 @@ const SIGNING_NAMES: Record<string, ServiceKey> = {
   dynamodb: 'dynamodb',
   lambda: 'lambda',
   sts: 'sts',
+  logs: 'logs',
 };
 
 /** The query protocol's `Version` → service key, for an unsigned form-encoded call. */
@@ -99,6 +111,7 @@ const HEALTH_NAMES: Record<ServiceKey, string> = {
   dynamodb: 'dynamodb',
   lambda: 'lambda',
   sts: 'sts',
+  logs: 'logs',
 };
 
 const LAMBDA_INVOKE_PATH = /^\/2015-03-31\/functions\/([^/]+)\/invocations$/;
@@ -217,11 +230,19 @@ async function route(options: EdgeOptions, req: IncomingMessage, res: ServerResp
         await invokeLambda(options.lambda, decodeURIComponent(lambdaPath[1]!), req, res);
         return { service, operation: 'Invoke' };
       }
+      {
+        const answer = options.lambdaApi?.(req.method ?? 'GET', path, query);
+        if (answer) {
+          await readBody(req);
+          sendRestJson(res, answer);
+          return { service, operation: answer.errorType ? 'error' : lambdaOperationOf(req.method, path) };
+        }
+      }
       sendRestError(
         res,
         new AwsError(
           'UnknownOperationException',
-          `Lambda ${req.method} ${path} is not emulated by the local cloud (it answers Invoke only)`,
+          `Lambda ${req.method} ${path} is not emulated by the local cloud (it answers Invoke, ListFunctions, GetFunction and GetFunctionConfiguration)`,
           501,
         ),
       );
@@ -436,6 +457,24 @@ async function invokeLambda(
 function nameFromArn(nameOrArn: string): string {
   const match = /(?:^|:)function:([^:]+)/.exec(nameOrArn);
   return match ? match[1]! : nameOrArn;
+}
+
+/** The read operation a Lambda REST path names, for the request log. */
+function lambdaOperationOf(method: string | undefined, path: string): string {
+  if (/\/functions\/?$/.test(path)) return 'ListFunctions';
+  if (path.endsWith('/configuration')) return 'GetFunctionConfiguration';
+  return method === 'GET' ? 'GetFunction' : 'unknown';
+}
+
+function sendRestJson(res: ServerResponse, answer: { status: number; body: unknown; errorType?: string }) {
+  const body = JSON.stringify(answer.body);
+  res.writeHead(answer.status, {
+    'Content-Type': 'application/json',
+    'Content-Length': Buffer.byteLength(body),
+    'x-amzn-RequestId': randomUUID(),
+    ...(answer.errorType && { 'x-amzn-ErrorType': answer.errorType }),
+  });
+  res.end(body);
 }
 
 function sendRestError(res: ServerResponse, error: AwsError) {

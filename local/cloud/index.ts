@@ -20,7 +20,9 @@ import { startEdge } from './edge';
 import { eventBridgeApi } from './eventbridge/api';
 import { LocalEventBridge } from './eventbridge/index';
 import { IAM_MODES, type IamMode, startHttpApi } from './http-api';
+import { lambdaReadApi } from './lambda/api';
 import { LocalLambda } from './lambda/index';
+import { LocalLogs } from './logs';
 import { LocalSqs } from './sqs';
 import { LocalSsm } from './ssm';
 import { stepFunctionsApi } from './stepfunctions/api';
@@ -66,6 +68,7 @@ export interface LocalCloud {
   eventBridge: LocalEventBridge;
   sqs: LocalSqs;
   ssm: LocalSsm;
+  logs: LocalLogs;
   close(): Promise<void>;
 }
 
@@ -115,6 +118,8 @@ function splitHandler(handler: string): [string, string] {
   const dot = handler.lastIndexOf('.');
   return [handler.slice(0, dot), handler.slice(dot + 1)];
 }
+
+const LAMBDA_REPORT_LINE = /^(START|END|REPORT) RequestId: /;
 
 const DYNAMODB_COMMANDS = {
   getItem: GetItemCommand,
@@ -172,11 +177,19 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
       createHash('sha1').update(options.dataDir).digest('hex').slice(0, 8),
     );
     const bundles = extractBundles(model, options.packageDir, bundlesDir);
+    // Every function's lines land in its /aws/lambda group, in its sandbox's stream, as on Lambda.
+    const logs = new LocalLogs({ region: REGION, accountId: ACCOUNT_ID });
+    for (const group of model.logGroups) logs.ensureLogGroup(group.name, group.retentionInDays);
+    for (const fn of model.functions) logs.ensureLogGroup(`/aws/lambda/${fn.name}`);
     const lambda = new LocalLambda({
       region: REGION,
       accountId: ACCOUNT_ID,
       sendToQueue,
-      log: options.log ?? (() => {}),
+      log: (functionName, line, logStreamName) => {
+        logs.put(`/aws/lambda/${functionName}`, logStreamName ?? 'local', line);
+        // Lambda's own START/END/REPORT lines stay in the logs: the console shows what functions say.
+        if (!LAMBDA_REPORT_LINE.test(line)) options.log?.(functionName, line);
+      },
       // The SDK inside each function reaches the local endpoints; DynamoDB goes straight to dynalite.
       baseEnv: { AWS_ENDPOINT_URL: awsUrl, AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint },
       functions: bundles.map(({ fn, bundlePath, handlerExport }) => ({
@@ -264,11 +277,18 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
       version: packageVersion(),
       dynamodbEndpoint: dynamo.endpoint,
       lambda: lambda.invoker(),
+      lambdaApi: lambdaReadApi(
+        model.functions.map((fn) => ({
+          ...fn,
+          environment: { ...fn.environment, ...options.environmentOverrides },
+        })),
+      ),
       services: {
         stepfunctions: stepFunctionsApi(stepFunctions),
         events: eventBridgeApi(bridge),
         ssm: ssm.api,
         sqs: sqs.api,
+        logs: logs.api,
       },
     });
     closers.push(edge.close);
@@ -298,6 +318,7 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
       eventBridge: bridge,
       sqs,
       ssm,
+      logs,
       close,
     };
   } catch (error) {

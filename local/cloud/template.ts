@@ -88,8 +88,19 @@ export interface LocalStackModel {
     type: 'STANDARD' | 'EXPRESS';
     definition: string;
     roleArn?: string;
+    /** `LoggingConfiguration` with the group's ARN resolved: where its history events are logged. */
+    logging?: StateMachineLogging;
   }>;
+  /** The template's CloudWatch Logs groups (each function's `/aws/lambda/…` group comes on top). */
+  logGroups: Array<{ logicalId: string; name: string; retentionInDays?: number }>;
   notEmulated: Array<{ logicalId: string; type: string }>;
+}
+
+export interface StateMachineLogging {
+  level: 'ALL' | 'ERROR' | 'FATAL' | 'OFF';
+  includeExecutionData: boolean;
+  /** The destination log group's ARN (`arn:aws:logs:…:log-group:<name>:*`), as DescribeStateMachine gives it. */
+  logGroupArn?: string;
 }
 
 /** Types accepted with no local behaviour: listed at start as "not emulated". */
@@ -99,7 +110,6 @@ export const NOT_EMULATED_TYPES = new Set([
   'AWS::IAM::Role',
   'AWS::IAM::Policy',
   'AWS::IAM::ManagedPolicy',
-  'AWS::Logs::LogGroup',
   'AWS::Logs::QueryDefinition',
   'AWS::Logs::SubscriptionFilter',
   'AWS::CloudWatch::Alarm',
@@ -125,6 +135,7 @@ const EMULATED_TYPES = new Set([
   'AWS::Events::EventBus',
   'AWS::Events::Rule',
   'AWS::StepFunctions::StateMachine',
+  'AWS::Logs::LogGroup',
 ]);
 
 interface Resource {
@@ -196,6 +207,7 @@ class TemplateReader {
       buses: [],
       rules: [],
       stateMachines: [],
+      logGroups: [],
       notEmulated: [],
     };
     const present = Object.entries(this.template.Resources).filter(
@@ -226,6 +238,14 @@ class TemplateReader {
     model.stateMachines = ofType('AWS::StepFunctions::StateMachine').map(([id, r]) =>
       this.stateMachine(id, r),
     );
+    model.logGroups = ofType('AWS::Logs::LogGroup').map(([id, r]) => {
+      const retention = this.props(id, r).RetentionInDays;
+      return {
+        logicalId: id,
+        name: this.physicalName(id),
+        ...(retention !== undefined && { retentionInDays: Number(retention) }),
+      };
+    });
     const routes = ofType('AWS::ApiGatewayV2::Route').map(([id, r]) => this.route(id, r, model.functions));
     const hasApi = present.some(([, r]) => r.Type === 'AWS::ApiGatewayV2::Api');
     if (hasApi || routes.length > 0) model.httpApi = { routes };
@@ -346,6 +366,7 @@ class TemplateReader {
       type: type as 'STANDARD' | 'EXPRESS',
       definition: definitionOf(logicalId, p),
       ...(p.RoleArn && { roleArn: p.RoleArn }),
+      ...(p.LoggingConfiguration && { logging: loggingOf(logicalId, p.LoggingConfiguration) }),
     };
   }
 
@@ -715,6 +736,33 @@ interface StateMachineProps {
   Definition?: object;
   DefinitionSubstitutions?: Record<string, unknown>;
   RoleArn?: string;
+  LoggingConfiguration?: {
+    Level?: string;
+    IncludeExecutionData?: boolean | string;
+    Destinations?: Array<{ CloudWatchLogsLogGroup?: { LogGroupArn?: string } }>;
+  };
+}
+
+/** A state machine's LoggingConfiguration as the local Step Functions honours it (one destination, as AWS allows). */
+function loggingOf(logicalId: string, config: NonNullable<StateMachineProps['LoggingConfiguration']>) {
+  const level = config.Level ?? 'OFF';
+  if (!['ALL', 'ERROR', 'FATAL', 'OFF'].includes(level))
+    throw new Error(
+      `State machine ${logicalId}: LoggingConfiguration Level ${level} is not ALL, ERROR, FATAL or OFF`,
+    );
+  const destinations = config.Destinations ?? [];
+  if (destinations.length > 1)
+    throw new Error(`State machine ${logicalId}: LoggingConfiguration takes one destination, as on AWS`);
+  const logGroupArn = destinations[0]?.CloudWatchLogsLogGroup?.LogGroupArn;
+  if (level !== 'OFF' && !logGroupArn)
+    throw new Error(
+      `State machine ${logicalId}: LoggingConfiguration level ${level} needs a log group destination`,
+    );
+  return {
+    level: level as StateMachineLogging['level'],
+    includeExecutionData: String(config.IncludeExecutionData ?? false) === 'true',
+    ...(logGroupArn && { logGroupArn: String(logGroupArn) }),
+  };
 }
 
 function ruleTarget(t: Record<string, unknown>): RuleTarget {

@@ -20,8 +20,11 @@ export interface LocalLambdaOptions {
   defaultConcurrency?: number;
   /** Delivers failed async events to their dead-letter queue. */
   sendToQueue?: SendToQueue;
-  /** Receives every line a function writes to stdout or stderr. */
-  log?: (functionName: string, line: string) => void;
+  /**
+   * Receives every line a function writes to stdout or stderr, and the START / END / REPORT lines
+   * Lambda writes around each invocation, with the sandbox's log stream (its CloudWatch stream).
+   */
+  log?: (functionName: string, line: string, logStreamName?: string) => void;
   /** Variables every function gets, e.g. AWS_ENDPOINT_URL pointing at the local edge. */
   baseEnv?: Record<string, string>;
   /** Wait before the first async retry, doubled for the next (Lambda waits 1 then 2 minutes). */
@@ -71,11 +74,39 @@ export function functionNameOf(nameOrArn: string): string {
   return parts[0] ?? '';
 }
 
+/**
+ * Lambda's own lines around each invocation, in the sandbox's stream: `START`, then `END` and
+ * `REPORT` (duration, billed duration, memory size, max memory used, init duration when cold).
+ * Max Memory Used is the sandbox's V8 heap, sampled while the invocation runs.
+ */
+function withReportLines(sandbox: Sandbox, config: FunctionConfig, log: (line: string) => void): Sandbox {
+  const invoke = sandbox.invoke.bind(sandbox);
+  let maxHeapMb = 0;
+  sandbox.invoke = (requestId, event, traceId) => {
+    log(`START RequestId: ${requestId} Version: $LATEST`);
+    void sandbox.heapUsedMb().then((mb) => {
+      maxHeapMb = Math.max(maxHeapMb, mb ?? 0);
+    });
+    return invoke(requestId, event, traceId).then((outcome) => {
+      const init = outcome.initDurationMs;
+      const billed = Math.max(1, Math.ceil(outcome.durationMs + (init ?? 0)));
+      log(`END RequestId: ${requestId}`);
+      log(
+        `REPORT RequestId: ${requestId}\tDuration: ${outcome.durationMs.toFixed(2)} ms\tBilled Duration: ${billed} ms\t` +
+          `Memory Size: ${config.memorySize} MB\tMax Memory Used: ${maxHeapMb} MB` +
+          (init !== undefined ? `\tInit Duration: ${init.toFixed(2)} ms` : ''),
+      );
+      return outcome;
+    });
+  };
+  return sandbox;
+}
+
 export class LocalLambda {
   private readonly functions = new Map<string, DeployedFunction>();
   private readonly pendingAsync = new Set<Promise<void>>();
   private readonly closing = new AbortController();
-  private readonly log: (functionName: string, line: string) => void;
+  private readonly log: (functionName: string, line: string, logStreamName?: string) => void;
 
   constructor(private readonly options: LocalLambdaOptions) {
     this.log = options.log ?? printLine;
@@ -153,11 +184,11 @@ export class LocalLambda {
 
   private deploy(config: FunctionConfig): void {
     const environment = this.environmentFor(config);
-    const log = (line: string) => this.log(config.name, line);
-    const pool = new FunctionPool(
-      config.concurrency ?? this.options.defaultConcurrency ?? 4,
-      (onExit) => new Sandbox({ config, environment, log, onExit }),
-    );
+    const pool = new FunctionPool(config.concurrency ?? this.options.defaultConcurrency ?? 4, (onExit) => {
+      const log = (line: string) => this.log(config.name, line, sandbox.logStreamName);
+      const sandbox: Sandbox = new Sandbox({ config, environment, log, onExit });
+      return withReportLines(sandbox, config, log);
+    });
     const stats = {
       invocations: 0,
       errors: 0,

@@ -124,6 +124,15 @@ export class Sandbox {
     });
   }
 
+  /** The worker's V8 heap in use (MB), for the REPORT line; undefined once it has ended. */
+  async heapUsedMb(): Promise<number | undefined> {
+    try {
+      return Math.ceil((await this.worker.getHeapStatistics()).used_heap_size / (1024 * 1024));
+    } catch {
+      return undefined;
+    }
+  }
+
   kill(): void {
     this.alive = false;
     void this.worker.terminate();

@@ -352,12 +352,15 @@ describe('routing by the SigV4 credential scope', () => {
     expect(sqsCalls).toEqual(['signed-q', 'unsigned-q']);
   });
 
-  test('a Lambda REST call other than Invoke names Lambda and what it asked for', async () => {
-    const answer = await signedCall(withSqs, 'lambda', { method: 'GET', path: '/2015-03-31/functions/' });
+  test('a Lambda REST call it does not emulate names Lambda and what it asked for', async () => {
+    const answer = await signedCall(withSqs, 'lambda', {
+      method: 'GET',
+      path: '/2015-03-31/functions/fn/policy',
+    });
 
     expect(answer).toMatchObject({ status: 501, errorType: 'UnknownOperationException' });
     expect(JSON.parse(answer.text).message).toBe(
-      'Lambda GET /2015-03-31/functions/ is not emulated by the local cloud (it answers Invoke only)',
+      'Lambda GET /2015-03-31/functions/fn/policy is not emulated by the local cloud (it answers Invoke, ListFunctions, GetFunction and GetFunctionConfiguration)',
     );
   });
 

@@ -318,8 +318,6 @@ test('resources with no local behaviour are listed; a false Condition drops a re
       'AWS::IAM::Role',
       'AWS::Lambda::Permission',
       'AWS::Lambda::Version',
-      'AWS::Logs::LogGroup',
-      'AWS::Logs::LogGroup',
       'AWS::S3::Bucket',
       'AWS::S3::BucketPolicy',
       'AWS::SNS::Topic',
@@ -328,6 +326,22 @@ test('resources with no local behaviour are listed; a false Condition drops a re
   );
   expect(model.notEmulated.map((r) => r.logicalId)).not.toContain('AlarmEmailSubscription');
   expect(model.stackName).toBe('order-middleware-local');
+});
+
+test('log groups are emulated, and a state machine carries its logging configuration', () => {
+  const machine = (id: string) => model.stateMachines.find((m) => m.logicalId === id)!;
+  expect(model.notEmulated.map((r) => r.type)).not.toContain('AWS::Logs::LogGroup');
+  expect(model.logGroups.map((g) => g.name).sort()).toEqual([
+    '/aws/lambda/order-middleware-local-receiveOrder',
+    '/aws/vendedlogs/states/order-middleware-local-order-workflow',
+  ]);
+  expect(machine('OrderWorkflow').logging).toEqual({
+    level: 'ERROR',
+    includeExecutionData: false,
+    logGroupArn:
+      'arn:aws:logs:eu-west-1:123456789012:log-group:/aws/vendedlogs/states/order-middleware-local-order-workflow:*',
+  });
+  expect(machine('OrderPrepare').logging).toBeUndefined();
 });
 
 describe('refusals', () => {
