@@ -10,6 +10,7 @@ import { auditEndings } from '../../local/tools/audit';
 import { runChaos } from '../../local/tools/chaos';
 import {
   givenALocalCloud,
+  onlyInProcess,
   type TestCloud,
   theOrderRecord,
   whenTheReconcilerRuns,
@@ -25,46 +26,46 @@ afterAll(async () => {
   await t?.stop();
 });
 
-test(`seed ${SEED}: after random faults and a restart, every order's ending agrees everywhere`, async () => {
-  const dynamo = () =>
-    new DynamoDBClient({
-      endpoint: t.cloud.dynamodbEndpoint,
-      region: 'us-east-1',
-      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-    });
-  const ordersTable = t.cloud.model.tables.find((table) => table.logicalId === 'OrdersTable')!.name;
-  const report = await runChaos(
-    {
-      partnerUrl: t.partnerUrl,
-      posUrl: t.posUrl,
-      restart: () => t.restart({ simulators: true }),
-      reconcile: () => whenTheReconcilerRuns(t),
-      async audit(orderIds) {
-        const client = dynamo();
-        try {
-          return await auditEndings(
-            { dynamo: client, ordersTable, posUrl: t.posUrl, partnerUrl: t.partnerUrl },
-            orderIds,
-          );
-        } finally {
-          client.destroy();
-        }
+onlyInProcess(
+  'restarts the local cloud and both simulators mid-run',
+  `seed ${SEED}: after random faults and a restart, every order's ending agrees everywhere`,
+  async () => {
+    const dynamo = () => new DynamoDBClient(t.aws);
+    const ordersTable = t.resource('OrdersTable');
+    const report = await runChaos(
+      {
+        partnerUrl: t.partnerUrl,
+        posUrl: t.posUrl,
+        restart: () => t.restart({ simulators: true }),
+        reconcile: () => whenTheReconcilerRuns(t),
+        async audit(orderIds) {
+          const client = dynamo();
+          try {
+            return await auditEndings(
+              { dynamo: client, ordersTable, posUrl: t.posUrl, partnerUrl: t.partnerUrl },
+              orderIds,
+            );
+          } finally {
+            client.destroy();
+          }
+        },
+        statusOf: async (orderId) => (await theOrderRecord(t, orderId))?.status,
       },
-      statusOf: async (orderId) => (await theOrderRecord(t, orderId))?.status,
-    },
-    {
-      seed: SEED,
-      orders: 24,
-      phases: 3,
-      restarts: 1,
-      concurrency: 8,
-      settleMs: 90_000,
-      ...(process.env.CHAOS_VERBOSE ? { say: (line: string) => process.stderr.write(`${line}\n`) } : {}),
-    },
-  );
-  const summary = `seed ${report.seed} (replay: CHAOS_SEED=${report.seed} npm test -- tests/e2e/chaos.test.ts)\n${report.schedule.join('\n')}\noutcomes ${JSON.stringify(report.outcomes)}\n${report.audit.examples.join('\n')}`;
-  expect({ passed: report.passed, summary }).toEqual({ passed: true, summary });
-  // The run must have exercised something: orders taken and more than one kind of ending.
-  expect(report.ordersTaken).toBeGreaterThanOrEqual(12);
-  expect(Object.keys(report.outcomes).length).toBeGreaterThan(1);
-}, 240_000);
+      {
+        seed: SEED,
+        orders: 24,
+        phases: 3,
+        restarts: 1,
+        concurrency: 8,
+        settleMs: 90_000,
+        ...(process.env.CHAOS_VERBOSE ? { say: (line: string) => process.stderr.write(`${line}\n`) } : {}),
+      },
+    );
+    const summary = `seed ${report.seed} (replay: CHAOS_SEED=${report.seed} npm test -- tests/e2e/chaos.test.ts)\n${report.schedule.join('\n')}\noutcomes ${JSON.stringify(report.outcomes)}\n${report.audit.examples.join('\n')}`;
+    expect({ passed: report.passed, summary }).toEqual({ passed: true, summary });
+    // The run must have exercised something: orders taken and more than one kind of ending.
+    expect(report.ordersTaken).toBeGreaterThanOrEqual(12);
+    expect(Object.keys(report.outcomes).length).toBeGreaterThan(1);
+  },
+  240_000,
+);

@@ -3,13 +3,15 @@
  * partner tell the same story, and what is owed to one of them is eventually done. Each case is
  * one that left a POS ticket held, or a partner untold, before the owed-work rule existed.
  */
-import { SFNClient, StartSyncExecutionCommand } from '@aws-sdk/client-sfn';
+import { StartSyncExecutionCommand } from '@aws-sdk/client-sfn';
 import { endingDisagreements } from '../../local/tools/reconcile';
 import {
   eventually,
   givenALocalCloud,
   givenThePartnerApiFaults,
   givenThePosFaults,
+  onlyInProcess,
+  stepFunctionsOf,
   type TestCloud,
   theOrder,
   theOrderRecord,
@@ -69,7 +71,7 @@ async function theRuleHoldsOnceTheReconcilerRuns(sent: Sent, timeoutMs = 40_000)
 async function theWorkflowEnds(orderId: string) {
   return eventually(
     async () => {
-      const runs = theWorkflowExecutionsOf(t, orderId);
+      const runs = await theWorkflowExecutionsOf(t, orderId);
       return runs.length > 0 && runs.every((run) => run.status !== 'RUNNING')
         ? runs.map((run) => run.status)
         : undefined;
@@ -210,35 +212,40 @@ test('a denial is a normal ending: the workflow succeeds and nothing is owed', a
   expect(await disagreementsOf(sent)).toEqual([]);
 }, 60_000);
 
-test('a restart of everything: the POS keeps its tickets and numbers, and a waiting order fires its own ticket', async () => {
-  const before = await whenThePartnerSendsAnOrder(t, {
-    partner: 'doordash',
-    storeId: 'store-001',
-    pickupInSeconds: 60,
-  });
-  await theOrderSettles(t, before.webhookBody.orderId, ['ACCEPTED'], 30_000);
-  const [held] = await thePosOrders(t, before.webhookBody.orderId);
+onlyInProcess(
+  'restarts the local cloud and both simulators',
+  'a restart of everything: the POS keeps its tickets and numbers, and a waiting order fires its own ticket',
+  async () => {
+    const before = await whenThePartnerSendsAnOrder(t, {
+      partner: 'doordash',
+      storeId: 'store-001',
+      pickupInSeconds: 60,
+    });
+    await theOrderSettles(t, before.webhookBody.orderId, ['ACCEPTED'], 30_000);
+    const [held] = await thePosOrders(t, before.webhookBody.orderId);
 
-  await t.restart({ simulators: true });
+    await t.restart({ simulators: true });
 
-  expect(await thePosOrders(t, before.webhookBody.orderId)).toEqual([
-    expect.objectContaining({ posOrderId: held.posOrderId, status: 'held' }),
-  ]);
-  const after = await whenThePartnerSendsAnOrder(t, {
-    partner: 'ubereats',
-    storeId: 'store-001',
-    pickupInSeconds: 60,
-  });
-  await theOrderSettles(t, after.webhookBody.orderId, ['ACCEPTED'], 30_000);
-  const [newer] = await thePosOrders(t, after.webhookBody.orderId);
-  expect(newer.posOrderId).not.toBe(held.posOrderId);
+    expect(await thePosOrders(t, before.webhookBody.orderId)).toEqual([
+      expect.objectContaining({ posOrderId: held.posOrderId, status: 'held' }),
+    ]);
+    const after = await whenThePartnerSendsAnOrder(t, {
+      partner: 'ubereats',
+      storeId: 'store-001',
+      pickupInSeconds: 60,
+    });
+    await theOrderSettles(t, after.webhookBody.orderId, ['ACCEPTED'], 30_000);
+    const [newer] = await thePosOrders(t, after.webhookBody.orderId);
+    expect(newer.posOrderId).not.toBe(held.posOrderId);
 
-  await whenThePartnerSays(t, 'doordash', before.partnerOrderId, 'release');
-  await theOrderSettles(t, before.webhookBody.orderId, ['RELEASED'], 30_000);
-  expect((await thePosOrders(t, before.webhookBody.orderId))[0].status).toBe('fired');
-  expect((await thePosOrders(t, after.webhookBody.orderId))[0].status).toBe('held');
-  await theRuleHoldsOnceTheReconcilerRuns(before);
-}, 120_000);
+    await whenThePartnerSays(t, 'doordash', before.partnerOrderId, 'release');
+    await theOrderSettles(t, before.webhookBody.orderId, ['RELEASED'], 30_000);
+    expect((await thePosOrders(t, before.webhookBody.orderId))[0].status).toBe('fired');
+    expect((await thePosOrders(t, after.webhookBody.orderId))[0].status).toBe('held');
+    await theRuleHoldsOnceTheReconcilerRuns(before);
+  },
+  120_000,
+);
 
 test('a cancel after the kitchen has the order is refused as RELEASED, not as "being released"', async () => {
   const sent = await whenThePartnerSendsAnOrder(t, {
@@ -254,25 +261,30 @@ test('a cancel after the kitchen has the order is refused as RELEASED, not as "b
   expect(cancel.webhookBody.error.message).toContain('is RELEASED');
 }, 60_000);
 
-test('a scheduled order waits for its kitchen start (pickup less the store’s prep minutes), not an hour', async () => {
-  const pickupInSeconds = 3 * 3600;
-  const sent = await whenThePartnerSendsAnOrder(t, {
-    partner: 'doordash',
-    storeId: 'store-001',
-    pickupInSeconds,
-  });
-  const orderId = sent.webhookBody.orderId;
-  await theOrderSettles(t, orderId, ['ACCEPTED'], 30_000);
-  const prepare = t.cloud.model.stateMachines.find((m) => m.logicalId === 'OrderPrepare')!;
-  const run = t.cloud.stepFunctions.listExecutions(prepare.arn).find((r) => r.input.includes(orderId));
-  const { courierWaitSeconds } = JSON.parse(run?.output ?? '{}');
-  // store-001 prepares for 20 minutes; the local stage caps courier waits at 20 s, scheduled orders not.
-  const expected = pickupInSeconds - 20 * 60;
-  expect(courierWaitSeconds).toBeGreaterThan(expected - 30);
-  expect(courierWaitSeconds).toBeLessThanOrEqual(expected);
-  await whenThePartnerSays(t, 'doordash', sent.partnerOrderId, 'cancel');
-  await theOrderSettles(t, orderId, ['CANCELLED'], 30_000);
-}, 60_000);
+onlyInProcess(
+  "reads the Express preparation's output, which AWS keeps only in its CloudWatch logs",
+  'a scheduled order waits for its kitchen start (pickup less the store’s prep minutes), not an hour',
+  async () => {
+    const pickupInSeconds = 3 * 3600;
+    const sent = await whenThePartnerSendsAnOrder(t, {
+      partner: 'doordash',
+      storeId: 'store-001',
+      pickupInSeconds,
+    });
+    const orderId = sent.webhookBody.orderId;
+    await theOrderSettles(t, orderId, ['ACCEPTED'], 30_000);
+    const prepare = t.cloud.model.stateMachines.find((m) => m.logicalId === 'OrderPrepare')!;
+    const run = t.cloud.stepFunctions.listExecutions(prepare.arn).find((r) => r.input.includes(orderId));
+    const { courierWaitSeconds } = JSON.parse(run?.output ?? '{}');
+    // store-001 prepares for 20 minutes; the local stage caps courier waits at 20 s, scheduled orders not.
+    const expected = pickupInSeconds - 20 * 60;
+    expect(courierWaitSeconds).toBeGreaterThan(expected - 30);
+    expect(courierWaitSeconds).toBeLessThanOrEqual(expected);
+    await whenThePartnerSays(t, 'doordash', sent.partnerOrderId, 'cancel');
+    await theOrderSettles(t, orderId, ['CANCELLED'], 30_000);
+  },
+  60_000,
+);
 
 test('a preparation run again by the execution that already accepted the order goes on to the wait, not to a duplicate', async () => {
   const sent = await whenThePartnerSendsAnOrder(t, {
@@ -283,17 +295,10 @@ test('a preparation run again by the execution that already accepted the order g
   const orderId = sent.webhookBody.orderId;
   await theOrderSettles(t, orderId, ['ACCEPTED'], 30_000);
   const record = await theOrderRecord(t, orderId);
-  const prepare = t.cloud.model.stateMachines.find((m) => m.logicalId === 'OrderPrepare')!;
-  const sfn = new SFNClient({
-    endpoint: t.cloud.awsUrl,
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-    disableHostPrefix: true,
-  });
   const run = (workflowExecutionId: string) =>
-    sfn.send(
+    stepFunctionsOf(t).send(
       new StartSyncExecutionCommand({
-        stateMachineArn: prepare.arn,
+        stateMachineArn: t.resource('OrderPrepare'),
         input: JSON.stringify({ orderId, order: record?.order, workflowExecutionId }),
       }),
     );
@@ -308,7 +313,6 @@ test('a preparation run again by the execution that already accepted the order g
   // Any other execution: a duplicate, which ends quietly.
   const other = await run('arn:aws:states:us-east-1:000000000000:execution:someone-else:1');
   expect(JSON.parse(other.output ?? '{}')).toMatchObject({ orderId, ended: 'Duplicate' });
-  sfn.destroy();
   expect((await thePosOrders(t, orderId)).map((o) => o.createRequests)).toEqual([1]);
   await whenThePartnerSays(t, 'doordash', sent.partnerOrderId, 'cancel');
   await theOrderSettles(t, orderId, ['CANCELLED'], 30_000);

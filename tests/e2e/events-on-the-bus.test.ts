@@ -12,6 +12,7 @@ import {
   type TestCloud,
   theOrderOnceItsWorkflowsEnd,
   theOrderReaches,
+  whenTheBusHasDelivered,
   whenThePartnerSays,
   whenThePartnerSendsAnOrder,
 } from '../steps/local-cloud';
@@ -23,7 +24,7 @@ beforeAll(async () => {
   bus = await givenAQueueOnTheOrderBus(t);
 }, 120_000);
 afterAll(async () => {
-  bus?.close();
+  await bus?.close();
   await t?.stop();
 });
 afterEach(async () => {
@@ -36,7 +37,7 @@ afterEach(async () => {
  */
 async function theFactsOnTheBus(orderId: string): Promise<string[]> {
   await theOrderOnceItsWorkflowsEnd(t, orderId);
-  await t.cloud.eventBridge.idle();
+  await whenTheBusHasDelivered(t);
   const events = await bus.eventsOf(orderId);
   for (const event of events) {
     expect({ source: event.source, eventId: event.detail.eventId }).toEqual({

@@ -75,13 +75,13 @@ async function expectUntouched(order: Waiting) {
 async function expectNoTraceOf(partner: PartnerId, partnerOrderId: string) {
   const orderId = orderIdFor(partner, partnerOrderId);
   expect((await theOrder(t, orderId)).status).toBe(404);
-  expect(theWorkflowExecutionsOf(t, orderId)).toEqual([]);
+  expect(await theWorkflowExecutionsOf(t, orderId)).toEqual([]);
   expect(await thePosOrders(t, orderId)).toEqual([]);
 }
 
 /** POSTs exact bytes to the HTTP API and answers status and JSON body. */
 async function post(path: string, bytes: Buffer, headers: Record<string, string>) {
-  const response = await fetch(`${t.cloud.httpUrl}${path}`, { method: 'POST', headers, body: bytes });
+  const response = await fetch(`${t.httpUrl}${path}`, { method: 'POST', headers, body: bytes });
   return { status: response.status, body: await response.json() };
 }
 
@@ -285,27 +285,25 @@ describe('store and order routes an operator calls', () => {
   const longId = 'x'.repeat(2043);
 
   test('a 2,043-character id is a JSON 404 on the GETs and a JSON 400 on the PUTs, never a 500', async () => {
-    expect(await call('GET', `${t.cloud.httpUrl}/orders/${longId}`)).toEqual({
+    expect(await call('GET', `${t.httpUrl}/orders/${longId}`)).toEqual({
       status: 404,
       body: refused('NOT_FOUND'),
     });
-    expect(await call('GET', `${t.cloud.httpUrl}/stores/${longId}`)).toEqual({
+    expect(await call('GET', `${t.httpUrl}/stores/${longId}`)).toEqual({
       status: 404,
       body: refused('NOT_FOUND'),
     });
-    expect(await call('PUT', `${t.cloud.httpUrl}/stores/${longId}/status`, { status: 'paused' })).toEqual({
+    expect(await call('PUT', `${t.httpUrl}/stores/${longId}/status`, { status: 'paused' })).toEqual({
       status: 400,
       body: refused('INVALID_PAYLOAD'),
     });
-    expect(
-      await call('PUT', `${t.cloud.httpUrl}/stores/${longId}/items/TACO-POLLO`, { available: false }),
-    ).toEqual({
-      status: 400,
-      body: refused('INVALID_PAYLOAD'),
-    });
-    expect(
-      await call('PUT', `${t.cloud.httpUrl}/stores/store-001/items/${longId}`, { available: false }),
-    ).toEqual({
+    expect(await call('PUT', `${t.httpUrl}/stores/${longId}/items/TACO-POLLO`, { available: false })).toEqual(
+      {
+        status: 400,
+        body: refused('INVALID_PAYLOAD'),
+      },
+    );
+    expect(await call('PUT', `${t.httpUrl}/stores/store-001/items/${longId}`, { available: false })).toEqual({
       status: 400,
       body: refused('INVALID_PAYLOAD'),
     });
@@ -313,7 +311,7 @@ describe('store and order routes an operator calls', () => {
 
   /** A PUT as curl sends it with `-d`, `--aws-sigv4` and no header: `application/x-www-form-urlencoded`. */
   async function curlPut(path: string, body: Buffer | string) {
-    const response = await signedFetch(`${t.cloud.httpUrl}${path}`, {
+    const response = await signedFetch(`${t.httpUrl}${path}`, {
       method: 'PUT',
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
       body,
@@ -322,7 +320,7 @@ describe('store and order routes an operator calls', () => {
   }
   const horchata = async () =>
     (
-      (await call('GET', `${t.cloud.httpUrl}/stores/store-001`)).body.menu as {
+      (await call('GET', `${t.httpUrl}/stores/store-001`)).body.menu as {
         sku: string;
         available: boolean;
       }[]
@@ -348,6 +346,6 @@ describe('store and order routes an operator calls', () => {
       status: 400,
       body: refused('INVALID_PAYLOAD'),
     });
-    expect((await call('GET', `${t.cloud.httpUrl}/stores/store-001`)).body.status).toBe('online');
+    expect((await call('GET', `${t.httpUrl}/stores/store-001`)).body.status).toBe('online');
   });
 });

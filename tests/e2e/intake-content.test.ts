@@ -40,7 +40,7 @@ const errorBody = (code: string) => ({ error: { code, message: expect.any(String
 async function expectNoTraceOf(partner: string, partnerOrderId: string) {
   const orderId = orderIdFor(partner as never, partnerOrderId);
   expect((await theOrder(t, orderId)).status).toBe(404);
-  expect(theWorkflowExecutionsOf(t, orderId)).toEqual([]);
+  expect(await theWorkflowExecutionsOf(t, orderId)).toEqual([]);
   expect(await thePosOrders(t, orderId)).toEqual([]);
 }
 
@@ -63,7 +63,7 @@ async function postUberEatsNotice(partnerOrderId: string) {
     meta: { resource_id: partnerOrderId, user_id: 'ue-7c1f0a52-store-001', status: 'pos' },
   });
   const secret = devPartnerSecrets().ubereats.signing;
-  const response = await fetch(`${t.cloud.httpUrl}/webhooks/ubereats/orders`, {
+  const response = await fetch(`${t.httpUrl}/webhooks/ubereats/orders`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', ...signWebhook('ubereats', body, secret, new Date()) },
     body,
@@ -206,7 +206,7 @@ describe('hostile free text', () => {
         }),
       ]);
       expect(order.items[0].notes).toBe('Ring the bell alert(1) evil');
-      const workflowInput = JSON.parse(theWorkflowExecutionsOf(t, orderId)[0]!.input);
+      const workflowInput = JSON.parse((await theWorkflowExecutionsOf(t, orderId))[0]!.input);
       expect(workflowInput.detail.order.notes).toBe('Ring the bell alert(1) evil');
       for (const seen of [JSON.stringify(pos), JSON.stringify(order), JSON.stringify(workflowInput)]) {
         expect(seen).not.toMatch(/[<>\u202E]|\\u000[07]|\\[nrt]/u);

@@ -4,7 +4,6 @@
  * simulator, playing the marketplace, then refuses the orders a customer could no longer place.
  */
 import { ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { runStoreSchedulesIn } from '../../local/tools/scheduled';
 import {
   call,
   eventually,
@@ -12,6 +11,7 @@ import {
   givenThePartnerApiFaults,
   type TestCloud,
   theOrderReaches,
+  whenTheStoreSchedulesRun as theStoreSchedulesRunIn,
   whenThePartnerSendsAnOrder,
 } from '../steps/local-cloud';
 
@@ -32,13 +32,13 @@ afterAll(async () => {
   await t?.stop();
 });
 
-const store = (path = '') => `${t.cloud.httpUrl}/stores/store-001${path}`;
+const store = (path = '') => `${t.httpUrl}/stores/store-001${path}`;
 const placeOrder = (order: Record<string, unknown>) =>
   call('POST', `${t.partnerUrl}/_control/orders`, { storeId: 'store-001', ...order });
 
 /** The store schedules now (expiries, POS probe, partner sweep), as their minute would. */
 async function whenTheStoreSchedulesRun() {
-  await runStoreSchedulesIn(t.cloud);
+  await theStoreSchedulesRunIn(t);
 }
 
 async function partnersShow(): Promise<Record<(typeof PARTNERS)[number], Shown>> {
@@ -154,12 +154,8 @@ test('pause the store: every partner shows it paused and takes no order; online 
 
 test('partners down while the store pauses: the sync fails into its DLQ; once they answer, the sweep shows the pause everywhere', async () => {
   await givenThePartnerApiFaults(t, { errorRate: 1, endpoints: ['store'] });
-  const queue = t.cloud.model.queues.find((q) => q.logicalId === 'StoreSyncDLQ')!;
-  const sqs = new SQSClient({
-    endpoint: t.cloud.awsUrl,
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-  });
+  const queue = { url: t.resource('StoreSyncDLQ') };
+  const sqs = new SQSClient(t.aws);
 
   await call('PUT', store('/status'), { status: 'paused', reason: 'Short staffed' });
 

@@ -8,7 +8,6 @@
  * rather than wait, and asserts nothing a scheduled run in between could change.
  */
 
-import { runStoreSchedulesIn } from '../../local/tools/scheduled';
 import {
   call,
   eventually,
@@ -20,6 +19,7 @@ import {
   whatThePartnerSaw,
   whenThePartnerSays,
   whenThePartnerSendsAnOrder,
+  whenTheStoreSchedulesRun as whenTheStoreSchedulesRunIn,
 } from '../steps/local-cloud';
 
 const K = 3; // serverless.yml params.local.posFailuresBeforePause
@@ -36,16 +36,16 @@ afterEach(async () => {
   await givenThePosFaults(t, undefined);
 });
 
-const theStore = async () => (await call('GET', `${t.cloud.httpUrl}/stores/${STORE}`)).body;
+const theStore = async () => (await call('GET', `${t.httpUrl}/stores/${STORE}`)).body;
 const operatorSets = async (path: string, method: string, body?: unknown) => {
-  const answer = await call(method, `${t.cloud.httpUrl}/stores/${STORE}${path}`, body);
+  const answer = await call(method, `${t.httpUrl}/stores/${STORE}${path}`, body);
   if (answer.status !== 200)
     throw new Error(`${method} ${path} answered ${answer.status}: ${JSON.stringify(answer.body)}`);
   return answer.body;
 };
 const thePosIsOffline = () => givenThePosFaults(t, { offlineStores: [STORE] });
 
-const whenTheStoreSchedulesRun = () => runStoreSchedulesIn(t.cloud);
+const whenTheStoreSchedulesRun = () => whenTheStoreSchedulesRunIn(t);
 
 /** What the marketplace shows for the store on a partner; undefined when the simulator keeps no store state. */
 async function storeShownBy(partner: string): Promise<{ status: string } | undefined> {

@@ -90,7 +90,7 @@ async function whenEachOrderWaitsThenAtItsTimeout(what: 'release' | 'cancel') {
   const runs = await Promise.all(
     offsets.map(async (offset, i) => {
       const waiting = await givenAWaitingOrder(i, 4);
-      const at = theCourierTimeoutOf(waiting.orderId) + offset;
+      const at = (await theCourierTimeoutOf(waiting.orderId)) + offset;
       await sleep(at - Date.now());
       const answer: Answer = await whenThePartnerSays(t, waiting.partner, waiting.partnerOrderId, what);
       return { waiting, answer };
@@ -100,9 +100,9 @@ async function whenEachOrderWaitsThenAtItsTimeout(what: 'release' | 'cancel') {
 }
 
 /** When the order's wait for the courier times out: its wait task's schedule plus its timeout. */
-function theCourierTimeoutOf(orderId: string): number {
-  const [run] = theWorkflowExecutionsOf(t, orderId);
-  const scheduled = run?.history.find(
+async function theCourierTimeoutOf(orderId: string): Promise<number> {
+  const [run] = await theWorkflowExecutionsOf(t, orderId);
+  const scheduled = (await run?.history())?.find(
     (event) =>
       event.type === 'TaskScheduled' &&
       String((event.taskScheduledEventDetails as { resource?: string }).resource).includes(
@@ -138,7 +138,7 @@ async function theOneEndingOf({ partner, partnerOrderId, orderId }: Waiting) {
     partner: partnerView,
   });
   expect(problems).toEqual([]);
-  expect(theWorkflowExecutionsOf(t, orderId).map((run) => run.status)).toEqual(['SUCCEEDED']);
+  expect((await theWorkflowExecutionsOf(t, orderId)).map((run) => run.status)).toEqual(['SUCCEEDED']);
   const releasedNotices = partnerView.updates.filter((u: { status: string }) => u.status === 'RELEASED');
   if (order.status === 'RELEASED') {
     expect(kitchenReleases(order)).toHaveLength(1);

@@ -5,10 +5,12 @@
  */
 import {
   call,
+  describeOnlyInProcess,
   eventually,
   givenALocalCloud,
   givenThePartnerApiFaults,
   givenThePosFaults,
+  onlyInProcess,
   type TestCloud,
   theOrderOnceItsWorkflowsEnd,
   theOrderReaches,
@@ -66,63 +68,73 @@ function failedPosCallsOf(orderId: string): number {
     ).length;
 }
 
-test('a POS that fails every create (with latency): each order ends FAILED POS_UNAVAILABLE, the partner denied, nothing in the POS', async () => {
-  await givenThePosFaults(t, { errorRate: 1, latencyMs: 50, endpoints: ['create'] });
-  const sent = await Promise.all(
-    PARTNERS.map((partner) =>
-      whenThePartnerSendsAnOrder(t, { partner, storeId: 'store-001', pickupInSeconds: 600 }),
-    ),
-  );
-  expect(sent.map((order) => order.webhookStatus)).toEqual([202, 202, 202]);
-  const settled = await Promise.all(
-    sent.map((order) => theOrderOnceItsWorkflowsEnd(t, order.webhookBody.orderId, 45_000)),
-  );
-  for (const [i, { order, pos }] of settled.entries()) {
-    const { partner, partnerOrderId } = sent[i]!;
-    expect({ status: order.status, denyReason: order.denyReason }).toEqual({
-      status: 'FAILED',
-      denyReason: 'POS_UNAVAILABLE',
-    });
-    // Never accepted, so denied with the reason; the POS took none of the three tries.
-    expect(await thePartnerSees(partner, partnerOrderId, { state: 'denied' })).toMatchObject({
-      denyReason: 'POS_UNAVAILABLE',
-    });
-    expect(pos).toEqual([]);
-    expect(failedPosCallsOf(order.orderId)).toBe(3);
-  }
-}, 120_000);
+onlyInProcess(
+  "counts retries in the Express preparation's history, which AWS keeps only in CloudWatch logs",
+  'a POS that fails every create (with latency): each order ends FAILED POS_UNAVAILABLE, the partner denied, nothing in the POS',
+  async () => {
+    await givenThePosFaults(t, { errorRate: 1, latencyMs: 50, endpoints: ['create'] });
+    const sent = await Promise.all(
+      PARTNERS.map((partner) =>
+        whenThePartnerSendsAnOrder(t, { partner, storeId: 'store-001', pickupInSeconds: 600 }),
+      ),
+    );
+    expect(sent.map((order) => order.webhookStatus)).toEqual([202, 202, 202]);
+    const settled = await Promise.all(
+      sent.map((order) => theOrderOnceItsWorkflowsEnd(t, order.webhookBody.orderId, 45_000)),
+    );
+    for (const [i, { order, pos }] of settled.entries()) {
+      const { partner, partnerOrderId } = sent[i]!;
+      expect({ status: order.status, denyReason: order.denyReason }).toEqual({
+        status: 'FAILED',
+        denyReason: 'POS_UNAVAILABLE',
+      });
+      // Never accepted, so denied with the reason; the POS took none of the three tries.
+      expect(await thePartnerSees(partner, partnerOrderId, { state: 'denied' })).toMatchObject({
+        denyReason: 'POS_UNAVAILABLE',
+      });
+      expect(pos).toEqual([]);
+      expect(failedPosCallsOf(order.orderId)).toBe(3);
+    }
+  },
+  120_000,
+);
 
-test('a POS that fails the next two creates among six orders: every order retried to RELEASED, one POS order each', async () => {
-  await givenThePosFaults(t, { failNext: 2, latencyMs: 50, endpoints: ['create'] });
-  const sent = await Promise.all(
-    Array.from({ length: 6 }, (_, i) =>
-      whenThePartnerSendsAnOrder(t, {
-        partner: PARTNERS[i % PARTNERS.length],
-        storeId: 'store-001',
-        pickupInSeconds: 600,
-      }),
-    ),
-  );
-  expect(sent.map((order) => order.webhookStatus)).toEqual(Array(6).fill(202));
-  await Promise.all(sent.map((order) => theOrderReaches(t, order.webhookBody.orderId, 'ACCEPTED', 45_000)));
-  // Exactly the two injected failures were met, and retried (no order needs more than three tries).
-  const failures = sent.map((order) => failedPosCallsOf(order.webhookBody.orderId));
-  expect(failures.reduce((a, b) => a + b, 0)).toBe(2);
-  await Promise.all(
-    sent.map((order) => whenThePartnerSays(t, order.partner, order.partnerOrderId, 'release')),
-  );
-  const settled = await Promise.all(
-    sent.map((order) => theOrderOnceItsWorkflowsEnd(t, order.webhookBody.orderId, 45_000)),
-  );
-  for (const { order, pos } of settled) {
-    expect(order.status).toBe('RELEASED');
-    expect(pos).toEqual([
-      expect.objectContaining({ status: 'fired', posOrderId: order.posReference, createRequests: 1 }),
-    ]);
-  }
-  const references = (await thePosOrders(t)).map((o) => o.reference);
-  expect(new Set(references).size).toBe(references.length);
-}, 150_000);
+onlyInProcess(
+  "counts retries in the Express preparation's history, which AWS keeps only in CloudWatch logs",
+  'a POS that fails the next two creates among six orders: every order retried to RELEASED, one POS order each',
+  async () => {
+    await givenThePosFaults(t, { failNext: 2, latencyMs: 50, endpoints: ['create'] });
+    const sent = await Promise.all(
+      Array.from({ length: 6 }, (_, i) =>
+        whenThePartnerSendsAnOrder(t, {
+          partner: PARTNERS[i % PARTNERS.length],
+          storeId: 'store-001',
+          pickupInSeconds: 600,
+        }),
+      ),
+    );
+    expect(sent.map((order) => order.webhookStatus)).toEqual(Array(6).fill(202));
+    await Promise.all(sent.map((order) => theOrderReaches(t, order.webhookBody.orderId, 'ACCEPTED', 45_000)));
+    // Exactly the two injected failures were met, and retried (no order needs more than three tries).
+    const failures = sent.map((order) => failedPosCallsOf(order.webhookBody.orderId));
+    expect(failures.reduce((a, b) => a + b, 0)).toBe(2);
+    await Promise.all(
+      sent.map((order) => whenThePartnerSays(t, order.partner, order.partnerOrderId, 'release')),
+    );
+    const settled = await Promise.all(
+      sent.map((order) => theOrderOnceItsWorkflowsEnd(t, order.webhookBody.orderId, 45_000)),
+    );
+    for (const { order, pos } of settled) {
+      expect(order.status).toBe('RELEASED');
+      expect(pos).toEqual([
+        expect.objectContaining({ status: 'fired', posOrderId: order.posReference, createRequests: 1 }),
+      ]);
+    }
+    const references = (await thePosOrders(t)).map((o) => o.reference);
+    expect(new Set(references).size).toBe(references.length);
+  },
+  150_000,
+);
 
 test('a POS that writes the order but loses its answer: the retry with the same key makes no second order', async () => {
   await givenThePosFaults(t, { dropResponseAfterWrite: 1 });
@@ -163,7 +175,7 @@ describe('a store that cannot take the order', () => {
   }, 50_000);
 
   test('a paused store: REJECTED STORE_PAUSED, and orders flow again once it is back online', async () => {
-    const paused = await call('PUT', `${t.cloud.httpUrl}/stores/store-001/status`, { status: 'paused' });
+    const paused = await call('PUT', `${t.httpUrl}/stores/store-001/status`, { status: 'paused' });
     expect(paused.status).toBe(200);
     try {
       const sent = await whenThePartnerSendsAnOrder(t, {
@@ -176,7 +188,7 @@ describe('a store that cannot take the order', () => {
       await thePartnerSees('ubereats', sent.partnerOrderId, { state: 'denied', denyReason: 'STORE_PAUSED' });
       expect(await thePosOrders(t, order.orderId)).toEqual([]);
     } finally {
-      await call('PUT', `${t.cloud.httpUrl}/stores/store-001/status`, { status: 'online' });
+      await call('PUT', `${t.httpUrl}/stores/store-001/status`, { status: 'online' });
     }
     const next = await whenThePartnerSendsAnOrder(t, {
       partner: 'ubereats',
@@ -187,7 +199,7 @@ describe('a store that cannot take the order', () => {
   }, 70_000);
 
   test("an 86'd item: REJECTED ITEM_UNAVAILABLE, no POS order; available again once restored", async () => {
-    const eighty6 = await call('PUT', `${t.cloud.httpUrl}/stores/store-001/items/BURRITO-CARNE`, {
+    const eighty6 = await call('PUT', `${t.httpUrl}/stores/store-001/items/BURRITO-CARNE`, {
       available: false,
     });
     expect(eighty6.status).toBe(200);
@@ -209,7 +221,7 @@ describe('a store that cannot take the order', () => {
       });
       expect(await thePosOrders(t, order.orderId)).toEqual([]);
     } finally {
-      await call('PUT', `${t.cloud.httpUrl}/stores/store-001/items/BURRITO-CARNE`, { available: true });
+      await call('PUT', `${t.httpUrl}/stores/store-001/items/BURRITO-CARNE`, { available: true });
     }
     const next = await whenThePartnerSendsAnOrder(t, {
       partner: 'doordash',
@@ -221,33 +233,38 @@ describe('a store that cannot take the order', () => {
   }, 70_000);
 });
 
-test('the partner API down while accepting: retried, then the POS order is voided and the order FAILED', async () => {
-  await givenThePartnerApiFaults(t, { errorRate: 1, endpoints: ['accept'] });
-  const sent = await whenThePartnerSendsAnOrder(t, {
-    partner: 'grubhub',
-    storeId: 'store-001',
-    pickupInSeconds: 60,
-  });
-  const order = await theOrderReaches(t, sent.webhookBody.orderId, 'FAILED', 30_000);
-  // The partner, not the POS, would not take it: the reason says so.
-  expect(order.denyReason).toBe('PARTNER_UNAVAILABLE');
-  const seen = await thePartnerSees('grubhub', sent.partnerOrderId, { state: 'denied' });
-  // The simulator counts only the calls it served, so the retries are read from the Express run.
-  const prepare = t.cloud.model.stateMachines.find((m) => m.logicalId === 'OrderPrepare')!;
-  const run = t.cloud.stepFunctions
-    .listExecutions(prepare.arn)
-    .find((execution) => JSON.parse(execution.input).orderId === order.orderId)!;
-  // The partner was asked three times (the first try and the local stage's two retries).
-  const failedAccepts = run.history.filter(
-    (event) =>
-      event.type === 'TaskFailed' &&
-      (event.taskFailedEventDetails as { error?: string }).error === 'PartnerUnavailable',
-  );
-  expect(failedAccepts).toHaveLength(3);
-  expect(seen.denyReason).toBe('PARTNER_UNAVAILABLE');
-  const pos = await thePosOrdersSettle(order.orderId, (orders) => orders[0]?.status === 'voided');
-  expect(pos).toEqual([expect.objectContaining({ status: 'voided', createRequests: 1 })]);
-}, 80_000);
+onlyInProcess(
+  "counts retries in the Express preparation's history, which AWS keeps only in CloudWatch logs",
+  'the partner API down while accepting: retried, then the POS order is voided and the order FAILED',
+  async () => {
+    await givenThePartnerApiFaults(t, { errorRate: 1, endpoints: ['accept'] });
+    const sent = await whenThePartnerSendsAnOrder(t, {
+      partner: 'grubhub',
+      storeId: 'store-001',
+      pickupInSeconds: 60,
+    });
+    const order = await theOrderReaches(t, sent.webhookBody.orderId, 'FAILED', 30_000);
+    // The partner, not the POS, would not take it: the reason says so.
+    expect(order.denyReason).toBe('PARTNER_UNAVAILABLE');
+    const seen = await thePartnerSees('grubhub', sent.partnerOrderId, { state: 'denied' });
+    // The simulator counts only the calls it served, so the retries are read from the Express run.
+    const prepare = t.cloud.model.stateMachines.find((m) => m.logicalId === 'OrderPrepare')!;
+    const run = t.cloud.stepFunctions
+      .listExecutions(prepare.arn)
+      .find((execution) => JSON.parse(execution.input).orderId === order.orderId)!;
+    // The partner was asked three times (the first try and the local stage's two retries).
+    const failedAccepts = run.history.filter(
+      (event) =>
+        event.type === 'TaskFailed' &&
+        (event.taskFailedEventDetails as { error?: string }).error === 'PartnerUnavailable',
+    );
+    expect(failedAccepts).toHaveLength(3);
+    expect(seen.denyReason).toBe('PARTNER_UNAVAILABLE');
+    const pos = await thePosOrdersSettle(order.orderId, (orders) => orders[0]?.status === 'voided');
+    expect(pos).toEqual([expect.objectContaining({ status: 'voided', createRequests: 1 })]);
+  },
+  80_000,
+);
 
 test('a POS that will not fire: the order ends FAILED, never RELEASED, and the partner is told', async () => {
   const sent = await whenThePartnerSendsAnOrder(t, {
@@ -274,77 +291,81 @@ test('a POS that will not fire: the order ends FAILED, never RELEASED, and the p
   expect(seen.updates.map((update: { status: string }) => update.status)).not.toContain('RELEASED');
 }, 110_000);
 
-describe('a call slower than the 5 s client timeout is abandoned and retried', () => {
-  /** The failed tries of one task of the order's Express preparation, with how long each ran. */
-  function failedTriesOf(orderId: string, error: string) {
-    const prepare = t.cloud.model.stateMachines.find((m) => m.logicalId === 'OrderPrepare')!;
-    const [run] = t.cloud.stepFunctions
-      .listExecutions(prepare.arn)
-      .filter((execution) => JSON.parse(execution.input).orderId === orderId);
-    const history = run?.history ?? [];
-    return history.flatMap((event, i) => {
-      if (event.type !== 'TaskFailed') return [];
-      if ((event.taskFailedEventDetails as { error?: string }).error !== error) return [];
-      const started = history.slice(0, i).findLast((e) => e.type === 'TaskStarted');
-      return [{ ranSeconds: event.timestamp - (started?.timestamp ?? event.timestamp) }];
-    });
-  }
-
-  const STATE_OF = { create: 'CreatePosOrder', accept: 'AcceptOrder' } as const;
-
-  /**
-   * Whether the order's first call to `endpoint` is surely in flight: its task started 2 s ago (its
-   * Lambda has long since sent the request, cold start included) and 3 s before the client gives up.
-   */
-  function theFirstCallIsInFlight(orderId: string, endpoint: 'create' | 'accept'): boolean {
-    const prepare = t.cloud.model.stateMachines.find((m) => m.logicalId === 'OrderPrepare')!;
-    const [run] = t.cloud.stepFunctions
-      .listExecutions(prepare.arn)
-      .filter((execution) => JSON.parse(execution.input).orderId === orderId);
-    const history = run?.history ?? [];
-    const entered = history.findIndex(
-      (e) => (e.stateEnteredEventDetails as { name?: string } | undefined)?.name === STATE_OF[endpoint],
-    );
-    const started = entered >= 0 ? history.slice(entered).find((e) => e.type === 'TaskStarted') : undefined;
-    return started !== undefined && Date.now() - started.timestamp * 1000 >= 2000;
-  }
-
-  test.each([
-    ['the POS create', 'pos', 'create', 'PosUnavailable'],
-    ['the partner accept', 'partner', 'accept', 'PartnerUnavailable'],
-  ] as const)(
-    '%s answering after 5.5 s: one try abandoned at 5 s, the retry takes the order',
-    async (_, system, endpoint, error) => {
-      const slow = { latencyMs: 5500, endpoints: [endpoint] };
-      if (system === 'pos') await givenThePosFaults(t, slow);
-      else await givenThePartnerApiFaults(t, slow);
-      const sent = await whenThePartnerSendsAnOrder(t, {
-        partner: 'doordash',
-        storeId: 'store-001',
-        pickupInSeconds: 600,
+describeOnlyInProcess(
+  "times the tries in the Express preparation's history, which AWS keeps only in CloudWatch logs",
+  'a call slower than the 5 s client timeout is abandoned and retried',
+  () => {
+    /** The failed tries of one task of the order's Express preparation, with how long each ran. */
+    function failedTriesOf(orderId: string, error: string) {
+      const prepare = t.cloud.model.stateMachines.find((m) => m.logicalId === 'OrderPrepare')!;
+      const [run] = t.cloud.stepFunctions
+        .listExecutions(prepare.arn)
+        .filter((execution) => JSON.parse(execution.input).orderId === orderId);
+      const history = run?.history ?? [];
+      return history.flatMap((event, i) => {
+        if (event.type !== 'TaskFailed') return [];
+        if ((event.taskFailedEventDetails as { error?: string }).error !== error) return [];
+        const started = history.slice(0, i).findLast((e) => e.type === 'TaskStarted');
+        return [{ ranSeconds: event.timestamp - (started?.timestamp ?? event.timestamp) }];
       });
-      const orderId = sent.webhookBody.orderId as string;
-      // Heal once the first call is surely in flight (it keeps its 5.5 s); the retry is then quick.
-      await eventually(
-        async () => theFirstCallIsInFlight(orderId, endpoint) || undefined,
-        `the first ${endpoint} call to be in flight`,
+    }
+
+    const STATE_OF = { create: 'CreatePosOrder', accept: 'AcceptOrder' } as const;
+
+    /**
+     * Whether the order's first call to `endpoint` is surely in flight: its task started 2 s ago (its
+     * Lambda has long since sent the request, cold start included) and 3 s before the client gives up.
+     */
+    function theFirstCallIsInFlight(orderId: string, endpoint: 'create' | 'accept'): boolean {
+      const prepare = t.cloud.model.stateMachines.find((m) => m.logicalId === 'OrderPrepare')!;
+      const [run] = t.cloud.stepFunctions
+        .listExecutions(prepare.arn)
+        .filter((execution) => JSON.parse(execution.input).orderId === orderId);
+      const history = run?.history ?? [];
+      const entered = history.findIndex(
+        (e) => (e.stateEnteredEventDetails as { name?: string } | undefined)?.name === STATE_OF[endpoint],
       );
-      if (system === 'pos') await givenThePosFaults(t, undefined);
-      else await givenThePartnerApiFaults(t, undefined);
+      const started = entered >= 0 ? history.slice(entered).find((e) => e.type === 'TaskStarted') : undefined;
+      return started !== undefined && Date.now() - started.timestamp * 1000 >= 2000;
+    }
 
-      const order = await theOrderReaches(t, orderId, 'ACCEPTED', 30_000);
-      const tries = failedTriesOf(orderId, error);
-      expect(tries).toEqual([{ ranSeconds: expect.any(Number) }]);
-      // Abandoned at the client's 5 s, not after the 5.5 s answer (nor at the Lambda's own timeout).
-      expect(tries[0]!.ranSeconds).toBeGreaterThanOrEqual(4.9);
-      expect(tries[0]!.ranSeconds).toBeLessThan(5.5);
-      // The late answer and the retry are one effect: one POS order, the partner holding it accepted.
-      const pos = await thePosOrders(t, orderId);
-      expect(pos).toEqual([expect.objectContaining({ posOrderId: order.posReference, status: 'held' })]);
-      expect(await thePartnerSees('doordash', sent.partnerOrderId, { state: 'accepted' })).toMatchObject({
-        posReference: order.posReference,
-      });
-    },
-    60_000,
-  );
-});
+    test.each([
+      ['the POS create', 'pos', 'create', 'PosUnavailable'],
+      ['the partner accept', 'partner', 'accept', 'PartnerUnavailable'],
+    ] as const)(
+      '%s answering after 5.5 s: one try abandoned at 5 s, the retry takes the order',
+      async (_, system, endpoint, error) => {
+        const slow = { latencyMs: 5500, endpoints: [endpoint] };
+        if (system === 'pos') await givenThePosFaults(t, slow);
+        else await givenThePartnerApiFaults(t, slow);
+        const sent = await whenThePartnerSendsAnOrder(t, {
+          partner: 'doordash',
+          storeId: 'store-001',
+          pickupInSeconds: 600,
+        });
+        const orderId = sent.webhookBody.orderId as string;
+        // Heal once the first call is surely in flight (it keeps its 5.5 s); the retry is then quick.
+        await eventually(
+          async () => theFirstCallIsInFlight(orderId, endpoint) || undefined,
+          `the first ${endpoint} call to be in flight`,
+        );
+        if (system === 'pos') await givenThePosFaults(t, undefined);
+        else await givenThePartnerApiFaults(t, undefined);
+
+        const order = await theOrderReaches(t, orderId, 'ACCEPTED', 30_000);
+        const tries = failedTriesOf(orderId, error);
+        expect(tries).toEqual([{ ranSeconds: expect.any(Number) }]);
+        // Abandoned at the client's 5 s, not after the 5.5 s answer (nor at the Lambda's own timeout).
+        expect(tries[0]!.ranSeconds).toBeGreaterThanOrEqual(4.9);
+        expect(tries[0]!.ranSeconds).toBeLessThan(5.5);
+        // The late answer and the retry are one effect: one POS order, the partner holding it accepted.
+        const pos = await thePosOrders(t, orderId);
+        expect(pos).toEqual([expect.objectContaining({ posOrderId: order.posReference, status: 'held' })]);
+        expect(await thePartnerSees('doordash', sent.partnerOrderId, { state: 'accepted' })).toMatchObject({
+          posReference: order.posReference,
+        });
+      },
+      60_000,
+    );
+  },
+);

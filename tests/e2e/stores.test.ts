@@ -9,7 +9,6 @@
  * marketplace shows (an order already on its way when the store paused), so it is the middleware's
  * own refusal that is tested here.
  */
-import { runStoreSchedulesIn } from '../../local/tools/scheduled';
 import {
   type BusObserver,
   call,
@@ -19,6 +18,7 @@ import {
   type TestCloud,
   theOrderReaches,
   whenThePartnerSendsAnOrder,
+  whenTheStoreSchedulesRun,
 } from '../steps/local-cloud';
 
 let t: TestCloud;
@@ -31,7 +31,7 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(async () => {
-  bus?.close();
+  await bus?.close();
   await t?.stop();
 });
 
@@ -45,11 +45,11 @@ async function storeEventsSoFar() {
 const secondsFromNow = (seconds: number) => new Date(Date.now() + seconds * 1000).toISOString();
 const sleepUntil = (iso: string) =>
   new Promise((resolve) => setTimeout(resolve, Math.max(0, Date.parse(iso) - Date.now() + 50)));
-const store = async (storeId: string) => (await call('GET', `${t.cloud.httpUrl}/stores/${storeId}`)).body;
+const store = async (storeId: string) => (await call('GET', `${t.httpUrl}/stores/${storeId}`)).body;
 
 /** What storeSchedules does on the minute, now. */
 function whenTheMinuteComes() {
-  return runStoreSchedulesIn<{ expired: { stores: number; items: number } }>(t.cloud);
+  return whenTheStoreSchedulesRun<{ expired: { stores: number; items: number } }>(t);
 }
 
 /** An order for store-001 sent whatever the partner shows; its orderId. */
@@ -66,7 +66,7 @@ async function anOrderArrives(items: { sku: string; quantity: number }[]) {
 
 test('a pause with until: orders are REJECTED STORE_PAUSED, then taken once until passes, and the schedule sets the store online', async () => {
   const until = secondsFromNow(6);
-  const paused = await call('PUT', `${t.cloud.httpUrl}/stores/store-001/status`, {
+  const paused = await call('PUT', `${t.httpUrl}/stores/store-001/status`, {
     status: 'paused',
     reason: 'Kitchen short-staffed',
     until,
@@ -114,7 +114,7 @@ test('a pause with until: orders are REJECTED STORE_PAUSED, then taken once unti
 
 test('an 86 with until: orders for it are REJECTED ITEM_UNAVAILABLE, and it is back by itself', async () => {
   const until = secondsFromNow(4);
-  const eightySixed = await call('PUT', `${t.cloud.httpUrl}/stores/store-001/items/TACO-VEG`, {
+  const eightySixed = await call('PUT', `${t.httpUrl}/stores/store-001/items/TACO-VEG`, {
     available: false,
     until,
   });

@@ -1,19 +1,39 @@
 /**
- * Given/when/then helpers for end-to-end tests: the real packaged stack in the local cloud, driven
- * as a partner would — signed webhooks through the partner simulator — and observed through the
- * HTTP API, the POS simulator and the AWS SDK.
+ * Given/when/then helpers for end-to-end tests: the real packaged stack, driven as a partner would —
+ * signed webhooks through the partner simulator — and observed through the HTTP API (signed), the
+ * simulators' `_control` APIs and the AWS SDK (Lambda `Invoke` for the scheduled functions).
+ *
+ * The same files run against any target (`E2E_TARGET`, tests/steps/targets.ts): unset, a local cloud
+ * this process starts per test file; `local`, an `npm start` already running; `stack:NAME`, a deployed
+ * stage. What only an in-process cloud can do (restart it, reach into an emulator) is marked with
+ * `onlyInProcess`, and skipped elsewhere with its reason.
  */
 import { randomUUID } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import path from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { EventBridgeClient, PutRuleCommand, PutTargetsCommand } from '@aws-sdk/client-eventbridge';
+import {
+  DeleteRuleCommand,
+  EventBridgeClient,
+  PutRuleCommand,
+  PutTargetsCommand,
+  RemoveTargetsCommand,
+} from '@aws-sdk/client-eventbridge';
+import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import {
+  DescribeExecutionCommand,
+  paginateGetExecutionHistory,
+  paginateListExecutions,
+  SFNClient,
+} from '@aws-sdk/client-sfn';
 import {
   CreateQueueCommand,
   DeleteMessageCommand,
+  DeleteQueueCommand,
   GetQueueAttributesCommand,
   ReceiveMessageCommand,
+  SetQueueAttributesCommand,
   SQSClient,
 } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
@@ -23,16 +43,58 @@ import { signedFetch } from '../../local/cloud/sigv4';
 import { seedDemoStores } from '../../local/seed';
 import { startPartnerSimulator } from '../../local/simulators/partner/index';
 import { startPosSimulator } from '../../local/simulators/pos/index';
-import { runReconcilerIn } from '../../local/tools/audit';
-import { runStoreSchedulesIn } from '../../local/tools/scheduled';
+import {
+  type AwsAccess,
+  type E2eTarget,
+  localEndpoints,
+  parseTarget,
+  physicalId,
+  physicalIdsOf,
+  stackEndpoints,
+  type TargetEndpoints,
+} from './targets';
+
+/** Where this run's e2e tests go (`E2E_TARGET`); a value it does not know stops the run here. */
+export const TARGET: E2eTarget = parseTarget(process.env.E2E_TARGET);
+const IN_PROCESS = TARGET.kind === 'in-process';
+const TARGET_LABEL = TARGET.kind === 'stack' ? `stack:${TARGET.stage}` : TARGET.kind;
 
 export interface TestCloud {
-  cloud: LocalCloud;
+  target: E2eTarget['kind'];
+  httpUrl: string;
   partnerUrl: string;
   posUrl: string;
+  /** How an AWS SDK client reaches the target (`new SQSClient(t.aws)`). */
+  aws: AwsAccess;
+  /** The physical id of a template resource, as CloudFormation names it (queues: their URL). */
+  resource(logicalId: string): string;
+  /** The in-process local cloud itself: only for tests marked `onlyInProcess`. */
+  readonly cloud: LocalCloud;
   stop(): Promise<void>;
-  /** Restarts the local cloud on its data, and with `simulators` both simulators on theirs, as `npm start` does. */
+  /** Restarts the local cloud on its data, and with `simulators` both simulators on theirs, as `npm start` does (in process only). */
   restart(options?: { simulators?: boolean }): Promise<void>;
+}
+
+/**
+ * A test (or a describe block) that needs the local cloud in this process — a restart, a clock, a
+ * fault injected into an emulator. On any other target it is skipped, its reason in its name (and
+ * printed once per file), and it still runs under `npm test`.
+ */
+export function onlyInProcess(reason: string, name: string, fn: jest.ProvidesCallback, timeout?: number) {
+  if (IN_PROCESS) return test(name, fn, timeout);
+  sayWhySkipped(reason, name);
+  return test.skip(`${name} [in-process only: ${reason}]`, fn, timeout);
+}
+
+/** `onlyInProcess` for a whole block. */
+export function describeOnlyInProcess(reason: string, name: string, fn: () => void) {
+  if (IN_PROCESS) return describe(name, fn);
+  sayWhySkipped(reason, name);
+  return describe.skip(`${name} [in-process only: ${reason}]`, fn);
+}
+
+function sayWhySkipped(reason: string, name: string) {
+  process.stderr.write(`skipped on ${TARGET_LABEL} (in-process only: ${reason}): ${name}\n`);
 }
 
 /**
@@ -50,8 +112,58 @@ async function reservePort(): Promise<{ port: number; release(): Promise<void> }
   return { port, release: () => new Promise((resolve) => holder.close(() => resolve())) };
 }
 
-/** Starts the whole stack on free ports with an empty data folder of its own. */
+/** What `call` signs the IAM routes with: the local credentials, or the caller's own on a stack. */
+let signing: TargetEndpoints['signing'] | undefined;
+
+/**
+ * The target of this run, ready for a test file: in process, a whole stack started on free ports with
+ * an empty data folder of its own; `local` and `stack:NAME`, the running one, found and checked.
+ */
 export async function givenALocalCloud(): Promise<TestCloud> {
+  if (TARGET.kind === 'in-process') return startInProcess();
+  const endpoints =
+    TARGET.kind === 'local'
+      ? localEndpoints(TARGET.ports, await packagedStack())
+      : await stackEndpoints(TARGET.stage);
+  if (TARGET.kind === 'local') await theLocalCloudAnswers(endpoints);
+  return runningTarget(endpoints);
+}
+
+/** An `npm start` that is not there fails the file at once, with what to do, not test by test. */
+async function theLocalCloudAnswers(endpoints: TargetEndpoints) {
+  const health = `${endpoints.aws.endpoint}/_localstack/health`;
+  const answer = await fetch(health).catch((error: Error) => error);
+  if (answer instanceof Error || !answer.ok)
+    throw new Error(
+      `E2E_TARGET=local: ${health} does not answer (${answer instanceof Error ? answer.message : answer.status}); start the local cloud with \`npm start\` first`,
+    );
+}
+
+function runningTarget(endpoints: TargetEndpoints): TestCloud {
+  signing = endpoints.signing;
+  const testCloud: TestCloud = {
+    target: TARGET.kind,
+    httpUrl: endpoints.httpUrl,
+    partnerUrl: endpoints.partnerUrl,
+    posUrl: endpoints.posUrl,
+    aws: endpoints.aws,
+    resource: (logicalId) => physicalId(endpoints.physicalIds, logicalId),
+    get cloud(): LocalCloud {
+      throw new Error(
+        `t.cloud is the in-process local cloud; the target is ${TARGET_LABEL} (mark the test onlyInProcess)`,
+      );
+    },
+    async restart() {
+      throw new Error(`only an in-process local cloud restarts; the target is ${TARGET_LABEL}`);
+    },
+    async stop() {
+      clientsOf(testCloud).destroy();
+    },
+  };
+  return testCloud;
+}
+
+async function startInProcess(): Promise<TestCloud> {
   const packageDir = await packagedStack();
   const dataDir = path.resolve('.local', `e2e-${randomUUID().slice(0, 8)}`);
   // The cloud's own ports are named up front (its AWS endpoint URL is built before it listens), and
@@ -81,14 +193,28 @@ export async function givenALocalCloud(): Promise<TestCloud> {
     });
   await Promise.all([http.release(), aws.release()]);
   let cloud = await startCloud(true);
-  const storesTable = cloud.model.tables.find((t) => t.logicalId === 'StoresTable')!.name;
-  await seedDemoStores(cloud.dynamodbEndpoint, storesTable);
+  await seedDemoStores(cloud.dynamodbEndpoint, physicalIdsOf(cloud.model).StoresTable!);
+  // Its ports and names stay the same across a restart: the same endpoints serve before and after.
+  const local = { accessKeyId: 'local', secretAccessKey: 'local' };
+  const running = runningTarget({
+    httpUrl: cloud.httpUrl,
+    partnerUrl,
+    posUrl,
+    aws: { region: 'us-east-1', endpoint: cloud.awsUrl, credentials: local },
+    physicalIds: physicalIdsOf(cloud.model),
+    signing: { region: 'us-east-1', credentials: async () => local },
+  });
+  // Not a spread: it would read `running.cloud`, which refuses.
   const testCloud: TestCloud = {
+    target: running.target,
+    httpUrl: running.httpUrl,
+    partnerUrl,
+    posUrl,
+    aws: running.aws,
+    resource: running.resource,
     get cloud() {
       return cloud;
     },
-    partnerUrl,
-    posUrl,
     async restart({ simulators = false } = {}) {
       if (simulators) await Promise.all([partner.close(), pos.close()]);
       await cloud.close();
@@ -100,8 +226,7 @@ export async function givenALocalCloud(): Promise<TestCloud> {
     },
     async stop() {
       await Promise.allSettled([partner.close(), pos.close()]);
-      documentClients.get(cloud.awsUrl)?.destroy();
-      documentClients.delete(cloud.awsUrl);
+      clientsOf(testCloud).destroy();
       await cloud.close();
       rmSync(dataDir, { recursive: true, force: true });
     },
@@ -109,23 +234,84 @@ export async function givenALocalCloud(): Promise<TestCloud> {
   return testCloud;
 }
 
+/** The SDK clients of one target, made once and reused by every polled read. */
+interface TargetClients {
+  dynamo: DynamoDBDocumentClient;
+  sfn: SFNClient;
+  lambda: LambdaClient;
+  destroy(): void;
+}
+const clients = new WeakMap<TestCloud, TargetClients>();
+function clientsOf(t: TestCloud): TargetClients {
+  let made = clients.get(t);
+  if (!made) {
+    const dynamo = DynamoDBDocumentClient.from(new DynamoDBClient(t.aws));
+    // StartSyncExecution's `sync-` host prefix has no place on a local endpoint.
+    const sfn = new SFNClient({ ...t.aws, ...(t.aws.endpoint && { disableHostPrefix: true }) });
+    const lambda = new LambdaClient(t.aws);
+    made = {
+      dynamo,
+      sfn,
+      lambda,
+      destroy() {
+        for (const client of [dynamo, sfn, lambda]) client.destroy();
+        clients.delete(t);
+      },
+    };
+    clients.set(t, made);
+  }
+  return made;
+}
+
+/** An SFN client for the target (StartSyncExecution works through it locally too). */
+export const stepFunctionsOf = (t: TestCloud) => clientsOf(t).sfn;
+
 /**
- * A JSON call, SigV4-signed with the local credentials as an IAM client signs (the store, order and
- * operations routes are IAM-authorized; the simulators ignore the signature).
+ * A JSON call, SigV4-signed as an IAM client signs (the store, order and operations routes are
+ * IAM-authorized; the local simulators ignore the signature, deployed ones check it): the local
+ * credentials, or on a stack the caller's own from the standard chain.
  */
 export async function call(
   method: string,
   url: string,
   body?: unknown,
 ): Promise<{ status: number; body: any }> {
-  const response = await signedFetch(url, {
-    method,
-    headers: body === undefined ? {} : { 'content-type': 'application/json' },
-    ...(body !== undefined && { body: JSON.stringify(body) }),
-  });
+  const signer = signing ?? {
+    region: 'us-east-1',
+    credentials: async () => ({ accessKeyId: 'local', secretAccessKey: 'local' }),
+  };
+  const response = await signedFetch(
+    url,
+    {
+      method,
+      headers: body === undefined ? {} : { 'content-type': 'application/json' },
+      ...(body !== undefined && { body: JSON.stringify(body) }),
+    },
+    { credentials: await signer.credentials(), region: signer.region },
+  );
   const text = await response.text();
   return { status: response.status, body: text ? JSON.parse(text) : undefined };
 }
+
+/**
+ * A scheduled function run now through Lambda `Invoke`, as its EventBridge minute would run it (the
+ * tests do not wait for the minute); its answer, or an error with its function error.
+ */
+export async function whenTheScheduledFunctionRuns<T>(t: TestCloud, logicalId: string, event: unknown = {}) {
+  const functionName = t.resource(logicalId);
+  const answer = await clientsOf(t).lambda.send(
+    new InvokeCommand({ FunctionName: functionName, Payload: Buffer.from(JSON.stringify(event)) }),
+  );
+  const payload = answer.Payload?.length
+    ? JSON.parse(Buffer.from(answer.Payload).toString('utf8'))
+    : undefined;
+  if (answer.FunctionError) throw new Error(`${functionName} failed: ${JSON.stringify(payload)}`);
+  return payload as T;
+}
+
+/** Expiries, the POS health probe and the partner re-sync sweep (`storeSchedules`). */
+export const whenTheStoreSchedulesRun = <T = unknown>(t: TestCloud) =>
+  whenTheScheduledFunctionRuns<T>(t, 'StoreSchedulesLambdaFunction');
 
 /** The partner sends a new order through its simulator (signed as that partner signs). */
 export async function whenThePartnerSendsAnOrder(t: TestCloud, order: Record<string, unknown>) {
@@ -159,7 +345,7 @@ export async function whenThePartnerSays(
 }
 
 export async function theOrder(t: TestCloud, orderId: string) {
-  return call('GET', `${t.cloud.httpUrl}/orders/${orderId}`);
+  return call('GET', `${t.httpUrl}/orders/${orderId}`);
 }
 
 export async function thePosOrders(t: TestCloud, orderId?: string): Promise<any[]> {
@@ -236,10 +422,10 @@ const DEMO_STORE_IDS = ['store-001', 'store-002'];
 /** The POS health probe runs (storeSchedules); every store it brings back is then online on each partner. */
 export async function theStoresComeBackFromPosHealth(t: TestCloud) {
   const before = await Promise.all(
-    DEMO_STORE_IDS.map(async (storeId) => (await call('GET', `${t.cloud.httpUrl}/stores/${storeId}`)).body),
+    DEMO_STORE_IDS.map(async (storeId) => (await call('GET', `${t.httpUrl}/stores/${storeId}`)).body),
   );
   const pausedByPosHealth = before.filter((s) => s?.status === 'paused' && s.changedBy === 'pos-health');
-  await runStoreSchedulesIn(t.cloud);
+  await whenTheStoreSchedulesRun(t);
   for (const { storeId } of pausedByPosHealth) {
     await eventually(async () => {
       const shown = await call('GET', `${t.partnerUrl}/_control/stores/${storeId}`);
@@ -272,28 +458,32 @@ export async function theOrderSettles(t: TestCloud, orderId: string, statuses: s
   }
 }
 
-/** A diagnosis for a failed wait: the order's timeline and where its workflows are. */
+/** A diagnosis for a failed wait: the order's timeline, where its workflow is, its POS orders. */
 export async function whereTheOrderIs(t: TestCloud, orderId: string): Promise<string> {
   const order = (await theOrder(t, orderId)).body;
   const timeline = (order?.timeline ?? []).map((e: { event: string; detail?: string }) =>
     e.detail ? `${e.event} (${e.detail})` : e.event,
   );
-  const machines = t.cloud.model.stateMachines.map((machine) => ({
-    name: machine.logicalId,
-    runs: t.cloud.stepFunctions.listExecutions(machine.arn).filter((run) => run.input.includes(orderId)),
-  }));
-  const describeRun = (run: (typeof machines)[number]['runs'][number]) => {
-    const last = run.history.at(-1) as
-      | { type?: string; stateEnteredEventDetails?: { name: string } }
-      | undefined;
-    const entered = [...run.history]
-      .reverse()
-      .find((e) => (e as { stateEnteredEventDetails?: unknown }).stateEnteredEventDetails) as
-      | { stateEnteredEventDetails: { name: string } }
-      | undefined;
-    return `${run.status} in ${entered?.stateEnteredEventDetails.name ?? '?'} (last event ${last?.type ?? '?'})`;
-  };
-  const runs = machines.flatMap(({ name, runs }) => runs.map((run) => `${name} ${describeRun(run)}`));
+  const runs = await Promise.all(
+    (await theWorkflowExecutionsOf(t, orderId)).map(async (run) => {
+      const history = await run.history();
+      const entered = history.findLast((e) => e.stateEnteredEventDetails)?.stateEnteredEventDetails?.name;
+      return `OrderWorkflow ${run.status} in ${entered ?? '?'} (last event ${history.at(-1)?.type ?? '?'})`;
+    }),
+  );
+  // Express runs have no history on AWS (their logs serve); an in-process cloud still shows them.
+  if (IN_PROCESS)
+    for (const machine of t.cloud.model.stateMachines.filter((m) => m.type === 'EXPRESS'))
+      for (const run of t.cloud.stepFunctions
+        .listExecutions(machine.arn)
+        .filter((r) => r.input.includes(orderId))) {
+        const entered = run.history.findLast((e) => e.stateEnteredEventDetails)?.stateEnteredEventDetails as
+          | { name: string }
+          | undefined;
+        runs.push(
+          `${machine.logicalId} ${run.status} in ${entered?.name ?? '?'} (last event ${run.history.at(-1)?.type ?? '?'})`,
+        );
+      }
   const pos = await thePosOrders(t, orderId);
   return [
     `order ${orderId}: ${order?.status ?? 'missing'}; timeline: ${timeline.join(' → ')}`,
@@ -302,13 +492,72 @@ export async function whereTheOrderIs(t: TestCloud, orderId: string): Promise<st
   ].join('\n');
 }
 
-/** The workflow executions (the STANDARD order-workflow machine) started for one order, newest first. */
-export function theWorkflowExecutionsOf(t: TestCloud, orderId: string) {
-  const machine = t.cloud.model.stateMachines.find((m) => m.logicalId === 'OrderWorkflow');
-  if (!machine) throw new Error('no OrderWorkflow state machine in the template');
-  return t.cloud.stepFunctions
-    .listExecutions(machine.arn)
-    .filter((execution) => JSON.parse(execution.input)?.detail?.orderId === orderId);
+/** One GetExecutionHistory event, its timestamp in epoch seconds (as the in-process history keeps it). */
+export interface WorkflowHistoryEvent {
+  timestamp: number;
+  type: string;
+  stateEnteredEventDetails?: { name?: string };
+  taskScheduledEventDetails?: { resource?: string; timeoutInSeconds?: number };
+  [details: string]: unknown;
+}
+
+/** A Standard order-workflow execution as ListExecutions and DescribeExecution show it. */
+export interface WorkflowRun {
+  executionArn: string;
+  name: string;
+  status: string;
+  input: string;
+  output?: string;
+  /** Its GetExecutionHistory, every page, oldest first. */
+  history(): Promise<WorkflowHistoryEvent[]>;
+}
+
+/** Executions described once they have ended (their input and output no longer change), per ARN. */
+const describedRuns = new Map<string, { status?: string; input?: string; output?: string }>();
+
+/**
+ * The order-workflow (STANDARD) executions started for one order, newest first, through
+ * ListExecutions and DescribeExecution. On a shared target only executions started since the test
+ * file began are read (the order ids of a file are its own).
+ */
+export async function theWorkflowExecutionsOf(t: TestCloud, orderId: string): Promise<WorkflowRun[]> {
+  const { sfn } = clientsOf(t);
+  const runs: WorkflowRun[] = [];
+  for await (const page of paginateListExecutions(
+    { client: sfn },
+    { stateMachineArn: t.resource('OrderWorkflow') },
+  )) {
+    for (const listed of page.executions ?? []) {
+      if (!IN_PROCESS && listed.startDate && listed.startDate.getTime() < fileStartedAt) continue;
+      const arn = listed.executionArn!;
+      let described = describedRuns.get(arn);
+      if (!described || (described.status === 'RUNNING' && listed.status !== 'RUNNING')) {
+        described = await sfn.send(new DescribeExecutionCommand({ executionArn: arn }));
+        describedRuns.set(arn, described);
+      }
+      if (JSON.parse(described.input ?? '{}')?.detail?.orderId !== orderId) continue;
+      runs.push({
+        executionArn: arn,
+        name: listed.name!,
+        status: described.status === 'RUNNING' ? listed.status! : described.status!,
+        input: described.input ?? '',
+        ...(described.output !== undefined && { output: described.output }),
+        history: () => historyOf(sfn, arn),
+      });
+    }
+  }
+  return runs;
+}
+
+/** When this test file loaded: what a shared target ran before it is not this file's. */
+const fileStartedAt = Date.now() - 60_000;
+
+async function historyOf(sfn: SFNClient, executionArn: string): Promise<WorkflowHistoryEvent[]> {
+  const events: WorkflowHistoryEvent[] = [];
+  for await (const page of paginateGetExecutionHistory({ client: sfn }, { executionArn, maxResults: 1000 }))
+    for (const { timestamp, ...event } of page.events ?? [])
+      events.push({ ...event, type: event.type!, timestamp: (timestamp?.getTime() ?? 0) / 1000 });
+  return events;
 }
 
 /** Once every workflow execution of the order has ended: the order and its POS orders, settled. */
@@ -316,7 +565,7 @@ export async function theOrderOnceItsWorkflowsEnd(t: TestCloud, orderId: string,
   try {
     await eventually(
       async () => {
-        const runs = theWorkflowExecutionsOf(t, orderId);
+        const runs = await theWorkflowExecutionsOf(t, orderId);
         return runs.length > 0 && runs.every((run) => run.status !== 'RUNNING') ? runs : undefined;
       },
       `the workflow of ${orderId} to end`,
@@ -328,44 +577,42 @@ export async function theOrderOnceItsWorkflowsEnd(t: TestCloud, orderId: string,
   return { order: (await theOrder(t, orderId)).body, pos: await thePosOrders(t, orderId) };
 }
 
-/**
- * The reconciler, run by hand as `npm run reconcile` does: every order that still owes work is paid
- * now, whatever its backoff says (its schedule runs it on whole minutes; tests do not wait for them).
- */
-export function whenTheReconcilerRuns(t: TestCloud) {
-  return runReconcilerIn(t.cloud);
+/** What the reconciler reports for one run. */
+export interface ReconcilerRun {
+  checked: number;
+  settled: number;
+  stillOwed: number;
 }
 
-/** The order record as stored (owed work included, which GET /orders/{id} does not show). */
+/**
+ * The reconciler, invoked as `npm run reconcile` does: every order that still owes work is paid now,
+ * whatever its backoff says (its schedule runs it on whole minutes; tests do not wait for them).
+ */
+export function whenTheReconcilerRuns(t: TestCloud) {
+  return whenTheScheduledFunctionRuns<ReconcilerRun>(t, 'ReconcileOrdersLambdaFunction', {
+    everything: true,
+  });
+}
+
+/** The order record as stored (owed work included, which GET /orders/{id} does not show), read through the SDK. */
 export async function theOrderRecord(
   t: TestCloud,
   orderId: string,
 ): Promise<Record<string, any> | undefined> {
-  const table = t.cloud.model.tables.find((table) => table.logicalId === 'OrdersTable')!.name;
-  const { Item } = await documentClientFor(t.cloud.awsUrl).send(
-    new GetCommand({ TableName: table, Key: { orderId }, ConsistentRead: true }),
+  const { Item } = await clientsOf(t).dynamo.send(
+    new GetCommand({ TableName: t.resource('OrdersTable'), Key: { orderId }, ConsistentRead: true }),
   );
   return Item;
 }
 
 /**
- * One client per AWS endpoint, through the edge as a user's SDK would reach DynamoDB (its port
- * stays the same across a restart); polled reads reuse it rather than build a client each time.
+ * Once the bus has delivered what it was given. In process the emulator says when it is idle; a
+ * running target has no such signal, so the test waits out EventBridge's delivery (well under a
+ * second to an SQS target when nothing fails) with a margin.
  */
-const documentClients = new Map<string, DynamoDBDocumentClient>();
-function documentClientFor(endpoint: string): DynamoDBDocumentClient {
-  let client = documentClients.get(endpoint);
-  if (!client) {
-    client = DynamoDBDocumentClient.from(
-      new DynamoDBClient({
-        endpoint,
-        region: 'us-east-1',
-        credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-      }),
-    );
-    documentClients.set(endpoint, client);
-  }
-  return client;
+export async function whenTheBusHasDelivered(t: TestCloud) {
+  if (IN_PROCESS) await t.cloud.eventBridge.idle();
+  else await new Promise((resolve) => setTimeout(resolve, 3_000));
 }
 
 /** An event of the order bus as an SQS target receives it. */
@@ -388,7 +635,8 @@ export interface BusObserver {
     done: (events: BusEvent[]) => boolean,
     timeoutMs?: number,
   ): Promise<BusEvent[]>;
-  close(): void;
+  /** Removes the test rule and queue from a shared target. */
+  close(): Promise<void>;
 }
 
 /**
@@ -400,36 +648,51 @@ export async function givenAQueueOnTheOrderBus(
   t: TestCloud,
   name = `test-bus-${randomUUID().slice(0, 8)}`,
 ): Promise<BusObserver> {
-  const config = {
-    endpoint: t.cloud.awsUrl,
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-  };
-  const sqs = new SQSClient(config);
-  const events = new EventBridgeClient(config);
-  const bus = t.cloud.model.buses[0];
-  if (!bus) throw new Error('no event bus in the template');
+  const sqs = new SQSClient(t.aws);
+  const events = new EventBridgeClient(t.aws);
+  const busName = t.resource('OrderBus');
   const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: name }));
   const { Attributes } = await sqs.send(
     new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['QueueArn'] }),
   );
-  await events.send(
+  const queueArn = Attributes!.QueueArn!;
+  const { RuleArn } = await events.send(
     new PutRuleCommand({
       Name: name,
-      EventBusName: bus.name,
+      EventBusName: busName,
       EventPattern: JSON.stringify({ source: ['order-middleware'] }),
     }),
   );
+  // On AWS the queue must let EventBridge send to it, from this rule only (the local SQS has no policies).
+  if (TARGET.kind === 'stack')
+    await sqs.send(
+      new SetQueueAttributesCommand({
+        QueueUrl,
+        Attributes: {
+          Policy: JSON.stringify({
+            Version: '2012-10-17',
+            Statement: [
+              {
+                Effect: 'Allow',
+                Principal: { Service: 'events.amazonaws.com' },
+                Action: 'sqs:SendMessage',
+                Resource: queueArn,
+                Condition: { ArnEquals: { 'aws:SourceArn': RuleArn } },
+              },
+            ],
+          }),
+        },
+      }),
+    );
   const targets = await events.send(
     new PutTargetsCommand({
       Rule: name,
-      EventBusName: bus.name,
-      Targets: [{ Id: 'test-queue', Arn: Attributes!.QueueArn! }],
+      EventBusName: busName,
+      Targets: [{ Id: 'test-queue', Arn: queueArn }],
     }),
   );
   if (targets.FailedEntryCount)
     throw new Error(`PutTargets failed: ${JSON.stringify(targets.FailedEntries)}`);
-  events.destroy();
 
   const seen = new Map<string, BusEvent[]>();
   const all: BusEvent[] = [];
@@ -474,7 +737,25 @@ export async function givenAQueueOnTheOrderBus(
         throw new Error(`${(error as Error).message}; read: ${got.join(', ') || 'nothing'}`);
       }
     },
-    close: () => sqs.destroy(),
+    async close() {
+      // A shared target keeps no test's rule and queue; an in-process cloud goes away with its data.
+      if (!IN_PROCESS) {
+        const removed = await events
+          .send(new RemoveTargetsCommand({ Rule: name, EventBusName: busName, Ids: ['test-queue'] }))
+          .then(() => events.send(new DeleteRuleCommand({ Name: name, EventBusName: busName })))
+          .then(
+            () => true,
+            (error: Error) => {
+              process.stderr.write(`the test rule ${name} stays on the bus: ${error.message}\n`);
+              return false;
+            },
+          );
+        // Only once nothing delivers to it: the rule would otherwise fail into its retries.
+        if (removed) await sqs.send(new DeleteQueueCommand({ QueueUrl })).catch(() => {});
+      }
+      events.destroy();
+      sqs.destroy();
+    },
   };
   return observer;
 }
