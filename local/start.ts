@@ -5,6 +5,8 @@
  */
 import path from 'node:path';
 import { iamModeFromEnv, packageService, startLocalCloud } from './cloud/index';
+import { localEndpoints } from './console/endpoints';
+import { startConsole } from './console/server';
 import { formatLogLine } from './log-format';
 import { seedDemoStores } from './seed';
 import { startPartnerSimulator } from './simulators/partner/index';
@@ -16,6 +18,7 @@ const ports = {
   aws: port('LOCAL_AWS_PORT', 4566),
   partner: port('LOCAL_PARTNER_PORT', 4010),
   pos: port('LOCAL_POS_PORT', 4020),
+  console: port('LOCAL_CONSOLE_PORT', 4000),
 };
 const fresh = process.argv.includes('--fresh');
 const quiet = process.argv.includes('--quiet');
@@ -55,6 +58,11 @@ const partner = await startPartnerSimulator({
   fresh,
 });
 const pos = await startPosSimulator({ port: ports.pos, dataDir, fresh });
+// The console reaches all of it as a client would: the HTTP API signed, the AWS endpoint, `_control`.
+const consoleServer = await startConsole({
+  endpoints: localEndpoints(cloud, { partnerUrl: partner.url, posUrl: pos.url }),
+  port: ports.console,
+});
 
 console.log(`
 order-middleware local cloud
@@ -63,6 +71,7 @@ order-middleware local cloud
   AWS endpoint       ${cloud.awsUrl}   (Step Functions, EventBridge, DynamoDB, SSM, SQS, Lambda Invoke, STS GetCallerIdentity; health at /_localstack/health)
   partner simulator  ${partner.url}   (POST /_control/orders)
   POS simulator      ${pos.url}   (GET /_control/orders)
+  console            ${consoleServer.url}   (orders live, one order's executions, stores, simulators, dead letters)
   data               ${dataDir}${fresh ? ' (fresh)' : ''}; demo stores ${seeded ? 'seeded' : 'kept'}
   schedules          ${describeSchedules()}
   not emulated       ${cloud.model.notEmulated
@@ -91,7 +100,7 @@ async function stop() {
   if (stopping) return;
   stopping = true;
   console.log('Stopping…');
-  await Promise.allSettled([partner.close(), pos.close()]);
+  await Promise.allSettled([consoleServer.close(), partner.close(), pos.close()]);
   await cloud.close();
   process.exit(0);
 }
