@@ -136,6 +136,14 @@ export const stackNameOf = (stage: string) => `order-middleware-${stage}`;
 /** The outputs the suite needs from a deployed stage; the simulators' come with non-production stages. */
 export const STACK_OUTPUTS = ['HttpApiUrl', 'PartnerSimulatorUrl', 'PosSimulatorUrl'] as const;
 
+/** Stack statuses whose resources are all in place (an update rolled back leaves the previous ones). */
+const DEPLOYED = new Set([
+  'CREATE_COMPLETE',
+  'UPDATE_COMPLETE',
+  'UPDATE_ROLLBACK_COMPLETE',
+  'IMPORT_COMPLETE',
+]);
+
 /**
  * A deployed stage: its URLs from the stack's outputs, every resource's physical id from
  * `ListStackResources`, credentials and region from the SDK's standard chain.
@@ -148,7 +156,7 @@ export async function stackEndpoints(
   const { Stacks = [] } = await cloudFormation.send(new DescribeStacksCommand({ StackName: stackName }));
   const stack = Stacks[0];
   if (!stack) throw new Error(`no stack ${stackName}`);
-  if (!stack.StackStatus?.endsWith('_COMPLETE') || stack.StackStatus.startsWith('DELETE'))
+  if (!DEPLOYED.has(stack.StackStatus ?? ''))
     throw new Error(`stack ${stackName} is ${stack.StackStatus}, not deployed`);
   const outputs = new Map((stack.Outputs ?? []).map((output) => [output.OutputKey, output.OutputValue]));
   const missing = STACK_OUTPUTS.filter((key) => !outputs.get(key));
