@@ -58,6 +58,13 @@ describe('state machines', () => {
     expect(properties.LoggingConfiguration?.Destinations).toHaveLength(1);
   });
 
+  it('log Express executions at ALL without execution data (their only history on AWS), the Standard one at ERROR', () => {
+    const logging = (id: string) => resource(template, id).Properties?.LoggingConfiguration;
+    expect(logging('OrderPrepare')).toMatchObject({ Level: 'ALL', IncludeExecutionData: false });
+    expect(logging('OrderFinish')).toMatchObject({ Level: 'ALL', IncludeExecutionData: false });
+    expect(logging('OrderWorkflow')).toMatchObject({ Level: 'ERROR', IncludeExecutionData: false });
+  });
+
   it('are exactly three', () => {
     expect(resourcesOfType(template, 'AWS::StepFunctions::StateMachine')).toHaveLength(3);
   });
