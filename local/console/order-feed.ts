@@ -8,9 +8,6 @@ import { paginateQuery } from '@aws-sdk/client-dynamodb';
 import { ORDER_STATUSES } from '../../functions/lib/schemas/order';
 import type { Answer, ConsoleSystem } from './system';
 
-/** The list's filters as the console passes them on (the API checks them and answers 400). */
-export const LIST_PARAMETERS = ['cursor', 'limit', 'partner', 'since', 'status', 'storeId'] as const;
-
 export interface OrderRow {
   orderId: string;
   status: string;
@@ -114,8 +111,9 @@ const versionOf = (row: OrderRow) => `${row.status} ${row.updatedAt ?? ''}`;
 const FEED_ROWS = '100';
 
 /**
- * Watches the newest 100 orders of the filtered list: first sends them all, then every `intervalMs`
- * what appeared or changed, and the counts whenever they moved. Stops with the returned function.
+ * Watches the newest 100 orders of the filtered list: first sends the counts, then every
+ * `intervalMs` the rows that appeared or changed, and the counts whenever they moved (a change to an
+ * older order shows in the counts). Stops with the returned function.
  */
 export function watchOrders(
   system: ConsoleSystem,
@@ -125,6 +123,7 @@ export function watchOrders(
 ): () => void {
   const seen = new Map<string, string>();
   let lastCounts = '';
+  let first = true;
   let stopped = false;
   let timer: NodeJS.Timeout | undefined;
   const poll = async () => {
@@ -132,8 +131,10 @@ export function watchOrders(
       const page = await system.api('GET', `/orders${listQuery(query, { limit: FEED_ROWS, cursor: '' })}`);
       if (page.status === 200) {
         const rows = ((page.body as { orders?: OrderRow[] }).orders ?? []) as OrderRow[];
-        const changed = changedRows(seen, rows);
-        for (const row of changed) seen.set(row.orderId, versionOf(row));
+        // The first poll only learns what is there (the page itself was read by GET /api/orders).
+        const changed = first ? [] : changedRows(seen, rows);
+        for (const row of first ? rows : changed) seen.set(row.orderId, versionOf(row));
+        first = false;
         const counts = await countsByStatus(system, query);
         const countsText = JSON.stringify(counts);
         if (!stopped && (changed.length > 0 || countsText !== lastCounts)) send({ orders: changed, counts });
