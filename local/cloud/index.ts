@@ -214,6 +214,7 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
       region: REGION,
       accountId: ACCOUNT_ID,
       dataDir: path.join(options.dataDir, 'stepfunctions'),
+      sendEvent: (event) => eventBridge?.sendServiceEvent(event),
       integrations: {
         invokeLambda: async (name, payload) => {
           const result = await lambda.invoke(name, payload);

@@ -3,7 +3,7 @@
  * partner tell the same story, and what is owed to one of them is eventually done. Each case is
  * one that left a POS ticket held, or a partner untold, before the owed-work rule existed.
  */
-import { StartSyncExecutionCommand } from '@aws-sdk/client-sfn';
+import { StartSyncExecutionCommand, StopExecutionCommand } from '@aws-sdk/client-sfn';
 import { endingDisagreements } from '../../local/tools/reconcile';
 import {
   eventually,
@@ -316,4 +316,30 @@ test('a preparation run again by the execution that already accepted the order g
   expect((await thePosOrders(t, orderId)).map((o) => o.createRequests)).toEqual([1]);
   await whenThePartnerSays(t, 'doordash', sent.partnerOrderId, 'cancel');
   await theOrderSettles(t, orderId, ['CANCELLED'], 30_000);
+}, 60_000);
+
+test('an operator who stops an order’s workflow while it waits for the courier leaves no order half-done: it ends FAILED, voided and told', async () => {
+  const sent = await whenThePartnerSendsAnOrder(t, {
+    partner: 'ubereats',
+    storeId: 'store-001',
+    pickupInSeconds: 600,
+  });
+  const orderId = sent.webhookBody.orderId;
+  await theOrderSettles(t, orderId, ['ACCEPTED'], 30_000);
+  const record = await theOrderRecord(t, orderId);
+
+  await stepFunctionsOf(t).send(
+    new StopExecutionCommand({ executionArn: record?.claimedBy, cause: 'stopped by the on-call engineer' }),
+  );
+
+  // Step Functions' status change event reaches the settling function: no reconciler run needed.
+  const ended = await theOrderSettles(t, orderId, ['FAILED'], 30_000);
+  expect(ended.timeline.map((line: { detail?: string }) => line.detail).join(' ')).toContain('ExecutionAborted');
+  await eventually(
+    async () => ((await disagreementsOf(sent)).length === 0 ? true : undefined),
+    `the stopped order ${orderId} to agree everywhere`,
+    20_000,
+  );
+  expect((await thePosOrders(t, orderId)).map((o) => o.status)).toEqual(['voided']);
+  expect(await whatThePartnerSaw(t, sent.partner, sent.partnerOrderId)).toMatchObject({ state: 'cancelled' });
 }, 60_000);

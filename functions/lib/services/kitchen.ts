@@ -4,7 +4,13 @@ import { createHeldPosOrder, findPosOrders, firePosOrder } from '../adapters/pos
 import { getStore } from '../adapters/store-repo';
 import { config } from '../config';
 import type { Ending } from '../domain/endings';
-import { CompensationOwed, OrderCancelled, OrderDenied, PosOrderMismatch } from '../domain/errors';
+import {
+  CompensationOwed,
+  OrderCancelled,
+  OrderDenied,
+  OrderEnded,
+  PosOrderMismatch,
+} from '../domain/errors';
 import {
   busyMinutesOf,
   busyPickupAt,
@@ -194,12 +200,16 @@ export async function settleUnplacedOrder(
   error: { Error?: string; Cause?: string } | undefined,
   now = new Date(),
   throttleWindow: string | null = null,
+  /** Only this workflow execution may end the order (or any, while no execution has claimed it). */
+  owner?: string,
 ) {
   const { reason, failed } = outcomeOf(error);
   const to = failed ? 'FAILED' : 'REJECTED';
   let record = await getOrderRecord(orderId);
   for (let round = 0; record && record.status !== to && round < MAX_RACE_ROUNDS; round++) {
     if (record.status === 'CANCELLED') throw new OrderCancelled(orderId);
+    if (owner && record.claimedBy && record.claimedBy !== owner)
+      throw new OrderEnded(`order ${orderId} belongs to ${record.claimedBy}`);
     if (record.status !== 'RECEIVED' && !(failed && record.status === 'ACCEPTED'))
       throw new Error(`order ${orderId} is ${record.status}; it cannot become ${to}`);
     const ending: Ending = failed
@@ -215,6 +225,10 @@ export async function settleUnplacedOrder(
           event: failed ? 'failed' : 'rejected',
           detail: `${reason}${error?.Error ? ` (${error.Error})` : ''}`,
         },
+        ...(owner &&
+          (record.claimedBy
+            ? { requireEqual: { claimedBy: owner } }
+            : { alsoRequire: 'attribute_not_exists(claimedBy)' })),
       },
       now,
     );
@@ -240,6 +254,38 @@ export async function settleUnplacedOrder(
         owed,
         detail: orderEventDetail('OrderRejected', record, { reason }),
       };
+}
+
+/** How a stopped workflow execution reads on the order's timeline: `ExecutionAborted`, `ExecutionTimedOut`, … */
+const STOPPED_AS = {
+  FAILED: 'ExecutionFailed',
+  TIMED_OUT: 'ExecutionTimedOut',
+  ABORTED: 'ExecutionAborted',
+} as const;
+
+/**
+ * Ends an order whose workflow execution stopped — failed on a broken step, timed out, or aborted by
+ * a person — before the order reached its ending: FAILED, owing the POS void and the partner's answer
+ * like any FAILED order, so nobody is left waiting on an order no execution works on any more. Only
+ * the execution that claimed the order may end it this way (another may still be working on it);
+ * an order that already ended is left as it is (whatever it owes is the reconciler's). Answers the
+ * outcome event to publish, or undefined when there was nothing to end.
+ */
+export async function settleStoppedWorkflow(
+  orderId: string,
+  execution: { executionArn: string; status: keyof typeof STOPPED_AS; cause?: string },
+  now = new Date(),
+) {
+  const record = await getOrderRecord(orderId);
+  if (record?.status !== 'RECEIVED' && record?.status !== 'ACCEPTED') return undefined;
+  const error = { Error: STOPPED_AS[execution.status], Cause: execution.cause };
+  try {
+    return await settleUnplacedOrder(orderId, error, now, null, execution.executionArn);
+  } catch (failure) {
+    // Another execution owns the order, or it ended meanwhile (a cancel won): not ours to end.
+    if (failure instanceof OrderEnded || failure instanceof OrderCancelled) return undefined;
+    throw failure;
+  }
 }
 
 function countEnding(failed: boolean, reason: DenyReason) {

@@ -308,6 +308,24 @@ export class LocalEventBridge {
     });
   }
 
+  /** An AWS service's own event (e.g. Step Functions' status changes): onto the default bus, never refused. */
+  sendServiceEvent(event: {
+    source: string;
+    'detail-type': string;
+    resources: string[];
+    detail: object;
+  }): void {
+    this.counters.eventsPut++;
+    this.route('default', {
+      version: '0',
+      id: randomUUID(),
+      account: this.accountId,
+      time: isoSeconds(new Date(this.retry.clock())),
+      region: this.region,
+      ...event,
+    });
+  }
+
   /** AWS's scheduled event, straight to the rule's targets (it is not put on the bus). */
   private fireSchedule(ruleName: string, minute: Date): void {
     const rule = this.rules('default').find((candidate) => candidate.name === ruleName);

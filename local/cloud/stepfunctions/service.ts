@@ -5,6 +5,7 @@ import { statesTimeout, TaskFailure } from './errors';
 import { Execution, type ExecutionHost, type ExecutionRecord, type ResumePoint } from './execution';
 import { type ExecutionStart, type ExecutionStatus, Journal, type JournalEntry } from './journal';
 import type { Integrations } from './resources';
+import { type ServiceEvent, statusChangeEvent } from './status-events';
 import { Callbacks, executionOfToken } from './tokens';
 
 export type StateMachineType = 'STANDARD' | 'EXPRESS';
@@ -24,6 +25,8 @@ export interface LocalStepFunctionsOptions {
   integrations: Integrations;
   /** Where Standard executions are journalled so they survive a restart; none: memory only. */
   dataDir?: string;
+  /** Receives Standard executions' status change events, for the default event bus. */
+  sendEvent?: (event: ServiceEvent) => void;
 }
 
 export interface StartExecutionRequest {
@@ -131,6 +134,7 @@ export class LocalStepFunctions {
     const execution = this.register({ ...start, status: 'RUNNING', history: [] }, machine.loaded);
     this.count(machine.stateMachineArn, 'executionsStarted');
     execution.start();
+    if (machine.type === 'STANDARD') this.options.sendEvent?.(statusChangeEvent(execution.record));
     return execution.record;
   }
 
@@ -251,7 +255,10 @@ export class LocalStepFunctions {
   private onFinished(record: ExecutionRecord): void {
     const field = FINISHED_COUNTER[record.status];
     if (field) this.count(record.stateMachineArn, field);
-    if (record.type !== 'EXPRESS') return;
+    if (record.type !== 'EXPRESS') {
+      this.options.sendEvent?.(statusChangeEvent(record));
+      return;
+    }
     this.count(
       record.stateMachineArn,
       'expressDurationMs',

@@ -45,6 +45,7 @@ const waitForCourier = (await import('../../../functions/wait-for-courier')).han
 const releaseToKitchen = (await import('../../../functions/release-to-kitchen')).handler;
 const voidPosOrder = (await import('../../../functions/void-pos-order')).handler;
 const reconcile = (await import('../../../functions/reconcile-orders')).handler;
+const settleStopped = (await import('../../../functions/settle-stopped-workflow')).handler;
 // The partner's cancel and release as the webhooks apply them: the writes the steps then meet.
 const { cancelOrder, requestRelease } = await import('../../../functions/lib/services/courier');
 
@@ -971,5 +972,70 @@ describe('reconcile-orders', () => {
     expect(Date.parse(stored.owedAt!)).toBeGreaterThanOrEqual(startedAt + RETRY_BASE_SECONDS * 1000);
     // One line when the work first failed, not one per retry.
     expect(events(stored).filter((event) => event === 'compensation-owed')).toHaveLength(1);
+  });
+});
+
+describe('settle-stopped-workflow', () => {
+  /** Step Functions' status change event for the order's workflow, as the default bus delivers it. */
+  const stopped = (executionArn: string, status: 'FAILED' | 'TIMED_OUT' | 'ABORTED' = 'ABORTED') => ({
+    version: '0',
+    id: 'e-1',
+    'detail-type': 'Step Functions Execution Status Change',
+    source: 'aws.states',
+    resources: [executionArn],
+    detail: {
+      executionArn,
+      stateMachineArn: 'arn:aws:states:us-east-1:123456789012:stateMachine:order-workflow',
+      status,
+      input: JSON.stringify({ 'detail-type': 'OrderReceived', detail: { orderId, order } }),
+      cause: status === 'ABORTED' ? null : 'a step broke',
+    },
+  });
+  const acceptedAndHeld = async () => {
+    const held = apis.posHolds(order);
+    await given({ status: 'ACCEPTED', posReference: held.posOrderId });
+    apis.partnerHolds(order, 'accepted');
+    return held;
+  };
+
+  it('ends FAILED an accepted order its stopped execution left unended: POS voided, partner told, OrderFailed published', async () => {
+    const held = await acceptedAndHeld();
+
+    const result = await settleStopped(stopped(EXECUTION), ctx());
+
+    expect(result).toEqual({ settled: true, owed: false });
+    const stored = await orders.read(orderId);
+    expect(stored).toMatchObject({ status: 'FAILED' });
+    expect(lineOf(stored, 'failed')?.detail).toContain('ExecutionAborted');
+    expect(owedPartOf(stored)).toEqual({});
+    expect(apis.posOrder(held.posOrderId)?.status).toBe('voided');
+    expect(apis.partnerView(order)).toMatchObject({ state: 'cancelled' });
+    const published = bus
+      .commandCalls(PutEventsCommand)
+      .map((call) => call.args[0].input.Entries?.[0]?.DetailType);
+    expect(published).toEqual(['OrderFailed']);
+  });
+
+  it('denies an order its execution claimed but stopped before accepting, with the partner told', async () => {
+    await given({ status: 'RECEIVED' });
+    apis.partnerHolds(order, 'pending');
+
+    await settleStopped(stopped(EXECUTION, 'FAILED'), ctx());
+
+    expect(await orders.read(orderId)).toMatchObject({ status: 'FAILED' });
+    expect(apis.partnerView(order)).toMatchObject({ state: 'denied' });
+  });
+
+  it('leaves alone an order another execution owns, and one that already ended', async () => {
+    await acceptedAndHeld();
+    const other = 'arn:aws:states:us-east-1:123456789012:execution:order-workflow:run-2';
+
+    expect(await settleStopped(stopped(other), ctx())).toEqual({ settled: false });
+    expect(await orders.read(orderId)).toMatchObject({ status: 'ACCEPTED' });
+
+    await orders.putOne({ ...(await orders.read(orderId)), status: 'RELEASED' });
+    expect(await settleStopped(stopped(EXECUTION), ctx())).toEqual({ settled: false });
+    expect(await orders.read(orderId)).toMatchObject({ status: 'RELEASED' });
+    expect(bus.commandCalls(PutEventsCommand)).toHaveLength(0);
   });
 });
