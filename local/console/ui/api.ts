@@ -84,6 +84,8 @@ export interface Execution {
   currentState?: string;
   failedState?: string;
   source: 'history' | 'logs';
+  /** Why there are no events (an Express machine that does not log its executions, say). */
+  eventsUnavailable?: string;
 }
 
 export interface OrderDetail {

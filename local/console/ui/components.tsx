@@ -135,13 +135,19 @@ export function Money(props: { cents: number | undefined }) {
   return <span>${(props.cents / 100).toFixed(2)}</span>;
 }
 
-/** A time as the local clock shows it, the full ISO time on hover. */
-export function Time(props: { at: string | undefined }) {
+/**
+ * A time as the local clock shows it, the full ISO time on hover; `precise`: the time of day to the
+ * millisecond, as execution events are read (their order within a second matters).
+ */
+export function Time(props: { at: string | undefined; precise?: boolean }) {
   if (!props.at) return <span class="muted">—</span>;
   const date = new Date(props.at);
+  const text = props.precise
+    ? `${date.toLocaleTimeString(undefined, { hour12: false })}.${String(date.getMilliseconds()).padStart(3, '0')}`
+    : date.toLocaleString(undefined, { dateStyle: 'short', timeStyle: 'medium' });
   return (
     <time dateTime={props.at} title={props.at}>
-      {date.toLocaleString(undefined, { dateStyle: 'short', timeStyle: 'medium' })}
+      {text}
     </time>
   );
 }

@@ -3,7 +3,7 @@
  * marked by what the execution did, with a legend) beside its events table.
  */
 import type { Execution } from './api';
-import { END, type GraphEdge, type GraphNode, layoutExecution, START } from './asl-graph';
+import { END, type GraphEdge, type GraphNode, type LaidOutGraph, layoutExecution, START } from './asl-graph';
 import { StatusBadge, Table, Time } from './components';
 
 const LEGEND: { mark: string; text: string }[] = [
@@ -58,8 +58,7 @@ function Transition({ edge }: { edge: GraphEdge }) {
   );
 }
 
-export function ExecutionGraph({ execution }: { execution: Execution }) {
-  const graph = layoutExecution(execution.definition, execution);
+export function ExecutionGraph({ execution, graph }: { execution: Execution; graph: LaidOutGraph }) {
   return (
     <figure class="graph">
       <svg
@@ -119,6 +118,7 @@ export function ExecutionGraph({ execution }: { execution: Execution }) {
 function EventsTable({ execution }: { execution: Execution }) {
   return (
     <Table
+      empty={execution.eventsUnavailable ?? 'No events yet.'}
       testId={`events-${execution.role}`}
       caption={
         execution.source === 'history' ? 'Events (GetExecutionHistory)' : 'Events (from its log group)'
@@ -129,7 +129,7 @@ function EventsTable({ execution }: { execution: Execution }) {
         { title: 'ID', cell: (event) => event.id },
         { title: 'Type', cell: (event) => event.type },
         { title: 'Step', cell: (event) => event.stateName ?? '' },
-        { title: 'Time', cell: (event) => <Time at={event.timestamp} /> },
+        { title: 'Time', cell: (event) => <Time at={event.timestamp} precise /> },
         {
           title: 'Error',
           cell: (event) =>
@@ -146,6 +146,8 @@ function EventsTable({ execution }: { execution: Execution }) {
   );
 }
 
+const WIDE_GRAPH = 640;
+
 const ROLE_TITLE: Record<Execution['role'], string> = {
   workflow: 'Order workflow (Standard)',
   prepare: 'Prepare (Express)',
@@ -155,6 +157,7 @@ const ROLE_TITLE: Record<Execution['role'], string> = {
 /** One execution: heading, graph and events side by side. */
 export function ExecutionView({ execution }: { execution: Execution }) {
   const name = execution.executionArn.split(':').at(-1);
+  const graph = layoutExecution(execution.definition, execution);
   return (
     <article data-testid={`execution-${execution.role}`} class="execution">
       <header>
@@ -181,8 +184,9 @@ export function ExecutionView({ execution }: { execution: Execution }) {
           )}
         </small>
       </header>
-      <div class="execution-body">
-        <ExecutionGraph execution={execution} />
+      {/* A wide graph (many Catch routes) gets the whole width, its events below it. */}
+      <div class={graph.width > WIDE_GRAPH ? 'execution-body stacked' : 'execution-body'}>
+        <ExecutionGraph execution={execution} graph={graph} />
         <EventsTable execution={execution} />
       </div>
     </article>

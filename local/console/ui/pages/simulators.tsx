@@ -3,7 +3,7 @@
  * or cancel it as the partner would), and break things on purpose (the partner API's and the POS's
  * faults, every field of their `_control` faults APIs). Also lists what the POS holds.
  */
-import { useState } from 'preact/hooks';
+import { useEffect, useState } from 'preact/hooks';
 import { type Answer, call, config, errorText, type Store } from '../api';
 import { AnswerView, ErrorNote, Field, Link, onSubmit, StatusBadge, Table, useLoad } from '../components';
 
@@ -163,8 +163,16 @@ function PartnerActions(props: { placed: Placed[] }) {
         rowKey={(row) => `${row.partner}/${row.partnerOrderId}`}
         empty="Nothing placed from this page yet."
         columns={[
-          { title: 'Partner', cell: (row) => row.partner },
-          { title: 'Partner order', cell: (row) => <small>{row.partnerOrderId}</small> },
+          {
+            title: 'Partner',
+            cell: (row) => (
+              <>
+                {row.partner}
+                <br />
+                <small class="muted">{row.partnerOrderId}</small>
+              </>
+            ),
+          },
           {
             title: 'Order',
             cell: (row) =>
@@ -366,11 +374,18 @@ interface PosOrder {
   createRequests?: number;
 }
 
+const POS_REFRESH_MS = 3000;
+
 function PosOrders() {
   const { value: answer, reload } = useLoad(
     () => call<PosOrder[] | { orders: PosOrder[] }>('GET', '/api/simulators/pos/orders'),
     [],
   );
+  // The POS gets its orders a moment after the webhook: keep the list current while the page is open.
+  useEffect(() => {
+    const timer = setInterval(() => void reload(), POS_REFRESH_MS);
+    return () => clearInterval(timer);
+  }, [reload]);
   const rows = answer?.ok ? (Array.isArray(answer.body) ? answer.body : (answer.body.orders ?? [])) : [];
   return (
     <article>
