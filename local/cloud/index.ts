@@ -203,7 +203,9 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
         concurrency: fn.reservedConcurrency,
         architecture: fn.architecture,
         deadLetterArn: fn.deadLetterArn,
+        onFailureArn: fn.onFailureArn,
         maximumRetryAttempts: fn.maximumRetryAttempts,
+        maximumEventAgeInSeconds: fn.maximumEventAgeInSeconds,
       })),
     });
     closers.push(() => lambda.close());

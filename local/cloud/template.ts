@@ -37,6 +37,8 @@ export interface LocalFunction {
   deadLetterArn?: string;
   maximumRetryAttempts?: number;
   maximumEventAgeInSeconds?: number;
+  /** An EventInvokeConfig's on-failure destination (an SQS queue): it gets Lambda's invocation record. */
+  onFailureArn?: string;
   architecture: 'x86_64' | 'arm64';
   arn: string;
 }
@@ -138,6 +140,135 @@ const EMULATED_TYPES = new Set([
   'AWS::Logs::LogGroup',
 ]);
 
+/**
+ * Per emulated type, every property the local cloud honours, and those it may leave aside because
+ * nothing an order does could notice them here (descriptions and tags; IAM, which is not emulated;
+ * encryption at rest; backups). Any other property present stops start-up, naming the resource,
+ * its type and the property: nothing runs half-emulated. Values the emulators honour only in part
+ * are checked where they are read (a target's keys, an integration's type, a destination).
+ */
+const PROPERTIES: Record<string, { honoured: string[]; inert: string[] }> = {
+  'AWS::Lambda::Function': {
+    honoured: [
+      'FunctionName',
+      'Handler',
+      'Runtime',
+      'Code',
+      'MemorySize',
+      'Timeout',
+      'Environment',
+      'Architectures',
+      'ReservedConcurrentExecutions',
+      'DeadLetterConfig',
+    ],
+    inert: ['Description', 'Role', 'Tags'],
+  },
+  'AWS::Lambda::EventInvokeConfig': {
+    honoured: [
+      'FunctionName',
+      'Qualifier',
+      'MaximumRetryAttempts',
+      'MaximumEventAgeInSeconds',
+      'DestinationConfig',
+    ],
+    inert: [],
+  },
+  'AWS::ApiGatewayV2::Route': {
+    honoured: ['RouteKey', 'Target', 'AuthorizationType'],
+    inert: ['ApiId', 'OperationName'],
+  },
+  'AWS::ApiGatewayV2::Integration': {
+    honoured: ['IntegrationType', 'IntegrationUri', 'PayloadFormatVersion', 'TimeoutInMillis'],
+    inert: ['ApiId', 'Description', 'CredentialsArn'],
+  },
+  // AWS deletes expired items only eventually (typically within days) and serves them until then,
+  // so a TTL that never deletes locally is within what AWS promises; code must check expiry itself.
+  'AWS::DynamoDB::Table': {
+    honoured: [
+      'TableName',
+      'AttributeDefinitions',
+      'KeySchema',
+      'BillingMode',
+      'ProvisionedThroughput',
+      'GlobalSecondaryIndexes',
+      'LocalSecondaryIndexes',
+      'TimeToLiveSpecification',
+    ],
+    inert: [
+      'PointInTimeRecoverySpecification',
+      'SSESpecification',
+      'DeletionProtectionEnabled',
+      'ContributorInsightsSpecification',
+      'TableClass',
+      'Tags',
+    ],
+  },
+  'AWS::SQS::Queue': {
+    honoured: [
+      'QueueName',
+      'MessageRetentionPeriod',
+      'VisibilityTimeout',
+      'DelaySeconds',
+      'MaximumMessageSize',
+      'ReceiveMessageWaitTimeSeconds',
+      'RedrivePolicy',
+    ],
+    inert: ['SqsManagedSseEnabled', 'KmsMasterKeyId', 'KmsDataKeyReusePeriodSeconds', 'Tags'],
+  },
+  'AWS::Events::EventBus': { honoured: ['Name'], inert: ['Description', 'Tags'] },
+  'AWS::Events::Rule': {
+    honoured: ['Name', 'EventBusName', 'EventPattern', 'ScheduleExpression', 'State', 'Targets'],
+    inert: ['Description', 'RoleArn'],
+  },
+  'AWS::StepFunctions::StateMachine': {
+    honoured: [
+      'StateMachineName',
+      'StateMachineType',
+      'DefinitionString',
+      'Definition',
+      'DefinitionSubstitutions',
+      'LoggingConfiguration',
+    ],
+    inert: ['RoleArn', 'Tags'],
+  },
+  'AWS::Logs::LogGroup': { honoured: ['LogGroupName', 'RetentionInDays'], inert: ['Tags'] },
+};
+
+/** The keys of a rule target the local EventBridge honours; RoleArn is IAM, not emulated. */
+const TARGET_KEYS = new Set([
+  'Id',
+  'Arn',
+  'Input',
+  'InputPath',
+  'RetryPolicy',
+  'DeadLetterConfig',
+  'RoleArn',
+]);
+
+/** `Resource X (Type) sets P, which the local cloud does not honour…`: the one refusal wording. */
+function notHonoured(logicalId: string, type: string, property: string, why = ''): Error {
+  return new Error(
+    `Resource ${logicalId} (${type}) sets ${property}, which the local cloud does not honour${why ? `: ${why}` : ''}. It would run differently here than on AWS, so start-up stops.`,
+  );
+}
+
+/** Refuses any property of an emulated resource that is neither honoured nor inert. */
+function checkProperties(logicalId: string, resource: Resource): void {
+  const known = PROPERTIES[resource.Type];
+  if (!known) return;
+  for (const property of Object.keys(resource.Properties ?? {})) {
+    if (!known.honoured.includes(property) && !known.inert.includes(property))
+      throw notHonoured(logicalId, resource.Type, property);
+  }
+}
+
+/** Refuses a nested key the emulator does not honour (e.g. `Code.ImageUri`). */
+function checkKeys(logicalId: string, type: string, property: string, value: unknown, allowed: string[]) {
+  if (!value || typeof value !== 'object') return;
+  for (const key of Object.keys(value))
+    if (!allowed.includes(key)) throw notHonoured(logicalId, type, `${property}.${key}`);
+}
+
 interface Resource {
   Type: string;
   Properties?: Record<string, unknown>;
@@ -220,10 +351,13 @@ class TemplateReader {
         throw new Error(
           `Resource ${logicalId} has type ${resource.Type}, which the local cloud does not emulate`,
         );
-      }
+      } else checkProperties(logicalId, resource);
     }
     const ofType = (type: string) => present.filter(([, r]) => r.Type === type);
-    const invokeConfigs = ofType('AWS::Lambda::EventInvokeConfig').map(([id, r]) => this.props(id, r));
+    const invokeConfigs = ofType('AWS::Lambda::EventInvokeConfig').map(([id, r]) => ({
+      logicalId: id,
+      props: this.props(id, r),
+    }));
     model.functions = ofType('AWS::Lambda::Function').map(([id, r]) =>
       this.lambdaFunction(id, r, invokeConfigs),
     );
@@ -262,16 +396,21 @@ class TemplateReader {
   private lambdaFunction(
     logicalId: string,
     resource: Resource,
-    invokeConfigs: Array<Record<string, unknown>>,
+    invokeConfigs: Array<{ logicalId: string; props: Record<string, unknown> }>,
   ): LocalFunction {
     const p = this.props(logicalId, resource) as LambdaProps;
     const name = this.physicalName(logicalId);
     const arn = this.arnOf(logicalId);
-    const invokeConfig = invokeConfigs.find((c) => functionNameOf(String(c.FunctionName)) === name);
-    const onFailure = (
-      invokeConfig?.DestinationConfig as { OnFailure?: { Destination?: string } } | undefined
-    )?.OnFailure;
-    const deadLetterArn = onFailure?.Destination ?? p.DeadLetterConfig?.TargetArn;
+    const type = 'AWS::Lambda::Function';
+    checkKeys(logicalId, type, 'Code', p.Code, ['S3Bucket', 'S3Key']);
+    checkKeys(logicalId, type, 'Environment', p.Environment, ['Variables']);
+    checkKeys(logicalId, type, 'DeadLetterConfig', p.DeadLetterConfig, ['TargetArn']);
+    if (p.Runtime !== undefined && !String(p.Runtime).startsWith('nodejs'))
+      throw notHonoured(logicalId, type, `Runtime ${p.Runtime}`, 'local sandboxes run Node.js only');
+    const found = invokeConfigs.find((c) => functionNameOf(String(c.props.FunctionName)) === name);
+    const invokeConfig = found?.props;
+    const onFailureArn = found && this.onFailureDestination(found.logicalId, found.props);
+    const deadLetterArn = p.DeadLetterConfig?.TargetArn;
     return {
       logicalId,
       name,
@@ -289,6 +428,7 @@ class TemplateReader {
       }),
       ...(p.Code?.S3Key && { artifactKey: p.Code.S3Key }),
       ...(deadLetterArn && { deadLetterArn }),
+      ...(onFailureArn && { onFailureArn }),
       ...(invokeConfig?.MaximumRetryAttempts !== undefined && {
         maximumRetryAttempts: Number(invokeConfig.MaximumRetryAttempts),
       }),
@@ -296,6 +436,34 @@ class TemplateReader {
         maximumEventAgeInSeconds: Number(invokeConfig.MaximumEventAgeInSeconds),
       }),
     };
+  }
+
+  /**
+   * An EventInvokeConfig's on-failure destination: an SQS queue gets Lambda's invocation record.
+   * Other destinations, an on-success one, and a qualifier other than $LATEST (locally there are no
+   * published versions to invoke) are refused.
+   */
+  private onFailureDestination(logicalId: string, p: Record<string, unknown>): string | undefined {
+    const type = 'AWS::Lambda::EventInvokeConfig';
+    if (p.Qualifier !== undefined && p.Qualifier !== '$LATEST')
+      throw notHonoured(
+        logicalId,
+        type,
+        `Qualifier ${String(p.Qualifier)}`,
+        'only $LATEST is invoked locally',
+      );
+    const destinations = p.DestinationConfig as { OnFailure?: { Destination?: unknown } } | undefined;
+    checkKeys(logicalId, type, 'DestinationConfig', destinations, ['OnFailure']);
+    const destination = destinations?.OnFailure?.Destination;
+    if (destination === undefined) return undefined;
+    if (!String(destination).startsWith('arn:aws:sqs:'))
+      throw notHonoured(
+        logicalId,
+        type,
+        'DestinationConfig.OnFailure.Destination',
+        `${String(destination)} is not an SQS queue, the only destination emulated`,
+      );
+    return String(destination);
   }
 
   private table(logicalId: string, resource: Resource) {
@@ -350,7 +518,15 @@ class TemplateReader {
       ...(pattern && { eventPattern: pattern as object }),
       ...(schedule !== undefined && { scheduleExpression: schedule }),
       state: state as RuleState,
-      targets: (p.Targets ?? []).map(ruleTarget),
+      targets: (p.Targets ?? []).map((target) => {
+        for (const key of Object.keys(target)) {
+          if (TARGET_KEYS.has(key)) continue;
+          const why =
+            key === 'InputTransformer' ? 'the local EventBridge would deliver the untransformed event' : '';
+          throw notHonoured(logicalId, 'AWS::Events::Rule', `Targets[${String(target.Id)}].${key}`, why);
+        }
+        return ruleTarget(target);
+      }),
     };
   }
 
@@ -381,11 +557,22 @@ class TemplateReader {
     if (!integrationId || integration?.Type !== 'AWS::ApiGatewayV2::Integration') {
       throw new Error(`Route ${logicalId} (${p.RouteKey}) does not target an integration in this template`);
     }
-    const uri = String(this.props(integrationId, integration).IntegrationUri ?? '');
+    const integrationProps = this.props(integrationId, integration);
+    const uri = String(integrationProps.IntegrationUri ?? '');
     const functionName = functionNameOf(uri);
-    if (!functions.some((f) => f.name === functionName)) {
+    const target = functions.find((f) => f.name === functionName);
+    if (!target) {
       throw new Error(
         `Route ${logicalId} (${p.RouteKey}) integrates ${uri}, which is not a function of this template`,
+      );
+    }
+    this.checkIntegration(integrationId, integrationProps, target);
+    if (p.AuthorizationType !== undefined && !['NONE', 'AWS_IAM'].includes(p.AuthorizationType)) {
+      throw notHonoured(
+        logicalId,
+        'AWS::ApiGatewayV2::Route',
+        `AuthorizationType ${p.AuthorizationType}`,
+        'the local HTTP API checks AWS_IAM only',
       );
     }
     return {
@@ -394,6 +581,36 @@ class TemplateReader {
       ...(p.AuthorizationType &&
         p.AuthorizationType !== 'NONE' && { authorizationType: p.AuthorizationType }),
     };
+  }
+
+  /**
+   * The local HTTP API makes payload 2.0 events for Lambda proxy integrations and gives the function
+   * its own Timeout; an integration timeout shorter than the function's would cut it off on AWS first.
+   */
+  private checkIntegration(logicalId: string, p: Record<string, unknown>, target: LocalFunction) {
+    const type = 'AWS::ApiGatewayV2::Integration';
+    if (p.IntegrationType !== 'AWS_PROXY')
+      throw notHonoured(
+        logicalId,
+        type,
+        `IntegrationType ${String(p.IntegrationType)}`,
+        'only AWS_PROXY to a function is emulated',
+      );
+    if (String(p.PayloadFormatVersion ?? '') !== '2.0')
+      throw notHonoured(
+        logicalId,
+        type,
+        `PayloadFormatVersion ${String(p.PayloadFormatVersion ?? '(unset: 1.0)')}`,
+        'the local HTTP API sends payload format 2.0 events only',
+      );
+    const timeoutMs = p.TimeoutInMillis === undefined ? 30_000 : Number(p.TimeoutInMillis);
+    if (target.timeout * 1000 > timeoutMs)
+      throw notHonoured(
+        logicalId,
+        type,
+        `TimeoutInMillis ${timeoutMs}`,
+        `it is shorter than ${target.name}'s Timeout of ${target.timeout} s, and the local HTTP API waits for the function`,
+      );
   }
 
   // ── names, ARNs and attributes ───────────────────────────────────────────────────────────
