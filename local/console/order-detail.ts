@@ -16,6 +16,7 @@ import {
 } from '@aws-sdk/client-cloudwatch-logs';
 import {
   DescribeExecutionCommand,
+  type DescribeExecutionCommandOutput,
   DescribeStateMachineCommand,
   type HistoryEvent,
   paginateGetExecutionHistory,
@@ -127,10 +128,18 @@ export function logGroupNameOf(logGroupArn: string): string | undefined {
 async function orderExecutions(system: ConsoleSystem, view: OrderView): Promise<ConsoleExecution[]> {
   const workflowArn = view.workflowExecutionArn;
   if (!workflowArn) return []; // no execution has claimed the order yet
-  const [described, history] = await Promise.all([
-    system.sfn.send(new DescribeExecutionCommand({ executionArn: workflowArn })),
-    readHistory(system, workflowArn),
-  ]);
+  let described: DescribeExecutionCommandOutput;
+  let history: HistoryEvent[];
+  try {
+    [described, history] = await Promise.all([
+      system.sfn.send(new DescribeExecutionCommand({ executionArn: workflowArn })),
+      readHistory(system, workflowArn),
+    ]);
+  } catch (error) {
+    // Step Functions keeps a Standard execution's history 90 days after it ends; the order stays.
+    if ((error as Error).name === 'ExecutionDoesNotExist') return [];
+    throw error;
+  }
   const stateMachineArn = described.stateMachineArn ?? system.endpoints.stateMachines.workflow;
   const machine = await machineOf(system, stateMachineArn);
   const events = eventsFromHistory(history);
