@@ -38,13 +38,21 @@ const queuePolicyOf = (queueId: string) => {
   return policies[0]!;
 };
 
-describe('rules on the order bus', () => {
-  it('are the OrderReceived rule and the store-sync rule, nothing else', () => {
+describe('rules with a pattern', () => {
+  it('are the OrderReceived and store-sync rules on the order bus, and the stopped-workflow rule on the default bus', () => {
     const patterned = rules().filter(([, rule]) => rule.Properties?.EventPattern);
     expect(patterned.map(([, rule]) => rule.Properties?.EventPattern['detail-type']).sort()).toEqual([
       ['OrderReceived'],
+      ['Step Functions Execution Status Change'],
       ['StoreStatusChanged', 'ItemAvailabilityChanged'],
     ]);
+    const stopped = patterned.find(([, rule]) => rule.Properties?.EventPattern.source?.[0] === 'aws.states');
+    // Step Functions sends its events to the default bus only; unsettled order workflows, nothing else.
+    expect(stopped?.[1].Properties?.EventBusName).toBeUndefined();
+    expect(stopped?.[1].Properties?.EventPattern.detail).toEqual({
+      status: ['FAILED', 'TIMED_OUT', 'ABORTED'],
+      stateMachineArn: [{ Ref: 'OrderWorkflow' }],
+    });
   });
 });
 

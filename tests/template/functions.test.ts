@@ -38,13 +38,14 @@ const FUNCTIONS = [
   'listOrders',
   'operatorOrders',
   'deadLetters',
+  'settleStoppedOrder',
 ];
 
 const functions = () => resourcesOfType(template, 'AWS::Lambda::Function');
 const env = (fn: CfnResource): Record<string, unknown> => fn.Properties?.Environment?.Variables ?? {};
 
 describe('Lambda functions', () => {
-  it('are the eighteen of the design, one per handler file', () => {
+  it('are the nineteen of the design, one per handler file', () => {
     const names = functions().map(([, fn]) => fn.Properties?.FunctionName);
     expect(names.sort()).toEqual(FUNCTIONS.map((name) => `order-middleware-${stage}-${name}`).sort());
     for (const [, fn] of functions()) {

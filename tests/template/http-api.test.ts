@@ -85,7 +85,7 @@ describe('HTTP API', () => {
     for (const route of operations) expect(route.AuthorizationType).toBe('AWS_IAM');
   });
 
-  it('lets API Gateway invoke only the functions behind routes, and EventBridge only the scheduled functions and the store sync', () => {
+  it('lets API Gateway invoke only the functions behind routes, and EventBridge only the scheduled functions, the store sync and the stopped-workflow settling', () => {
     const all = resourcesOfType(template, 'AWS::Lambda::Permission').map(
       ([, permission]) => permission.Properties ?? {},
     );
@@ -98,6 +98,13 @@ describe('HTTP API', () => {
         SourceArn: { 'Fn::GetAtt': [`${fn}EventsRuleSchedule1`, 'Arn'] },
       })),
       {
+        FunctionName: { 'Fn::GetAtt': ['SettleStoppedOrderLambdaFunction', 'Arn'] },
+        Action: 'lambda:InvokeFunction',
+        Principal: 'events.amazonaws.com',
+        // the stopped-workflow rule on the default bus
+        SourceArn: expect.objectContaining({ 'Fn::Join': expect.anything() }),
+      },
+      {
         FunctionName: { 'Fn::GetAtt': ['SyncStoreToPartnersLambdaFunction', 'Arn'] },
         Action: 'lambda:InvokeFunction',
         Principal: 'events.amazonaws.com',
@@ -105,8 +112,11 @@ describe('HTTP API', () => {
         SourceArn: expect.objectContaining({ 'Fn::Join': expect.anything() }),
       },
     ]);
-    expect(JSON.stringify(fromSchedules[2]?.SourceArn)).toMatch(
+    expect(JSON.stringify(fromSchedules[3]?.SourceArn)).toMatch(
       /"rule",\{"Fn::GetAtt":\["OrderBus","Name"\]\},"order-middleware-[a-z0-9-]+-store-sync"/,
+    );
+    expect(JSON.stringify(fromSchedules[2]?.SourceArn)).toMatch(
+      /"rule","order-middleware-[a-z0-9-]+-stopped-runs"/,
     );
     const permissions = all.filter((permission) => !fromSchedules.includes(permission));
     const invoked = new Set(Object.values(ROUTES));
