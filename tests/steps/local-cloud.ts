@@ -37,6 +37,7 @@ import {
   SQSClient,
 } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
+import { DEMO_EIGHTY_SIX, DEMO_STORES } from '../../functions/lib/domain/demo-stores';
 import { type LocalCloud, startLocalCloud } from '../../local/cloud/index';
 import { packagedStack } from '../../local/cloud/package-cache';
 import { signedFetch } from '../../local/cloud/sigv4';
@@ -126,7 +127,50 @@ export async function givenALocalCloud(): Promise<TestCloud> {
       ? localEndpoints(TARGET.ports, await packagedStack())
       : await stackEndpoints(TARGET.stage);
   if (TARGET.kind === 'local') await theLocalCloudAnswers(endpoints);
-  return runningTarget(endpoints);
+  const running = runningTarget(endpoints);
+  await givenTheDemoStoresAsSeeded(running);
+  return running;
+}
+
+/**
+ * A shared target carries what earlier test files left: the demo stores are put back as seeded (a
+ * store online, one offline, nothing busy, throttled or 86'd but the demo churros), the simulators'
+ * faults cleared and the partners' view of the stores forgotten — what a fresh in-process cloud
+ * starts from. Only what differs is changed, through the store routes as an operator would.
+ */
+async function givenTheDemoStoresAsSeeded(t: TestCloud) {
+  await Promise.all([
+    call('DELETE', `${t.posUrl}/_control/faults`),
+    call('DELETE', `${t.partnerUrl}/_control/faults`),
+  ]);
+  for (const seeded of DEMO_STORES) {
+    const route = `${t.httpUrl}/stores/${seeded.storeId}`;
+    const now = await call('GET', route);
+    if (now.status !== 200)
+      throw new Error(`GET /stores/${seeded.storeId} answered ${now.status}: is the demo data seeded?`);
+    const store = now.body as {
+      status: string;
+      busy?: unknown;
+      throttle?: unknown;
+      menu: { sku: string; available: boolean }[];
+    };
+    const changes: Array<Promise<{ status: number }>> = [];
+    if (store.status !== seeded.status)
+      changes.push(call('PUT', `${route}/status`, { status: seeded.status }));
+    if (store.busy) changes.push(call('DELETE', `${route}/busy`));
+    if (store.throttle) changes.push(call('DELETE', `${route}/throttle`));
+    for (const item of store.menu) {
+      const demoEightySix = seeded.storeId === DEMO_EIGHTY_SIX.storeId && item.sku === DEMO_EIGHTY_SIX.sku;
+      if (!item.available && !demoEightySix)
+        changes.push(call('PUT', `${route}/items/${item.sku}`, { available: true }));
+    }
+    for (const answer of await Promise.all(changes))
+      if (answer.status !== 200)
+        throw new Error(`putting ${seeded.storeId} back as seeded answered ${answer.status}`);
+    const forgotten = await call('DELETE', `${t.partnerUrl}/_control/stores/${seeded.storeId}`);
+    if (forgotten.status !== 200 && forgotten.status !== 204)
+      throw new Error(`the partner simulator answered ${forgotten.status} to forgetting ${seeded.storeId}`);
+  }
 }
 
 /** An `npm start` that is not there fails the file at once, with what to do, not test by test. */
