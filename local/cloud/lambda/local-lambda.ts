@@ -7,6 +7,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { dirname } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { AwsError } from '../aws-error';
+import { SandboxBudget } from './budget';
 import { type LambdaInvoker, lambdaInvoker } from './invoker';
 import { FunctionPool } from './pool';
 import { handlerSetting, Sandbox } from './sandbox';
@@ -29,6 +30,10 @@ export interface LocalLambdaOptions {
   baseEnv?: Record<string, string>;
   /** Wait before the first async retry, doubled for the next (Lambda waits 1 then 2 minutes). */
   asyncRetryDelayMs?: number;
+  /** Sandboxes alive at once across all functions (budget.ts); env `LOCAL_LAMBDA_SANDBOXES`. */
+  sandboxBudget?: number;
+  /** An idle sandbox is ended after this long; env `LOCAL_LAMBDA_IDLE_SECONDS`. */
+  idleSandboxMs?: number;
 }
 
 /** Why an async event was given up: its last error, how often it ran, and Lambda's condition name. */
@@ -45,6 +50,22 @@ interface DeployedFunction {
 }
 
 const printLine = (functionName: string, line: string) => console.log(`[${functionName}] ${line}`);
+
+/**
+ * Sandboxes alive at once across every function, and how long one is kept idle: measured with
+ * `npm run bench` (README, "Measured"), each sandbox being a V8 heap of its own.
+ */
+const DEFAULT_SANDBOX_BUDGET = 16;
+const DEFAULT_IDLE_SECONDS = 30;
+
+/** A positive number from the environment, or the default; anything else stops start-up with its name. */
+function positiveFromEnv(name: string, fallback: number): number {
+  const value = process.env[name];
+  if (value === undefined || value === '') return fallback;
+  const parsed = Number(value);
+  if (!(parsed > 0)) throw new Error(`${name}=${value} is not a positive number`);
+  return parsed;
+}
 
 /** Lambda's payload quotas: 6 MB each way for a synchronous invocation, 1 MB for an Event one. */
 export const SYNC_PAYLOAD_LIMIT_BYTES = 6 * 1024 * 1024;
@@ -107,9 +128,15 @@ export class LocalLambda {
   private readonly pendingAsync = new Set<Promise<void>>();
   private readonly closing = new AbortController();
   private readonly log: (functionName: string, line: string, logStreamName?: string) => void;
+  private readonly budget: SandboxBudget;
 
   constructor(private readonly options: LocalLambdaOptions) {
     this.log = options.log ?? printLine;
+    this.budget = new SandboxBudget({
+      limit: options.sandboxBudget ?? positiveFromEnv('LOCAL_LAMBDA_SANDBOXES', DEFAULT_SANDBOX_BUDGET),
+      idleMs:
+        options.idleSandboxMs ?? positiveFromEnv('LOCAL_LAMBDA_IDLE_SECONDS', DEFAULT_IDLE_SECONDS) * 1000,
+    });
     for (const config of options.functions) this.deploy(config);
   }
 
@@ -172,6 +199,11 @@ export class LocalLambda {
     return Object.fromEntries([...this.functions].map(([name, { stats }]) => [name, { ...stats }]));
   }
 
+  /** Sandboxes alive now across every function (running, idle or starting). */
+  sandboxes(): number {
+    return this.budget.size;
+  }
+
   /** The adapter the edge (port 4566) serves `POST /2015-03-31/functions/{name}/invocations` with. */
   invoker(): LambdaInvoker {
     return lambdaInvoker(this);
@@ -184,11 +216,15 @@ export class LocalLambda {
 
   private deploy(config: FunctionConfig): void {
     const environment = this.environmentFor(config);
-    const pool = new FunctionPool(config.concurrency ?? this.options.defaultConcurrency ?? 4, (onExit) => {
-      const log = (line: string) => this.log(config.name, line, sandbox.logStreamName);
-      const sandbox: Sandbox = new Sandbox({ config, environment, log, onExit });
-      return withReportLines(sandbox, config, log);
-    });
+    const pool = new FunctionPool(
+      config.concurrency ?? this.options.defaultConcurrency ?? 4,
+      (onExit) => {
+        const log = (line: string) => this.log(config.name, line, sandbox.logStreamName);
+        const sandbox: Sandbox = new Sandbox({ config, environment, log, onExit });
+        return withReportLines(sandbox, config, log);
+      },
+      this.budget,
+    );
     const stats = {
       invocations: 0,
       errors: 0,

@@ -1,7 +1,9 @@
 /**
- * The execution environments of one function: grows up to its concurrency, reuses warm sandboxes
- * (most recently used first, so the same few stay warm), and queues further invocations in order.
+ * The execution environments of one function: grows up to its concurrency within the sandbox
+ * budget shared by every function (budget.ts), reuses warm sandboxes (most recently used first, so
+ * the same few stay warm), and queues further invocations in order.
  */
+import type { BudgetedPool, SandboxBudget } from './budget';
 import type { Sandbox, SandboxOutcome } from './sandbox';
 
 interface Waiter {
@@ -13,7 +15,7 @@ export class PoolClosedError extends Error {
   override name = 'PoolClosedError';
 }
 
-export class FunctionPool {
+export class FunctionPool implements BudgetedPool {
   private readonly sandboxes = new Set<Sandbox>();
   private readonly idle: Sandbox[] = [];
   private readonly waiting: Waiter[] = [];
@@ -22,7 +24,16 @@ export class FunctionPool {
   constructor(
     private readonly concurrency: number,
     private readonly createSandbox: (onExit: () => void) => Sandbox,
+    private readonly budget: SandboxBudget,
   ) {}
+
+  get size(): number {
+    return this.sandboxes.size;
+  }
+
+  get starving(): boolean {
+    return !this.closed && this.waiting.length > 0 && this.sandboxes.size < this.concurrency;
+  }
 
   async run(requestId: string, event: string, traceId: string): Promise<SandboxOutcome> {
     const sandbox = await this.acquire();
@@ -37,21 +48,41 @@ export class FunctionPool {
     this.closed = true;
     for (const waiter of this.waiting.splice(0))
       waiter.reject(new PoolClosedError('the local Lambda is closed'));
+    for (const sandbox of this.idle) this.budget.forget(sandbox);
     for (const sandbox of this.sandboxes) sandbox.kill();
     this.idle.length = 0;
+  }
+
+  evict(sandbox: Sandbox): void {
+    const idleAt = this.idle.indexOf(sandbox);
+    if (idleAt >= 0) this.idle.splice(idleAt, 1);
+    sandbox.kill(); // retire() follows once its worker has exited
+  }
+
+  startForWaiter(): boolean {
+    if (!this.starving) return false;
+    this.waiting.shift()!.resolve(this.spawn());
+    if (this.starving) this.budget.starve(this);
+    return true;
   }
 
   private acquire(): Promise<Sandbox> {
     if (this.closed) return Promise.reject(new PoolClosedError('the local Lambda is closed'));
     const warm = this.idle.pop();
-    if (warm) return Promise.resolve(warm);
-    if (this.sandboxes.size < this.concurrency) return Promise.resolve(this.spawn());
+    if (warm) {
+      this.budget.forget(warm);
+      return Promise.resolve(warm);
+    }
+    const below = this.sandboxes.size < this.concurrency;
+    if (below && this.budget.mayStart(this)) return Promise.resolve(this.spawn());
+    if (below) this.budget.starve(this);
     return new Promise((resolve, reject) => this.waiting.push({ resolve, reject }));
   }
 
   private spawn(): Sandbox {
     const sandbox: Sandbox = this.createSandbox(() => this.retire(sandbox));
     this.sandboxes.add(sandbox);
+    this.budget.started();
     return sandbox;
   }
 
@@ -59,16 +90,20 @@ export class FunctionPool {
     if (!sandbox.alive || this.closed) return; // retire() frees its place once the worker has exited
     const next = this.waiting.shift();
     if (next) next.resolve(sandbox);
-    else this.idle.push(sandbox);
+    // Another function waits for room: this one gives up its warm sandbox rather than keep it idle.
+    else if (this.budget.othersWait(this)) this.evict(sandbox);
+    else {
+      this.idle.push(sandbox);
+      this.budget.idled(this, sandbox);
+    }
   }
 
-  /** A sandbox's worker has exited (timeout, crash, or idle death): its place goes to the next waiter. */
+  /** A sandbox's worker has exited (timeout, crash, eviction or idle reaping): its room is given on. */
   private retire(sandbox: Sandbox): void {
     this.sandboxes.delete(sandbox);
     const idleAt = this.idle.indexOf(sandbox);
     if (idleAt >= 0) this.idle.splice(idleAt, 1);
-    if (this.closed) return;
-    const next = this.waiting.shift();
-    if (next) next.resolve(this.spawn());
+    if (this.starving) this.budget.starve(this);
+    this.budget.ended(sandbox);
   }
 }

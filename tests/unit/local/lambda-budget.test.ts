@@ -1,0 +1,138 @@
+/**
+ * The sandbox budget shared by every function: idle sandboxes are reaped, the least recently used
+ * idle one makes room at the limit, and a function waits for room rather than grow past it.
+ */
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+import { type FunctionConfig, LocalLambda, type LocalLambdaOptions } from '../../../local/cloud/lambda';
+
+const fixtures = join(dirname(fileURLToPath(import.meta.url)), 'fixtures', 'lambda');
+const region = 'us-east-1';
+const accountId = '000000000000';
+
+function fn(name: string, fixture: string, overrides: Partial<FunctionConfig> = {}): FunctionConfig {
+  return {
+    name,
+    arn: `arn:aws:lambda:${region}:${accountId}:function:${name}`,
+    bundlePath: join(fixtures, fixture),
+    handlerExport: 'handler',
+    environment: {},
+    memorySize: 256,
+    timeout: 10,
+    ...overrides,
+  };
+}
+
+let lambda: LocalLambda | undefined;
+let workdir: string;
+
+function start(functions: FunctionConfig[], options: Partial<LocalLambdaOptions>): LocalLambda {
+  lambda = new LocalLambda({ functions, region, accountId, log: () => {}, ...options });
+  return lambda;
+}
+
+beforeEach(() => {
+  workdir = mkdtempSync(join(tmpdir(), 'local-lambda-budget-'));
+});
+afterEach(async () => {
+  await lambda?.close();
+  lambda = undefined;
+  rmSync(workdir, { recursive: true, force: true });
+});
+
+const journal = () => readFileSync(join(workdir, 'journal'), 'utf8').trim().split('\n');
+
+test('a sandbox idle longer than the idle time is ended: the next invocation starts cold, with fresh module state', async () => {
+  const local = start([fn('count', 'counter.mjs', { concurrency: 1 })], { idleSandboxMs: 300 });
+
+  const first = await local.invoke('count', {});
+  const soon = await local.invoke('count', {});
+  await sleep(800);
+  const later = await local.invoke('count', {});
+
+  expect([first, soon, later].map((r) => [r.coldStart, r.payload])).toEqual([
+    [true, { invocations: 1 }],
+    [false, { invocations: 2 }],
+    [true, { invocations: 1 }],
+  ]);
+});
+
+test('at the limit, the least recently used idle sandbox of another function makes room', async () => {
+  const local = start(
+    ['accept-order', 'fire-order', 'void-order'].map((name) => fn(name, 'counter.mjs', { concurrency: 1 })),
+    { sandboxBudget: 2, idleSandboxMs: 60_000 },
+  );
+  await local.invoke('accept-order', {});
+  await local.invoke('fire-order', {});
+
+  await local.invoke('void-order', {}); // a third sandbox: accept-order's, used longest ago, ends for it
+  const fire = await local.invoke('fire-order', {});
+  const accept = await local.invoke('accept-order', {});
+
+  expect([fire.coldStart, fire.payload]).toEqual([false, { invocations: 2 }]);
+  expect([accept.coldStart, accept.payload]).toEqual([true, { invocations: 1 }]);
+});
+
+test('with no room and nothing idle, a function waits until a sandbox elsewhere has finished', async () => {
+  const local = start(
+    [fn('gate', 'gate.mjs', { concurrency: 2 }), fn('hold', 'gate.mjs', { concurrency: 1 })],
+    {
+      sandboxBudget: 2,
+      idleSandboxMs: 60_000,
+    },
+  );
+  const common = { journal: join(workdir, 'journal') };
+  const gate = join(workdir, 'gate');
+
+  const holding = local.invoke('hold', {
+    ...common,
+    name: 'hold',
+    waitFor: join(workdir, 'never'),
+    patienceMs: 500,
+  });
+  await sleep(200); // hold's sandbox is up: one of the two
+  const [waiter, opener] = await Promise.all([
+    local.invoke('gate', { ...common, name: 'waiter', waitFor: gate, patienceMs: 20_000 }),
+    local.invoke('gate', { ...common, name: 'opener', open: gate }),
+  ]);
+  await holding;
+
+  // The opener's sandbox is the second of gate's: it could start only once hold's had finished.
+  expect(waiter.payload).toEqual({ name: 'waiter', opened: true });
+  expect(journal().indexOf('end hold')).toBeLessThan(journal().indexOf('start opener'));
+  expect([waiter.coldStart, opener.coldStart]).toEqual([true, true]);
+});
+
+test('a function with no sandbox gets one even when every sandbox of the budget is busy', async () => {
+  const local = start(
+    [fn('gate', 'gate.mjs', { concurrency: 1 }), fn('open', 'gate.mjs', { concurrency: 1 })],
+    {
+      sandboxBudget: 1,
+      idleSandboxMs: 60_000,
+    },
+  );
+  const common = { journal: join(workdir, 'journal') };
+  const gate = join(workdir, 'gate');
+
+  const [waiter, opener] = await Promise.all([
+    local.invoke('gate', { ...common, name: 'waiter', waitFor: gate, patienceMs: 20_000 }),
+    local.invoke('open', { ...common, name: 'opener', open: gate }),
+  ]);
+
+  expect(waiter.payload).toEqual({ name: 'waiter', opened: true });
+  expect(opener.error).toBeUndefined();
+});
+
+test('the budget and idle time refuse what is not a positive number, naming the variable', () => {
+  process.env.LOCAL_LAMBDA_SANDBOXES = 'many';
+  try {
+    expect(() => start([fn('count', 'counter.mjs')], {})).toThrow(
+      'LOCAL_LAMBDA_SANDBOXES=many is not a positive number',
+    );
+  } finally {
+    delete process.env.LOCAL_LAMBDA_SANDBOXES;
+  }
+});
