@@ -1,0 +1,99 @@
+/**
+ * `npm run console:screenshots`: the README's pictures of the console, taken from a real run — an
+ * in-process local cloud with its simulators, the console on a free port, and Chromium clicking
+ * through the same flows as the browser tests. Writes docs/console/{orders,order,stores,simulators,
+ * dead-letters}.png.
+ */
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import type { Page } from 'playwright-core';
+import { startToolCloud } from '../tools/cloud';
+import {
+  launchChromium,
+  openConsolePage,
+  orderRow,
+  placeOrderOnSimulatorsPage,
+  toggleItemOnStoresPage,
+} from './browser';
+import { localEndpoints } from './endpoints';
+import { startConsole } from './server';
+
+const OUT_DIR = path.resolve('docs', 'console');
+
+async function shoot(page: Page, name: string): Promise<void> {
+  // Let the layout settle (a last poll, fonts) before the picture. Not 'networkidle': the live
+  // orders stream keeps the network busy for as long as the page is open.
+  await page.waitForTimeout(400);
+  const file = path.join(OUT_DIR, `${name}.png`);
+  await page.screenshot({ path: file, fullPage: true });
+  console.log(`wrote ${path.relative(process.cwd(), file)}`);
+}
+
+async function main(): Promise<void> {
+  mkdirSync(OUT_DIR, { recursive: true });
+  console.log('Starting the local cloud and the console…');
+  const tools = await startToolCloud();
+  const console_ = await startConsole({
+    endpoints: localEndpoints(tools.cloud, { partnerUrl: tools.partnerUrl, posUrl: tools.posUrl }),
+    port: 0,
+    feedIntervalMs: 500,
+  });
+  const browser = await launchChromium();
+  try {
+    const orders = await openConsolePage(browser, console_.url, '/');
+    const simulators = await openConsolePage(browser, console_.url, '/simulators');
+
+    // An order from each partner; grubhub's, for the offline store-002, is rejected.
+    await placeOrderOnSimulatorsPage(simulators, {
+      partner: 'doordash',
+      storeId: 'store-001',
+      items: { 'BURRITO-CARNE': 1 },
+    });
+    await placeOrderOnSimulatorsPage(simulators, {
+      partner: 'grubhub',
+      storeId: 'store-002',
+      items: { 'TACO-VEG': 3 },
+    });
+    // Last, so it still waits for its courier (the local stage waits at most 20 s) when its page is shot.
+    const waiting = await placeOrderOnSimulatorsPage(simulators, {
+      partner: 'ubereats',
+      storeId: 'store-001',
+      items: { 'TACO-AL-PASTOR': 2, 'CHIPS-SALSA': 1, 'DRINK-HORCHATA': 1 },
+      pickupInSeconds: 600,
+    });
+    await shoot(simulators, 'simulators');
+
+    await orderRow(orders, waiting.orderId!).row.waitFor();
+    await orders.getByTestId('order-status').filter({ hasText: 'REJECTED' }).first().waitFor();
+    await shoot(orders, 'orders');
+
+    await orderRow(orders, waiting.orderId!).row.getByTestId('order-link').click();
+    await orders.getByTestId('current-state-workflow').filter({ hasText: 'WaitForCourier' }).waitFor();
+    await orders.getByTestId('graph-prepare').waitFor();
+    await shoot(orders, 'order');
+
+    await toggleItemOnStoresPage(simulators, 'store-001', 'TACO-POLLO');
+    await simulators
+      .getByTestId('menu-item-TACO-POLLO')
+      .getByTestId('item-availability')
+      .filter({ hasText: '86' })
+      .waitFor();
+    await shoot(simulators, 'stores');
+
+    await simulators.getByTestId('nav-Dead letters').click();
+    await simulators.getByTestId('dead-letter-queues').locator('tbody tr').first().waitFor();
+    await shoot(simulators, 'dead-letters');
+  } finally {
+    await browser.close();
+    await console_.close();
+    await tools.stop();
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (error) => {
+    console.error(error);
+    process.exit(1);
+  },
+);
