@@ -61,6 +61,16 @@ export interface ExecutionMarks {
   path: string[];
   currentState?: string | undefined;
   failedState?: string | undefined;
+  /**
+   * The execution's events, when known: a state that recorded an error left through its Catch, so
+   * where a Next and a Catch join the same two states the Catch is the one drawn as taken.
+   */
+  events?: {
+    type: string;
+    stateName?: string | undefined;
+    previousEventId?: number | undefined;
+    id: number;
+  }[];
 }
 
 export const START = '__start__';
@@ -146,6 +156,7 @@ export function layoutExecution(definition: AslDefinition, marks: ExecutionMarks
   layout(graph);
 
   const taken = takenPairs(definition, marks);
+  const erred = statesThatErred(marks);
   const nodes: GraphNode[] = [START, ...stateNames, END].map((id) => {
     const at = graph.node(id) as { x: number; y: number; width: number; height: number };
     const isMarker = id === START || id === END;
@@ -168,13 +179,46 @@ export function layoutExecution(definition: AslDefinition, marks: ExecutionMarks
     };
     return {
       ...edge,
-      taken: taken.has(`${edge.from}→${edge.to}`),
+      taken: taken.has(`${edge.from}→${edge.to}`) && wentThisWay(edge, edges, erred),
       points: at.points ?? [],
       ...(edge.label && at.x !== undefined && at.y !== undefined ? { labelAt: { x: at.x, y: at.y } } : {}),
     };
   });
   const size = graph.graph() as { width?: number; height?: number };
   return { nodes, edges: laidEdges, width: size.width ?? 0, height: size.height ?? 0 };
+}
+
+/**
+ * States whose last task outcome was an error (TaskFailed, TaskTimedOut, LambdaFunctionFailed…): a
+ * failure that a Retry then got past ends in a success, so it does not count.
+ */
+function statesThatErred(marks: ExecutionMarks): Set<string> {
+  const byId = new Map((marks.events ?? []).map((event) => [event.id, event]));
+  const lastOutcome = new Map<string, 'ok' | 'error'>();
+  for (const event of marks.events ?? []) {
+    const outcome = /(Failed|TimedOut|Aborted)$/.test(event.type)
+      ? 'error'
+      : /Succeeded$/.test(event.type)
+        ? 'ok'
+        : undefined;
+    if (!outcome || event.type.startsWith('Execution')) continue;
+    // Task events may carry no state name: it is on the TaskStateEntered they follow.
+    let at: typeof event | undefined = event;
+    while (at && !at.stateName) at = at.previousEventId ? byId.get(at.previousEventId) : undefined;
+    if (at?.stateName) lastOutcome.set(at.stateName, outcome);
+  }
+  return new Set([...lastOutcome].filter(([, outcome]) => outcome === 'error').map(([state]) => state));
+}
+
+/** Of a Next and a Catch between the same two states, the one the execution took. */
+function wentThisWay(
+  edge: Omit<GraphEdge, 'points' | 'taken'>,
+  all: Omit<GraphEdge, 'points' | 'taken'>[],
+  erred: Set<string>,
+) {
+  const twins = all.filter((other) => other.from === edge.from && other.to === edge.to && other !== edge);
+  if (!twins.some((other) => (other.kind === 'catch') !== (edge.kind === 'catch'))) return true;
+  return (edge.kind === 'catch') === erred.has(edge.from);
 }
 
 /** Start is reached once the execution entered its first state; End once an edge into it was taken. */

@@ -113,3 +113,43 @@ test('an execution that succeeded ends at End', () => {
   expect(markOf(graph, END)).toBe('visited');
   expect(graph.edges.find((e) => e.from === 'Released' && e.to === END)?.taken).toBe(true);
 });
+
+test('where a Next and a Catch join the same states, the one the events show is drawn as taken', () => {
+  const definition = definitionOf('order-workflow');
+  const entered = (id: number, stateName: string) => ({ id, type: 'TaskStateEntered', stateName });
+  const path = ['Prepare', 'WaitForCourier', 'Finish'];
+  const timedOut = layoutExecution(definition, {
+    path,
+    currentState: 'Finish',
+    events: [
+      entered(1, 'Prepare'),
+      entered(2, 'WaitForCourier'),
+      { id: 3, previousEventId: 2, type: 'TaskTimedOut' },
+    ],
+  });
+  const released = layoutExecution(definition, {
+    path,
+    currentState: 'Finish',
+    events: [
+      entered(1, 'Prepare'),
+      entered(2, 'WaitForCourier'),
+      { id: 3, previousEventId: 2, type: 'TaskFailed' }, // retried…
+      { id: 4, previousEventId: 3, type: 'TaskSucceeded' }, // …and then released
+    ],
+  });
+
+  const waitToFinish = (graph: LaidOutGraph) =>
+    graph.edges.filter((e) => e.from === 'WaitForCourier' && e.to === 'Finish').map((e) => [e.kind, e.taken]);
+  expect(waitToFinish(timedOut)).toEqual(
+    expect.arrayContaining([
+      ['catch', true],
+      ['next', false],
+    ]),
+  );
+  expect(waitToFinish(released)).toEqual(
+    expect.arrayContaining([
+      ['catch', false],
+      ['next', true],
+    ]),
+  );
+});

@@ -251,12 +251,41 @@ const NO_FAULTS: FaultFields = {
   dropResponseAfterWrite: '0',
 };
 
+/** What a simulator's `GET /_control/faults` answers. */
+interface FaultSettings {
+  errorRate: number;
+  latencyMs: number;
+  failNext: number;
+  errorStatus: number;
+  endpoints: string[];
+  offlineStores?: string[];
+  dropResponseAfterWrite?: number;
+}
+
+function fieldsOf(settings: Partial<FaultSettings>): FaultFields {
+  const text = (value: number | undefined, fallback: string) =>
+    value === undefined ? fallback : String(value);
+  return {
+    errorRate: text(settings.errorRate, NO_FAULTS.errorRate),
+    latencyMs: text(settings.latencyMs, NO_FAULTS.latencyMs),
+    failNext: text(settings.failNext, NO_FAULTS.failNext),
+    errorStatus: text(settings.errorStatus, NO_FAULTS.errorStatus),
+    endpoints: settings.endpoints ?? [],
+    offlineStores: (settings.offlineStores ?? []).join(', '),
+    dropResponseAfterWrite: text(settings.dropResponseAfterWrite, NO_FAULTS.dropResponseAfterWrite),
+  };
+}
+
 /** One simulator's faults: the current settings, a form with every field, set (PUT) and clear (DELETE). */
 function Faults(props: { who: 'partner' | 'pos'; endpoints: string[] }) {
   const path = `/api/simulators/${props.who}/faults`;
   const [fields, setFields] = useState<FaultFields>(NO_FAULTS);
   const [answer, setAnswer] = useState<Answer | undefined>(undefined);
-  const { value: current, reload } = useLoad(() => call('GET', path), [path]);
+  const { value: current, reload } = useLoad(() => call<Partial<FaultSettings>>('GET', path), [path]);
+  // The form starts from what is in force.
+  useEffect(() => {
+    if (current?.ok) setFields(fieldsOf(current.body));
+  }, [current]);
   const set = (key: keyof FaultFields) => (event: Event) =>
     setFields({ ...fields, [key]: (event.currentTarget as HTMLInputElement).value });
   const toggle = (endpoint: string) =>
