@@ -158,7 +158,8 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
     });
     await ensureTables(dynamoClient, model.tables);
 
-    const ssm = new LocalSsm({ stage, region: REGION, accountId: ACCOUNT_ID });
+    // What callers write to SSM is kept beside the tables (and goes with them on --fresh).
+    const ssm = new LocalSsm({ stage, region: REGION, accountId: ACCOUNT_ID, dataDir: options.dataDir });
     const sqs = new LocalSqs({
       region: REGION,
       accountId: ACCOUNT_ID,
