@@ -217,6 +217,7 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
       region: REGION,
       accountId: ACCOUNT_ID,
       dataDir: path.join(options.dataDir, 'stepfunctions'),
+      log: (group, stream, message, timestamp) => logs.put(group, stream, message, timestamp),
       sendEvent: (event) => eventBridge?.sendServiceEvent(event),
       integrations: {
         invokeLambda: async (name, payload) => {
@@ -246,6 +247,15 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
         definition: machine.definition,
         roleArn: machine.roleArn ?? `arn:aws:iam::${ACCOUNT_ID}:role/local`,
         type: machine.type,
+        ...(machine.logging && {
+          loggingConfiguration: {
+            level: machine.logging.level,
+            includeExecutionData: machine.logging.includeExecutionData,
+            ...(machine.logging.logGroupArn && {
+              destinations: [{ cloudWatchLogsLogGroup: { logGroupArn: machine.logging.logGroupArn } }],
+            }),
+          },
+        }),
       });
     }
 

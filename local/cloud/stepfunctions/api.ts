@@ -1,5 +1,6 @@
 import { AwsError, type ServiceApi } from '../aws-error';
 import type { ExecutionRecord } from './execution';
+import type { LoggingConfiguration } from './execution-logs';
 import { historyPage } from './history';
 import type { ExecutionStatus } from './journal';
 import type { LocalStepFunctions, StateMachineRecord } from './service';
@@ -17,6 +18,7 @@ export function stepFunctionsApi(service: LocalStepFunctions) {
       definition: string;
       roleArn: string;
       type?: 'STANDARD' | 'EXPRESS';
+      loggingConfiguration?: LoggingConfiguration;
     }) => {
       required(input, 'name', 'definition', 'roleArn');
       const machine = service.createStateMachine(input);
@@ -33,6 +35,19 @@ export function stepFunctionsApi(service: LocalStepFunctions) {
     },
     DescribeStateMachine: async (input: { stateMachineArn: string }) =>
       describeMachine(service.describeStateMachine(input.stateMachineArn)),
+    DescribeStateMachineForExecution: async (input: { executionArn: string }) => {
+      const record = service.describeExecution(standardOnly(input.executionArn));
+      const { stateMachineArn, name, definition, roleArn, loggingConfiguration, creationDate } =
+        service.describeStateMachine(record.stateMachineArn);
+      return {
+        stateMachineArn,
+        name,
+        definition: record.definition ?? definition,
+        roleArn,
+        updateDate: seconds(creationDate),
+        loggingConfiguration,
+      };
+    },
     StartExecution: async (input: { stateMachineArn: string; name?: string; input?: string }) => {
       const execution = service.startExecution(input);
       return { executionArn: execution.executionArn, startDate: seconds(execution.startDate) };
@@ -40,12 +55,18 @@ export function stepFunctionsApi(service: LocalStepFunctions) {
     StartSyncExecution: async (input: { stateMachineArn: string; name?: string; input?: string }) =>
       describeSync(await service.startSyncExecution(input)),
     DescribeExecution: async (input: { executionArn: string }) =>
-      describeExecution(service.describeExecution(input.executionArn)),
+      describeExecution(service.describeExecution(standardOnly(input.executionArn))),
     ListExecutions: async (
       input: { stateMachineArn: string; statusFilter?: ExecutionStatus } & PageRequest,
     ) => {
       if (input.statusFilter && !STATUSES.includes(input.statusFilter)) {
         throw new AwsError('ValidationException', `Invalid statusFilter ${input.statusFilter}`);
+      }
+      if (service.describeStateMachine(input.stateMachineArn).type === 'EXPRESS') {
+        throw new AwsError(
+          'StateMachineTypeNotSupported',
+          'This operation is not supported by this type of state machine',
+        );
       }
       const { items, nextToken } = page(
         service.listExecutions(input.stateMachineArn, input.statusFilter),
@@ -60,9 +81,9 @@ export function stepFunctionsApi(service: LocalStepFunctions) {
       reverseOrder?: boolean;
       nextToken?: string;
       includeExecutionData?: boolean;
-    }) => historyPage(service.describeExecution(input.executionArn).history, input),
+    }) => historyPage(service.describeExecution(standardOnly(input.executionArn)).history, input),
     StopExecution: async (input: { executionArn: string; error?: string; cause?: string }) => {
-      const execution = service.stopExecution(input.executionArn, input.error, input.cause);
+      const execution = service.stopExecution(standardOnly(input.executionArn), input.error, input.cause);
       return { stopDate: seconds(execution.stopDate ?? Date.now()) };
     },
     SendTaskSuccess: async (input: { taskToken: string; output: string }) => {
@@ -109,6 +130,16 @@ function required(input: object | undefined, ...fields: string[]): void {
   }
 }
 
+/**
+ * Express executions have no history, description or stop on AWS: their ARNs are refused as the
+ * wrong kind of resource (their path is read from the machine's CloudWatch log group instead).
+ */
+function standardOnly(executionArn: string): string {
+  if (/^arn:aws[\w-]*:states:[\w-]+:\d{12}:express:/.test(executionArn ?? ''))
+    throw new AwsError('InvalidArn', "Invalid Arn: 'Resource type not valid in this context: express'");
+  return executionArn;
+}
+
 function describeMachine(machine: StateMachineRecord) {
   return {
     stateMachineArn: machine.stateMachineArn,
@@ -118,7 +149,7 @@ function describeMachine(machine: StateMachineRecord) {
     roleArn: machine.roleArn,
     type: machine.type,
     creationDate: seconds(machine.creationDate),
-    loggingConfiguration: { level: 'OFF', includeExecutionData: false },
+    loggingConfiguration: machine.loggingConfiguration,
   };
 }
 

@@ -21,6 +21,37 @@ export class StatesRuntimeFailure extends Error {
   }
 }
 
+/**
+ * `States.DataLimitExceeded`: a state's input or output, or a task's result, over the 256 KiB quota.
+ * A terminal error: `States.ALL` does not catch it (AWS's error-handling docs), nor does a Retry.
+ */
+export class DataLimitExceeded extends Error {
+  readonly isRetryable = false;
+  readonly isCatchable = false;
+  private constructor(message: string) {
+    super(message);
+    this.name = 'States.DataLimitExceeded';
+  }
+
+  static input(state: string, bytes: number): DataLimitExceeded {
+    return new DataLimitExceeded(
+      `The state/task '${state}' has an input of ${bytes} bytes, exceeding the maximum of 262144 bytes.`,
+    );
+  }
+
+  static output(state: string, bytes: number): DataLimitExceeded {
+    return new DataLimitExceeded(
+      `The state/task '${state}' returned a result of ${bytes} bytes, exceeding the maximum of 262144 bytes.`,
+    );
+  }
+
+  static result(state: string, bytes: number): DataLimitExceeded {
+    return new DataLimitExceeded(
+      `The task '${state}' returned a result of ${bytes} bytes, exceeding the maximum of 262144 bytes.`,
+    );
+  }
+}
+
 /** Thrown into a task whose execution was stopped or suspended by a shutdown. */
 export class ExecutionStopped extends StatesRuntimeFailure {
   constructor() {

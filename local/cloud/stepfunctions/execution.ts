@@ -5,7 +5,7 @@ import {
   type RunOptions,
 } from 'aws-local-stepfunctions';
 import type { LoadedDefinition, TaskState } from './definition';
-import { ExecutionStopped, statesTimeout, TaskFailure } from './errors';
+import { DataLimitExceeded, ExecutionStopped, statesTimeout, TaskFailure } from './errors';
 import { data, type HistoryEvent, newEvent } from './history';
 import type { ExecutionEnd, ExecutionStart, ExecutionStatus, JournalEntry, TokenWait } from './journal';
 import { secondsAt } from './reference-path';
@@ -50,8 +50,15 @@ export interface ExecutionHost {
     pattern: 'request' | 'sync' | 'sync2',
   ): Promise<unknown>;
   onTransition(record: ExecutionRecord): void;
+  /** Every history event as it is recorded (the machine's CloudWatch log group takes it from here). */
+  onEvent?(record: ExecutionRecord, event: HistoryEvent): void;
   onFinished(record: ExecutionRecord): void;
 }
+
+/** Step Functions' quota on a state's input or output, a task's result and an execution's input: 256 KiB. */
+export const PAYLOAD_LIMIT_BYTES = 256 * 1024;
+/** A Standard execution fails when its history would grow past 25,000 events (Express keeps none). */
+export const HISTORY_LIMIT_EVENTS = 25_000;
 
 type EngineEvent = {
   type: string;
@@ -87,6 +94,8 @@ export class Execution {
   private rejectHalted: (error: Error) => void = () => {};
   private suspended = false;
   private stopReason: { error?: string; cause?: string } | undefined;
+  /** A failure no Catch may handle, found outside a task (an oversized state, a full history). */
+  private terminal: { error: string; cause: string } | undefined;
 
   constructor(
     readonly record: ExecutionRecord,
@@ -193,10 +202,16 @@ export class Execution {
         this.skipNextEntered = false; // the journal already holds this entry
         return;
       }
-      this.emit(`${state.type}StateEntered`, { name: state.name, ...data('input', state.input) });
+      const entered: Record<string, unknown> = { name: state.name, ...data('input', state.input) };
+      this.emit(`${state.type}StateEntered`, entered);
       this.host.onTransition(this.record);
+      const input = entered.input as string;
+      if (oversized(input)) this.failTerminally(DataLimitExceeded.input(state.name, byteLength(input)));
     } else if (event.type === 'StateExited' && state) {
-      this.emit(`${state.type}StateExited`, { name: state.name, ...data('output', state.output) });
+      const exited: Record<string, unknown> = { name: state.name, ...data('output', state.output) };
+      this.emit(`${state.type}StateExited`, exited);
+      const output = exited.output as string;
+      if (oversized(output)) this.failTerminally(DataLimitExceeded.output(state.name, byteLength(output)));
     } else if (event.type.startsWith('MapIteration') && event.parentState) {
       this.emit(event.type, { name: event.parentState.name, index: event.index });
     }
@@ -216,9 +231,14 @@ export class Execution {
     const events = new TaskEvents(this, task, timeoutMs, heartbeatMs);
     if (!resumed) events.scheduled(parameters);
     try {
+      // The input after Parameters, then the result, each within the quota, or the execution fails.
+      const sent = JSON.stringify(parameters ?? null);
+      if (oversized(sent)) throw DataLimitExceeded.input(task.name, byteLength(sent));
       const output = await this.withTimeout(timeoutMs, token, () =>
         this.perform(task, parameters, { token, resumed, events, heartbeatMs, timeoutMs }),
       );
+      const result = JSON.stringify(output ?? null);
+      if (oversized(result)) throw DataLimitExceeded.result(task.name, byteLength(result));
       events.succeeded(output);
       return output;
     } catch (error) {
@@ -305,6 +325,20 @@ export class Execution {
     const event = newEvent(this.record.history.at(-1), type, details);
     this.record.history.push(event);
     this.host.journal?.({ t: 'event', event });
+    this.host.onEvent?.(this.record, event);
+    // The last place is kept for the ExecutionFailed that the quota's failure records.
+    if (this.record.type === 'STANDARD' && this.record.history.length >= HISTORY_LIMIT_EVENTS - 1)
+      this.failTerminally({
+        name: 'States.Runtime',
+        message: `The execution reached the maximum number of history events (${HISTORY_LIMIT_EVENTS}).`,
+      });
+  }
+
+  /** Ends the execution FAILED with an error that no Retry or Catch may handle. */
+  private failTerminally(failure: { name: string; message: string }): void {
+    if (this.terminal || this.sealed) return;
+    this.terminal = { error: failure.name, cause: failure.message };
+    this.halt();
   }
 
   private finish(result: PromiseSettledResult<unknown>): ExecutionRecord {
@@ -324,6 +358,7 @@ export class Execution {
 
   private endOf(result: PromiseSettledResult<unknown>): ExecutionEnd {
     const stopDate = Date.now();
+    if (this.terminal) return { status: 'FAILED', stopDate, ...this.terminal };
     if (this.stopReason) return { status: 'ABORTED', stopDate, ...this.stopReason };
     if (result.status === 'fulfilled')
       return { status: 'SUCCEEDED', stopDate, output: JSON.stringify(result.value) };
@@ -400,6 +435,10 @@ class TaskEvents {
 }
 
 const heartbeatTimeout = () => new TaskFailure('States.HeartbeatTimeout', '');
+
+const byteLength = (text: string | undefined) => (text === undefined ? 0 : Buffer.byteLength(text));
+const oversized = (text: string | undefined) =>
+  text !== undefined && text.length * 3 > PAYLOAD_LIMIT_BYTES && byteLength(text) > PAYLOAD_LIMIT_BYTES;
 
 function taskTimeoutMs(task: TaskState, input: unknown): number {
   if (task.timeoutSeconds !== undefined) return task.timeoutSeconds * 1000;

@@ -3,6 +3,15 @@ import { AwsError } from '../aws-error';
 import { type LoadedDefinition, loadDefinition } from './definition';
 import { statesTimeout, TaskFailure } from './errors';
 import { Execution, type ExecutionHost, type ExecutionRecord, type ResumePoint } from './execution';
+import {
+  LOGGING_OFF,
+  type LoggingConfiguration,
+  logEventOf,
+  logGroupNameOf,
+  logStreamNameOf,
+  logs,
+} from './execution-logs';
+import type { HistoryEvent } from './history';
 import { type ExecutionStart, type ExecutionStatus, Journal, type JournalEntry } from './journal';
 import type { Integrations } from './resources';
 import { type ServiceEvent, statusChangeEvent } from './status-events';
@@ -17,6 +26,7 @@ export interface StateMachineRecord {
   definition: string;
   roleArn: string;
   creationDate: number;
+  loggingConfiguration: LoggingConfiguration;
 }
 
 export interface LocalStepFunctionsOptions {
@@ -25,6 +35,8 @@ export interface LocalStepFunctionsOptions {
   integrations: Integrations;
   /** Where Standard executions are journalled so they survive a restart; none: memory only. */
   dataDir?: string;
+  /** Writes a CloudWatch Logs event: the history events a machine's LoggingConfiguration asks for. */
+  log?: (logGroupName: string, logStreamName: string, message: string, timestamp: number) => void;
   /** Receives Standard executions' status change events, for the default event bus. */
   sendEvent?: (event: ServiceEvent) => void;
 }
@@ -76,8 +88,10 @@ export class LocalStepFunctions {
     definition: string;
     roleArn: string;
     type?: StateMachineType;
+    loggingConfiguration?: LoggingConfiguration;
   }) {
-    const { name, definition, roleArn, type = 'STANDARD' } = request;
+    const { name, definition, roleArn, type = 'STANDARD', loggingConfiguration = LOGGING_OFF } = request;
+    checkLogging(loggingConfiguration);
     if (!NAME.test(name)) throw new AwsError('InvalidName', `Invalid State Machine Name: '${name}'`);
     if (type !== 'STANDARD' && type !== 'EXPRESS')
       throw new AwsError('ValidationException', `Invalid type ${type}`);
@@ -88,7 +102,15 @@ export class LocalStepFunctions {
         return existing;
       throw new AwsError('StateMachineAlreadyExists', `State Machine Already Exists: '${stateMachineArn}'`);
     }
-    const machine = { stateMachineArn, name, type, definition, roleArn, creationDate: Date.now() };
+    const machine = {
+      stateMachineArn,
+      name,
+      type,
+      definition,
+      roleArn,
+      creationDate: Date.now(),
+      loggingConfiguration,
+    };
     this.machines.set(stateMachineArn, { ...machine, loaded: this.load(definition) });
     return machine;
   }
@@ -242,6 +264,7 @@ export class LocalStepFunctions {
       journal: this.journalOf(record),
       startChild: (parent, parameters, pattern) => this.startChild(parent, parameters, pattern),
       onTransition: (execution) => this.count(execution.stateMachineArn, 'stateTransitions'),
+      onEvent: (execution, event) => this.logEvent(execution, event),
       onFinished: (execution) => this.onFinished(execution),
     };
   }
@@ -250,6 +273,23 @@ export class LocalStepFunctions {
     const journal = this.journal;
     if (!journal || start.type !== 'STANDARD') return undefined;
     return (entry) => journal.append(start.executionArn, entry);
+  }
+
+  /** Writes the event to the machine's log group when its LoggingConfiguration's level asks for it. */
+  private logEvent(record: ExecutionRecord, event: HistoryEvent): void {
+    const machine = this.machines.get(record.stateMachineArn);
+    const config = machine?.loggingConfiguration;
+    const groupArn = config?.destinations?.[0]?.cloudWatchLogsLogGroup.logGroupArn;
+    if (!this.options.log || !machine || !config || !groupArn || !logs(config.level, event.type)) return;
+    const group = logGroupNameOf(groupArn);
+    const at = Math.round(event.timestamp * 1000);
+    if (group)
+      this.options.log(
+        group,
+        logStreamNameOf(machine.name, at),
+        logEventOf(event, record.executionArn, config.includeExecutionData),
+        at,
+      );
   }
 
   private onFinished(record: ExecutionRecord): void {
@@ -369,6 +409,21 @@ const FINISHED_COUNTER: Partial<Record<ExecutionStatus, keyof MachineStats>> = {
   TIMED_OUT: 'executionsTimedOut',
   ABORTED: 'executionsAborted',
 };
+
+/** CreateStateMachine's checks of a logging configuration: one destination, needed above OFF. */
+function checkLogging(config: LoggingConfiguration): void {
+  if (!['ALL', 'ERROR', 'FATAL', 'OFF'].includes(config.level))
+    throw new AwsError('InvalidLoggingConfiguration', `Invalid logging level ${config.level}`);
+  const destinations = config.destinations ?? [];
+  if (destinations.length > 1)
+    throw new AwsError('InvalidLoggingConfiguration', 'Logging configuration takes at most one destination');
+  const arn = destinations[0]?.cloudWatchLogsLogGroup?.logGroupArn;
+  if (config.level !== 'OFF' && (!arn || !logGroupNameOf(arn)))
+    throw new AwsError(
+      'InvalidLoggingConfiguration',
+      'Invalid Logging Configuration: Log Destination is required unless the level is OFF',
+    );
+}
 
 function checkJson(input: string): void {
   try {
