@@ -401,20 +401,43 @@ describe('PutEvents validation', () => {
     expect(bridge.stats().eventsPut).toBe(0);
   });
 
-  it('refuses a request over 256 KB', () => {
-    const bridge = bridgeWith(new FakeDelivery());
-    const big = orderEvent('OrderReceived', { blob: 'x'.repeat(256 * 1024) });
+  /** An entry whose size as AWS counts it (Time 14 bytes, Source, DetailType, Detail, Resources) is `bytes`. */
+  const entryOfSize = (bytes: number, extra: Partial<PutEventsRequestEntry> = {}) => {
+    const shell = { ...orderEvent('OrderReceived', { blob: '' }), ...extra };
+    const counted =
+      (shell.Time === undefined ? 0 : 14) +
+      shell.Source.length +
+      shell.DetailType.length +
+      shell.Detail.length +
+      (shell.Resources ?? []).reduce((total, resource) => total + resource.length, 0);
+    return { ...orderEvent('OrderReceived', { blob: 'x'.repeat(bytes - counted) }), ...extra };
+  };
 
-    expect(() => bridge.putEvents([big])).toThrow(expect.objectContaining({ code: 'ValidationException' }));
-  });
-
-  it('accepts an entry just under 256 KB', () => {
+  it('takes up to 1 MiB of entries in one request, as AWS has since January 2026 (each entry may pass 256 KB)', () => {
     const bridge = bridgeWith(new FakeDelivery());
-    const entry = orderEvent('OrderReceived', { blob: '' });
-    const room = 256 * 1024 - (entry.Source.length + entry.DetailType.length + entry.Detail.length);
-    const result = bridge.putEvents([orderEvent('OrderReceived', { blob: 'x'.repeat(room) })]);
+    const third = Math.floor((1024 * 1024) / 3);
+    const entries = [entryOfSize(third), entryOfSize(third), entryOfSize(1024 * 1024 - 2 * third)];
+
+    const result = bridge.putEvents(entries);
 
     expect(result.FailedEntryCount).toBe(0);
+    expect(bridge.putEvents([entryOfSize(300 * 1024)]).FailedEntryCount).toBe(0);
+  });
+
+  it('refuses a request one byte over 1 MiB, counting Time as 14 bytes and every resource', () => {
+    const bridge = bridgeWith(new FakeDelivery());
+    const withTime = entryOfSize(1024 * 1024 + 1, { Time: new Date(), Resources: ['arn:aws:states:::x'] });
+
+    expect(() => bridge.putEvents([withTime])).toThrow(
+      expect.objectContaining({
+        code: 'ValidationException',
+        message: 'Total size of the entries in the request is over the limit.',
+      }),
+    );
+    expect(() => bridge.putEvents([entryOfSize(512 * 1024), entryOfSize(512 * 1024 + 1)])).toThrow(
+      expect.objectContaining({ code: 'ValidationException' }),
+    );
+    expect(bridge.stats().eventsPut).toBe(0);
   });
 
   it('fails bad entries one by one and accepts the rest, in order', async () => {
