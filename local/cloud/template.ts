@@ -269,6 +269,40 @@ function checkKeys(logicalId: string, type: string, property: string, value: unk
     if (!allowed.includes(key)) throw notHonoured(logicalId, type, `${property}.${key}`);
 }
 
+/**
+ * The HTTP API's stage and API resources are otherwise not emulated, but two of their settings
+ * change what a caller sees: throttling (AWS answers 429) and CORS (AWS answers preflights and adds
+ * headers). The local HTTP API does neither, so a template that sets them is refused.
+ */
+function checkHttpApiSettings(logicalId: string, resource: Resource): void {
+  const p = resource.Properties ?? {};
+  if (resource.Type === 'AWS::ApiGatewayV2::Api' && p.CorsConfiguration !== undefined)
+    throw notHonoured(
+      logicalId,
+      resource.Type,
+      'CorsConfiguration',
+      'the local HTTP API answers no CORS preflight',
+    );
+  if (resource.Type !== 'AWS::ApiGatewayV2::Stage') return;
+  const settings: Array<[string, unknown]> = [
+    ['DefaultRouteSettings', p.DefaultRouteSettings],
+    ...Object.entries((p.RouteSettings ?? {}) as Record<string, unknown>).map(
+      ([route, value]): [string, unknown] => [`RouteSettings.${route}`, value],
+    ),
+  ];
+  for (const [where, value] of settings) {
+    for (const key of ['ThrottlingBurstLimit', 'ThrottlingRateLimit']) {
+      if (value && typeof value === 'object' && key in value)
+        throw notHonoured(
+          logicalId,
+          resource.Type,
+          `${where}.${key}`,
+          'the local HTTP API does not throttle (AWS answers 429)',
+        );
+    }
+  }
+}
+
 interface Resource {
   Type: string;
   Properties?: Record<string, unknown>;
@@ -381,6 +415,7 @@ class TemplateReader {
       };
     });
     const routes = ofType('AWS::ApiGatewayV2::Route').map(([id, r]) => this.route(id, r, model.functions));
+    for (const [id, r] of present) checkHttpApiSettings(id, r);
     const hasApi = present.some(([, r]) => r.Type === 'AWS::ApiGatewayV2::Api');
     if (hasApi || routes.length > 0) model.httpApi = { routes };
     return model;
@@ -405,6 +440,11 @@ class TemplateReader {
     checkKeys(logicalId, type, 'Code', p.Code, ['S3Bucket', 'S3Key']);
     checkKeys(logicalId, type, 'Environment', p.Environment, ['Variables']);
     checkKeys(logicalId, type, 'DeadLetterConfig', p.DeadLetterConfig, ['TargetArn']);
+    // CloudFormation refuses these; locally they would run.
+    if (p.Timeout !== undefined && !(Number(p.Timeout) >= 1 && Number(p.Timeout) <= 900))
+      throw notHonoured(logicalId, type, `Timeout ${p.Timeout}`, 'Lambda takes 1 to 900 seconds');
+    if (p.MemorySize !== undefined && !(Number(p.MemorySize) >= 128 && Number(p.MemorySize) <= 10240))
+      throw notHonoured(logicalId, type, `MemorySize ${p.MemorySize}`, 'Lambda takes 128 to 10240 MB');
     if (p.Runtime !== undefined && !String(p.Runtime).startsWith('nodejs'))
       throw notHonoured(logicalId, type, `Runtime ${p.Runtime}`, 'local sandboxes run Node.js only');
     const found = invokeConfigs.find((c) => functionNameOf(String(c.props.FunctionName)) === name);
@@ -604,6 +644,13 @@ class TemplateReader {
         'the local HTTP API sends payload format 2.0 events only',
       );
     const timeoutMs = p.TimeoutInMillis === undefined ? 30_000 : Number(p.TimeoutInMillis);
+    if (!(timeoutMs >= 50 && timeoutMs <= 30_000))
+      throw notHonoured(
+        logicalId,
+        type,
+        `TimeoutInMillis ${timeoutMs}`,
+        'an HTTP API integration takes 50 to 30000 ms',
+      );
     if (target.timeout * 1000 > timeoutMs)
       throw notHonoured(
         logicalId,

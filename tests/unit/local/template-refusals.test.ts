@@ -185,3 +185,42 @@ describe('HTTP API', () => {
     expect(() => load(template)).toThrow('sets AuthorizationType JWT');
   });
 });
+
+describe('what CloudFormation or the HTTP API would treat differently', () => {
+  test.each([
+    ['Timeout', 901, 'sets Timeout 901'],
+    ['MemorySize', 64, 'sets MemorySize 64'],
+  ])('a function %s of %s is refused, as CloudFormation would', (property, value, named) => {
+    const template = withProperties('ReceiveOrderLambdaFunction', (p) => {
+      p[property] = value;
+    });
+
+    expect(() => load(template)).toThrow(named);
+  });
+
+  test('stage throttling is refused: the local HTTP API never answers 429', () => {
+    const template = withProperties('HttpApiStage', (p) => {
+      p.DefaultRouteSettings = { ThrottlingBurstLimit: 50, ThrottlingRateLimit: 100 };
+    });
+
+    expect(() => load(template)).toThrow(
+      'Resource HttpApiStage (AWS::ApiGatewayV2::Stage) sets DefaultRouteSettings.ThrottlingBurstLimit',
+    );
+  });
+
+  test('a CORS configuration on the API is refused', () => {
+    const template = withProperties('HttpApi', (p) => {
+      p.CorsConfiguration = { AllowOrigins: ['*'] };
+    });
+
+    expect(() => load(template)).toThrow('sets CorsConfiguration');
+  });
+
+  test('an integration timeout over 30 s is refused', () => {
+    const template = withProperties('HttpApiIntegrationReceiveOrder', (p) => {
+      p.TimeoutInMillis = 60_000;
+    });
+
+    expect(() => load(template)).toThrow('sets TimeoutInMillis 60000');
+  });
+});
