@@ -68,7 +68,10 @@ export async function requestRelease(
           : { event: 'courier-arriving' },
     }),
   );
-  if (applied && record.taskToken)
+  // A repeat of a release still waiting (the partner retries when our first answer failed, perhaps
+  // after the write but before the resume) resumes again: a token already spent is no error.
+  const waiting = record.status === 'ACCEPTED' && record.releasingAt !== undefined;
+  if (record.taskToken && (applied || waiting))
     await resumeWorkflow(record.taskToken, { releasedBy: by, releasing: Boolean(record.releasingAt) });
   return record.status;
 }
@@ -111,7 +114,13 @@ export async function cancelOrder(
       },
     }),
   );
-  if (!applied) return record.status;
+  if (!applied) {
+    // A repeat (the partner retries when our first answer failed, perhaps after the write but before
+    // the workflow heard): tell the waiting workflow again; a token already spent is no error.
+    if (record.status === 'CANCELLED' && record.taskToken)
+      await failWorkflowTask(record.taskToken, 'OrderCancelled', 'The order was cancelled.');
+    return record.status;
+  }
   // A waiting workflow leaves its wait and pays the void; one still preparing sees the status and
   // does the same once it reaches the wait; the reconciler pays it if neither can.
   if (record.taskToken) {

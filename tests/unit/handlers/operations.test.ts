@@ -365,7 +365,7 @@ describe('POST /orders/{orderId}/cancel', () => {
     expect(sfn.commandCalls(SendTaskFailureCommand)).toHaveLength(0);
   });
 
-  it('is answered 202 again for a cancelled order, with no second event', async () => {
+  it('is answered 202 again for a cancelled order, with no second event (the workflow is told again: a spent token is no error)', async () => {
     await orders.putOne(record({ status: 'ACCEPTED', taskToken: TOKEN }));
     await cancelFor();
 
@@ -373,7 +373,7 @@ describe('POST /orders/{orderId}/cancel', () => {
 
     expect(again).toEqual({ statusCode: 202, body: { orderId: order.orderId, status: 'CANCELLED' } });
     expect(published()).toHaveLength(1);
-    expect(sfn.commandCalls(SendTaskFailureCommand)).toHaveLength(1);
+    expect(sfn.commandCalls(SendTaskFailureCommand)).toHaveLength(2);
   });
 
   it.each(['RELEASED', 'REJECTED', 'FAILED'] as const)(
@@ -495,12 +495,14 @@ describe('POST /orders/{orderId}/release', () => {
     ]);
   });
 
-  it('does nothing twice: a second release is 202 and resumes nothing', async () => {
+  it('writes once: a second release is 202, the record unchanged, and resumes the waiting workflow again (a spent token is no error)', async () => {
     await orders.putOne(record({ status: 'ACCEPTED', taskToken: TOKEN }));
     await operator('release');
+    const written = await orders.read(order.orderId);
 
     expect((await operator('release')).statusCode).toBe(202);
-    expect(sfn.commandCalls(SendTaskSuccessCommand)).toHaveLength(1);
+    expect(await orders.read(order.orderId)).toEqual(written);
+    expect(sfn.commandCalls(SendTaskSuccessCommand)).toHaveLength(2);
   });
 
   it.each(['CANCELLED', 'REJECTED', 'FAILED'] as const)('is refused for a %s order: 409', async (status) => {

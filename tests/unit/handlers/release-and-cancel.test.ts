@@ -124,17 +124,21 @@ describe('release (the courier is close)', () => {
     expect(sfn.commandCalls(SendTaskSuccessCommand)).toHaveLength(0);
   });
 
-  it('does nothing twice: a second release of a waiting order is 202 and resumes nothing', async () => {
-    const asked = record({
-      status: 'ACCEPTED',
-      taskToken: TOKEN,
-      releaseRequestedAt: new Date().toISOString(),
-    });
-    await ordersTableHolds(asked);
+  it('resumes again when the partner repeats it: the first resume may have failed after our write', async () => {
+    await ordersTableHolds(record({ status: 'ACCEPTED', taskToken: TOKEN, posReference: 'pos-1' }));
+    sfn.on(SendTaskSuccessCommand).rejectsOnce(new Error('Rate exceeded')).resolves({});
 
+    expect((await callRelease()).statusCode).toBe(500);
+    const written = await orders.read(order.orderId);
+    expect(written.releasingAt).toEqual(expect.any(String));
+
+    // The partner retries: the record is not written twice, the workflow is resumed this time.
     expect((await callRelease()).statusCode).toBe(202);
-    expect(await orders.read(order.orderId)).toEqual(asked);
-    expect(sfn.commandCalls(SendTaskSuccessCommand)).toHaveLength(0);
+    expect(await orders.read(order.orderId)).toEqual(written);
+    expect(sfn.commandCalls(SendTaskSuccessCommand).map((call) => call.args[0].input.taskToken)).toEqual([
+      TOKEN,
+      TOKEN,
+    ]);
   });
 
   it('is 202 and changes nothing once the order is RELEASED (by the courier or the timeout)', async () => {
@@ -244,8 +248,10 @@ describe('cancel', () => {
     expect(published().map((entry) => entry.DetailType)).toEqual(['OrderCancelled']);
   });
 
-  it('is 202 with no effect when the order is already CANCELLED', async () => {
+  it('is 202 and changes nothing when the order is already CANCELLED, but tells a waiting workflow again', async () => {
     const cancelled = await ordersTableHolds(record({ status: 'CANCELLED', taskToken: TOKEN }));
+    // The usual repeat: the workflow heard the first time and the token is spent.
+    sfn.on(SendTaskFailureCommand).rejects(new TaskTimedOut({ message: 'Task Timed Out', $metadata: {} }));
 
     expect(await callCancel()).toEqual({
       statusCode: 202,
@@ -253,7 +259,22 @@ describe('cancel', () => {
     });
     expect(await orders.read(order.orderId)).toEqual(cancelled);
     expect(published()).toHaveLength(0);
-    expect(sfn.commandCalls(SendTaskFailureCommand)).toHaveLength(0);
+    expect(sfn.commandCalls(SendTaskFailureCommand)).toHaveLength(1);
+  });
+
+  it('reaches the waiting workflow on the partner’s retry when the first cancel could not tell it', async () => {
+    await ordersTableHolds(record({ status: 'ACCEPTED', taskToken: TOKEN, posReference: 'pos-1' }));
+    sfn.on(SendTaskFailureCommand).rejectsOnce(new Error('Rate exceeded')).resolves({});
+
+    expect((await callCancel()).statusCode).toBe(500);
+    expect(await orders.read(order.orderId)).toMatchObject({ status: 'CANCELLED' });
+
+    expect((await callCancel()).statusCode).toBe(202);
+    const told = sfn.commandCalls(SendTaskFailureCommand).map((call) => call.args[0].input);
+    expect(told.map(({ taskToken, error }) => [taskToken, error])).toEqual([
+      [TOKEN, 'OrderCancelled'],
+      [TOKEN, 'OrderCancelled'],
+    ]);
   });
 
   it.each<OrderStatus>(['RELEASED', 'REJECTED', 'FAILED'])('is 409 once the order is %s', async (status) => {
