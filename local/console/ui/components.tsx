@@ -111,8 +111,16 @@ export function Field(props: { label: string; children: ComponentChildren; hint?
   );
 }
 
-/** What a call answered: the status and, for an error, its code and message; else the body. */
-export function AnswerView(props: { answer: Answer | undefined; testId: string; what?: string }) {
+/**
+ * What a call answered: the status and, for an error, its code and message; else the body (folded
+ * away with `folded`, where the page shows the result anyway, as a store after a change).
+ */
+export function AnswerView(props: {
+  answer: Answer | undefined;
+  testId: string;
+  what?: string;
+  folded?: boolean;
+}) {
   const { answer } = props;
   if (!answer) return null;
   return (
@@ -122,7 +130,15 @@ export function AnswerView(props: { answer: Answer | undefined; testId: string; 
         {answer.status === 0 ? 'no answer' : `HTTP ${answer.status}`}
       </strong>{' '}
       {answer.ok ? (
-        answer.body !== undefined && <pre>{JSON.stringify(answer.body, null, 2)}</pre>
+        answer.body !== undefined &&
+        (props.folded ? (
+          <details>
+            <summary>body</summary>
+            <pre>{JSON.stringify(answer.body, null, 2)}</pre>
+          </details>
+        ) : (
+          <pre>{JSON.stringify(answer.body, null, 2)}</pre>
+        ))
       ) : (
         <span>{errorText(answer)}</span>
       )}

@@ -3,7 +3,7 @@
  * un-86 an item), through the store routes; and what each partner shows for the store, from the
  * partner simulator.
  */
-import { useState } from 'preact/hooks';
+import { useEffect, useState } from 'preact/hooks';
 import { type Answer, call, errorText, type Store, type StoreDetail } from '../api';
 import {
   AnswerView,
@@ -258,6 +258,8 @@ function PartnersView({ partners }: { partners: StoreDetail['partners'] }) {
   );
 }
 
+const STORE_REFRESH_MS = 3000;
+
 function StoreCard({ storeId }: { storeId: string }) {
   const [answer, setAnswer] = useState<Answer | undefined>(undefined);
   const {
@@ -269,6 +271,11 @@ function StoreCard({ storeId }: { storeId: string }) {
     if (!got.ok) throw new Error(errorText(got));
     return got.body;
   }, [storeId]);
+  // The partners hear of a change a moment later (the sync runs off the bus): keep the card current.
+  useEffect(() => {
+    const timer = setInterval(() => void reload(), STORE_REFRESH_MS);
+    return () => clearInterval(timer);
+  }, [reload]);
   const act: Act = async (method, path, body) => {
     setAnswer(await call(method, path, body));
     await reload();
@@ -294,7 +301,7 @@ function StoreCard({ storeId }: { storeId: string }) {
         </button>
       </header>
       <ErrorNote error={error} />
-      <AnswerView answer={answer} testId={`store-answer-${store.storeId}`} what="Store API" />
+      <AnswerView answer={answer} testId={`store-answer-${store.storeId}`} what="Store API" folded />
       <StatusControls store={store} act={act} />
       <BusyAndThrottle store={store} act={act} />
       <Menu store={store} act={act} />
