@@ -158,7 +158,7 @@ function emulated(options: EdgeOptions): ServiceKey[] {
   return [
     ...given,
     ...(options.dynamodbEndpoint ? (['dynamodb'] as const) : []),
-    ...(options.lambda ? (['lambda'] as const) : []),
+    ...(options.lambda || options.lambdaApi ? (['lambda'] as const) : []),
     'sts' as const,
   ];
 }
