@@ -10,10 +10,14 @@
  * `outage` counts the orders that failed during it, and the run fails if they exceed that bound.
  * `npm run load -- --chaos [--seed S] [--orders N] [--phases P]`: the randomized fault run
  * (local/tools/chaos.ts) with a restart mid-run; it prints its seed, and `--seed S` replays it.
+ * `--target stack:NAME`: a deployed stage, found as the e2e suite finds it (tests/steps/targets.ts);
+ * only the lookup is done — driving a stage needs its simulators deployed (their outputs) and a run
+ * that reads no in-process internals (Lambda stats, DLQ depth, the outage's store), not done yet.
  */
 import { parseArgs } from 'node:util';
 import { GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
+import { parseTarget, stackEndpoints } from '../tests/steps/targets';
 import { type AuditReport, agrees, auditEndings, runReconcilerIn } from './tools/audit';
 import { runChaos } from './tools/chaos';
 import { startToolCloud, type ToolCloud } from './tools/cloud';
@@ -60,6 +64,7 @@ const { values: args } = parseArgs({
     outage: { type: 'boolean', default: false },
     'outage-seconds': { type: 'string', default: '20' },
     'outage-after': { type: 'string', default: '0.4' },
+    target: { type: 'string' },
   },
 });
 
@@ -585,7 +590,23 @@ function printReport(
   process.stdout.write(`${lines.join('\n')}\n`);
 }
 
-(args.chaos ? runChaosMode() : run()).then(
+/** `--target stack:NAME`: its endpoints, or why it cannot be driven (see the header). */
+async function runAgainstTarget(value: string): Promise<boolean> {
+  const target = parseTarget(value);
+  if (target.kind !== 'stack')
+    throw new Error(
+      `--target ${value}: only stack:NAME (without --target the run starts its own local cloud)`,
+    );
+  const found = await stackEndpoints(target.stage);
+  say(
+    `stage ${target.stage}: HTTP API ${found.httpUrl}, partner simulator ${found.partnerUrl}, POS simulator ${found.posUrl}`,
+  );
+  throw new Error(
+    `a load run against stage ${target.stage} is not done yet: the run reads the in-process local cloud (Lambda stats, DLQ depth, the outage's store)`,
+  );
+}
+
+(args.target ? runAgainstTarget(args.target) : args.chaos ? runChaosMode() : run()).then(
   (passed) => process.exit(passed ? 0 : 1),
   (error) => {
     console.error(error);
