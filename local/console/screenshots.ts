@@ -61,16 +61,15 @@ async function main(): Promise<void> {
       items: { 'TACO-AL-PASTOR': 2, 'CHIPS-SALSA': 1, 'DRINK-HORCHATA': 1 },
       pickupInSeconds: 600,
     });
-    await shoot(simulators, 'simulators');
-
     await orderRow(orders, waiting.orderId!).row.waitFor();
     await orders.getByTestId('order-status').filter({ hasText: 'REJECTED' }).first().waitFor();
     await shoot(orders, 'orders');
 
     await orderRow(orders, waiting.orderId!).row.getByTestId('order-link').click();
     await orders.getByTestId('current-state-workflow').filter({ hasText: 'WaitForCourier' }).waitFor();
-    await orders.getByTestId('graph-prepare').waitFor();
+    await orders.locator('[data-testid=graph-prepare] [data-mark=visited]').first().waitFor();
     await shoot(orders, 'order');
+    await shoot(simulators, 'simulators');
 
     await toggleItemOnStoresPage(simulators, 'store-001', 'TACO-POLLO');
     await simulators
