@@ -64,6 +64,8 @@ async function aWaitingOrder(partner = 'doordash') {
 }
 
 test('lists orders by store, status and partner, newest first, a page at a time', async () => {
+  // Only this test's orders (a shared target holds others'): `since` a second before the first.
+  const since = new Date(Date.now() - 1000).toISOString();
   const first = await whenThePartnerSendsAnOrder(t, { partner: 'doordash', storeId: 'store-001' });
   const second = await whenThePartnerSendsAnOrder(t, { partner: 'grubhub', storeId: 'store-001' });
   const offline = await whenThePartnerSendsAnOrder(t, { partner: 'ubereats', storeId: 'store-002' });
@@ -72,11 +74,14 @@ test('lists orders by store, status and partner, newest first, a page at a time'
   );
   await theOrderReaches(t, offlineId!, 'REJECTED');
 
-  const page1 = await api('GET', '/orders?storeId=store-001&limit=1');
-  const page2 = await api('GET', `/orders?storeId=store-001&limit=1&cursor=${page1.body.cursor}`);
-  const rejected = await api('GET', '/orders?status=REJECTED');
-  const fromGrubhub = await api('GET', '/orders?partner=grubhub');
-  const all = await api('GET', '/orders');
+  const page1 = await api('GET', `/orders?limit=1&since=${since}&storeId=store-001`);
+  const page2 = await api(
+    'GET',
+    `/orders?cursor=${page1.body.cursor}&limit=1&since=${since}&storeId=store-001`,
+  );
+  const rejected = await api('GET', `/orders?since=${since}&status=REJECTED`);
+  const fromGrubhub = await api('GET', `/orders?partner=grubhub&since=${since}`);
+  const all = await api('GET', `/orders?since=${since}`);
 
   expect(page1.status).toBe(200);
   expect(page1.body.orders.map((o: { orderId: string }) => o.orderId)).toEqual([secondId]);
