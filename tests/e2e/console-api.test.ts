@@ -144,10 +144,27 @@ test('an order placed as a partner is listed with the counts, waits in WaitForCo
     'Prepare',
   );
   expect(workflow).not.toHaveProperty('failedState');
-  // The Express child Prepare ran, named by the order id, read through its log group.
-  expect(prepare).toMatchObject({ role: 'prepare', type: 'EXPRESS', status: 'SUCCEEDED', source: 'logs' });
+  // The Express child Prepare ran, named by the order id; its path read from its log group.
+  expect(prepare).toMatchObject({
+    role: 'prepare',
+    type: 'EXPRESS',
+    status: 'SUCCEEDED',
+    source: 'logs',
+    path: ['ClaimOrder', 'ValidateOrder', 'CreatePosOrder', 'AcceptOrder', 'PublishAccepted'],
+  });
   expect(prepare.executionArn).toContain(`:${orderId}:`);
   expect(prepare.definition.StartAt).toBe('ClaimOrder');
+  expect(prepare).not.toHaveProperty('eventsUnavailable');
+  expect(prepare.events.at(-1)).toMatchObject({ type: 'ExecutionSucceeded' });
+  // The function lines carrying the order id, from each function's log group.
+  expect(waiting.logs).toEqual(
+    expect.arrayContaining([
+      expect.objectContaining({
+        functionName: expect.stringMatching(/-receiveOrder$/),
+        message: 'order received',
+      }),
+    ]),
+  );
   expect(waiting.executions.some((e: { role: string }) => e.role === 'finish')).toBe(false);
   expect(waiting.busEvents.map((e: { detailType: string }) => e.detailType)).toEqual([
     'OrderReceived',
@@ -158,13 +175,21 @@ test('an order placed as a partner is listed with the counts, waits in WaitForCo
   expect(released).toMatchObject({ status: 202, body: { orderId } });
   const done = await eventually(async () => {
     const detail = await consoleCall('GET', `/api/orders/${orderId}`);
-    return detail.body?.order.status === 'RELEASED' && detail.body.executions[0].status === 'SUCCEEDED'
+    const finish = detail.body?.executions?.find((e: { role: string }) => e.role === 'finish');
+    return detail.body?.order.status === 'RELEASED' &&
+      detail.body.executions[0].status === 'SUCCEEDED' &&
+      finish?.events.at(-1)?.type === 'ExecutionSucceeded'
       ? detail.body
       : undefined;
   }, `${orderId} to be released`);
   expect(done.executions[0]).toMatchObject({ path: ['Prepare', 'WaitForCourier', 'Finish'] });
   expect(done.executions[0]).not.toHaveProperty('currentState');
   expect(done.executions.map((e: { role: string }) => e.role)).toEqual(['workflow', 'prepare', 'finish']);
+  expect(done.executions[2]).toMatchObject({
+    type: 'EXPRESS',
+    status: 'SUCCEEDED',
+    path: ['ReleaseToKitchen', 'PublishReleased', 'PartnerToldReleased', 'Released'],
+  });
   expect(done.busEvents.at(-1)).toMatchObject({
     detailType: 'OrderReleasedToKitchen',
     detail: { eventId: `${orderId}/OrderReleasedToKitchen` },
