@@ -2,8 +2,10 @@
  * `npm run cost [-- --json]`: what an order costs on AWS, per path, from what the local cloud
  * actually did. Each path runs a few orders (one at a time, after a warm-up, so cold starts do not
  * dominate); between paths the cloud is left to settle and its counters are read:
- *  - Step Functions: states entered in the STANDARD machine; executions and their durations in the
- *    EXPRESS ones (each rounded up to 100 ms at 64 MB, as billed);
+ *  - Step Functions: states entered in the STANDARD machine (its history); executions and their
+ *    durations in the EXPRESS ones (each rounded up to 100 ms at 64 MB, as billed), read as on AWS
+ *    from their CloudWatch log group (level ALL: Express executions have no GetExecutionHistory);
+ *  - CloudWatch Logs: bytes ingested into the Express machines' log group and the functions' groups;
  *  - Lambda: invocations and billed ms (init included) at each function's memory and architecture;
  *  - EventBridge: events put; HTTP API: the partner's requests (timed proxy in front of it);
  *  - DynamoDB: the functions' calls through a metering proxy that asks dynalite for
@@ -14,6 +16,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { CloudWatchLogsClient, paginateFilterLogEvents } from '@aws-sdk/client-cloudwatch-logs';
 import { DEMO_STORES } from '../functions/lib/domain/demo-stores';
 import type { ExecutionRecord } from './cloud/stepfunctions/execution';
 import { startToolCloud, type ToolCloud } from './tools/cloud';
@@ -132,10 +135,79 @@ interface Counters {
   events: number;
   dynamo: DynamoUsage;
   apiRequests: number;
+  /** Bytes ingested so far into the Express machines' log groups and into the functions' groups. */
+  logBytes: { express: number; functions: number };
+  at: number;
+}
+
+/** The log groups the Express machines write their history to (their LoggingConfiguration). */
+function expressLogGroups(t: ToolCloud): string[] {
+  const groups = t.cloud.stepFunctions
+    .listStateMachines()
+    .filter((machine) => machine.type === 'EXPRESS')
+    .map((machine) => machine.loggingConfiguration.destinations?.[0]?.cloudWatchLogsLogGroup.logGroupArn)
+    .map((arn) => /:log-group:(.+?)(:\*)?$/.exec(arn ?? '')?.[1])
+    .filter((name): name is string => name !== undefined);
+  return [...new Set(groups)];
+}
+
+function logBytes(t: ToolCloud) {
+  const sum = (groups: string[]) =>
+    groups.reduce((total, group) => total + t.cloud.logs.ingestedBytes(group), 0);
+  const functions = t.cloud.logs.groupNames().filter((group) => group.startsWith('/aws/lambda/'));
+  return { express: sum(expressLogGroups(t)), functions: sum(functions) };
+}
+
+/** One Express execution as its log events tell it: when it started and ended, the tasks it scheduled. */
+interface ExpressRun {
+  startedAt?: number;
+  endedAt?: number;
+  taskTypes: string[];
+}
+
+/**
+ * The Express executions of a time window, read from their log group with FilterLogEvents through
+ * the local endpoint, as one would read them on AWS.
+ */
+async function expressRunsBetween(t: ToolCloud, startTime: number, endTime: number): Promise<ExpressRun[]> {
+  const client = new CloudWatchLogsClient({
+    endpoint: t.cloud.awsUrl,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+  });
+  const runs = new Map<string, ExpressRun>();
+  try {
+    for (const logGroupName of expressLogGroups(t)) {
+      const pages = paginateFilterLogEvents({ client }, { logGroupName, startTime, endTime: endTime + 1 });
+      for await (const page of pages) {
+        for (const { message } of page.events ?? []) {
+          const event = JSON.parse(message ?? '{}') as LoggedEvent;
+          const run = runs.get(event.execution_arn) ?? { taskTypes: [] };
+          runs.set(event.execution_arn, run);
+          const at = Number(event.event_timestamp);
+          if (event.type === 'ExecutionStarted') run.startedAt = at;
+          else if (/^Execution(Succeeded|Failed|TimedOut|Aborted)$/.test(event.type)) run.endedAt = at;
+          else if (event.type === 'TaskScheduled') run.taskTypes.push(event.details.resourceType ?? '');
+        }
+      }
+    }
+  } finally {
+    client.destroy();
+  }
+  return [...runs.values()];
+}
+
+interface LoggedEvent {
+  type: string;
+  execution_arn: string;
+  event_timestamp: string;
+  details: { resourceType?: string };
 }
 
 function counters(t: ToolCloud): Counters {
   return {
+    logBytes: logBytes(t),
+    at: Date.now(),
     stepFunctions: structuredClone(t.cloud.stepFunctions.stats()),
     lambda: t.cloud.lambda.stats(),
     events: t.cloud.eventBridge.stats().eventsPut,
@@ -157,7 +229,8 @@ function usageBetween(
   t: ToolCloud,
   before: Counters,
   after: Counters,
-  executions: ExecutionRecord[],
+  standard: ExecutionRecord[],
+  express: ExpressRun[],
   orders: number,
 ) {
   const machines = new Map(t.cloud.stepFunctions.listStateMachines().map((m) => [m.stateMachineArn, m.type]));
@@ -172,7 +245,7 @@ function usageBetween(
       expressRequests += stats.executionsStarted - (was?.executionsStarted ?? 0);
     } else standardTransitions += transitions;
   }
-  const express = executions.filter((e) => e.type === 'EXPRESS' && e.stopDate !== undefined);
+  const expressEnded = express.filter((run) => run.startedAt !== undefined && run.endedAt !== undefined);
   let lambdaRequests = 0;
   let lambdaGbSecondsArm64 = 0;
   let lambdaGbSecondsX86 = 0;
@@ -185,11 +258,16 @@ function usageBetween(
     if (stats.architecture === 'arm64') lambdaGbSecondsArm64 += gbs;
     else lambdaGbSecondsX86 += gbs;
   }
-  const tasks = executions.flatMap((e) =>
-    e.history
-      .filter((event) => event.type === 'TaskScheduled')
-      .map((event) => (event.taskScheduledEventDetails as { resourceType?: string }).resourceType ?? ''),
-  );
+  const tasks = [
+    ...standard
+      .filter((e) => e.type === 'STANDARD')
+      .flatMap((e) =>
+        e.history
+          .filter((event) => event.type === 'TaskScheduled')
+          .map((event) => (event.taskScheduledEventDetails as { resourceType?: string }).resourceType ?? ''),
+      ),
+    ...express.flatMap((run) => run.taskTypes),
+  ];
   const dynamoTasks = tasks.filter((type) => type === 'dynamodb').length;
   const dynamo = diffDynamoUsage(after.dynamo, before.dynamo);
   const writes = WRITE_OPERATIONS.reduce((sum, op) => sum + (dynamo.byOperation[op] ?? 0), 0);
@@ -199,7 +277,7 @@ function usageBetween(
     standardTransitions,
     expressRequests,
     expressGbSeconds: expressGbSeconds(
-      express.map((e) => (e.stopDate ?? e.startDate) - e.startDate),
+      expressEnded.map((run) => run.endedAt! - run.startedAt!),
       prices.prices.stepFunctionsExpressGbSecond.billing,
     ),
     lambdaRequests,
@@ -209,6 +287,8 @@ function usageBetween(
     dynamoWriteUnits: dynamo.writeUnits + dynamoTasks * unitsPerWrite,
     dynamoReadUnits: dynamo.readUnits,
     apiRequests: after.apiRequests - before.apiRequests,
+    expressLogBytes: after.logBytes.express - before.logBytes.express,
+    functionLogBytes: after.logBytes.functions - before.logBytes.functions,
   };
   const counts: StateCounts = {
     expressTransitions,
@@ -230,7 +310,8 @@ async function measurePath(t: ToolCloud, watcher: StatusWatcher, path: OrderPath
   await path.after?.(t);
   const wrong = outcomes.filter((outcome) => outcome !== path.expect);
   if (wrong.length) throw new Error(`${path.path}: expected ${path.expect}, got ${JSON.stringify(outcomes)}`);
-  return usageBetween(t, before, after, window.executions(), ORDERS);
+  const express = await expressRunsBetween(t, before.at, after.at);
+  return usageBetween(t, before, after, window.executions(), express, ORDERS);
 }
 
 const perOrder = (value: number, orders: number, digits = 3) => round(value / orders, digits);
@@ -252,6 +333,8 @@ function pathReport(path: string, measured: ReturnType<typeof usageBetween>) {
     dynamoReadUnits: perOrder(usage.dynamoReadUnits, n, 2),
     dynamoCalls: perOrder(measured.dynamoCalls, n, 2),
     apiRequests: perOrder(usage.apiRequests, n, 2),
+    expressLogBytes: perOrder(usage.expressLogBytes ?? 0, n, 0),
+    functionLogBytes: perOrder(usage.functionLogBytes ?? 0, n, 0),
     usdPer1000: round(cost.usdPer1000, 5),
     usdPer1000ByService: Object.fromEntries(Object.entries(cost.byService).map(([k, v]) => [k, round(v, 5)])),
     shares: Object.fromEntries(Object.entries(cost.shares).map(([k, v]) => [k, round(v, 3)])),
@@ -312,6 +395,8 @@ function printTable(paths: Array<ReturnType<typeof pathReport>>, file: string) {
     ['WRU', (p) => p.dynamoWriteUnits, 6],
     ['RRU', (p) => p.dynamoReadUnits, 6],
     ['API', (p) => p.apiRequests, 5],
+    ['sfn log B', (p) => p.expressLogBytes, 10],
+    ['λ log B', (p) => p.functionLogBytes, 8],
     ['$/1000', (p) => p.usdPer1000.toFixed(4), 8],
     ['all-Std $', (p) => p.alternatives.allStandard.usdPer1000.toFixed(4), 10],
     ['λ/step $', (p) => p.alternatives.lambdaPerStep.usdPer1000.toFixed(4), 9],
@@ -338,7 +423,8 @@ function printTable(paths: Array<ReturnType<typeof pathReport>>, file: string) {
           .join(', ')}`,
     ),
     '',
-    'all-Std: the same workflow in one STANDARD machine (every state of parent and children billed);',
+    'log B: bytes per order ingested into CloudWatch Logs (Express history at level ALL; function lines);',
+    'all-Std: the same workflow in one STANDARD machine (every state of parent and children billed, no Express logs);',
     'λ/step: that, with a Lambda for each direct service integration (dynamodb, events).',
     `report: ${file}`,
     '',

@@ -25,7 +25,8 @@ export interface PriceTable {
     | 'eventBridgeCustomEvent'
     | 'dynamoDbWriteRequestUnit'
     | 'dynamoDbReadRequestUnit'
-    | 'httpApiRequest',
+    | 'httpApiRequest'
+    | 'cloudWatchLogsIngestedGb',
     PriceEntry
   >;
 }
@@ -43,6 +44,10 @@ export interface PathUsage {
   dynamoWriteUnits: number;
   dynamoReadUnits: number;
   apiRequests: number;
+  /** Bytes ingested into the Express machines' log groups (their level-ALL history). */
+  expressLogBytes?: number;
+  /** Bytes ingested into the functions' `/aws/lambda/…` log groups. */
+  functionLogBytes?: number;
 }
 
 export type Service =
@@ -51,7 +56,8 @@ export type Service =
   | 'lambda'
   | 'eventBridge'
   | 'dynamoDb'
-  | 'httpApi';
+  | 'httpApi'
+  | 'cloudWatchLogs';
 
 export interface PathCost {
   /** Dollars per 1,000 orders by service. */
@@ -97,6 +103,9 @@ export function priceUsage(usage: PathUsage, table: PriceTable): PathCost {
       usage.dynamoWriteUnits * p.dynamoDbWriteRequestUnit.usd +
       usage.dynamoReadUnits * p.dynamoDbReadRequestUnit.usd,
     httpApi: usage.apiRequests * p.httpApiRequest.usd,
+    cloudWatchLogs:
+      (((usage.expressLogBytes ?? 0) + (usage.functionLogBytes ?? 0)) / 1024 ** 3) *
+      p.cloudWatchLogsIngestedGb.usd,
   };
   for (const service of Object.keys(byService) as Service[]) byService[service] *= per1000;
   const usdPer1000 = Object.values(byService).reduce((a, b) => a + b, 0);
@@ -118,7 +127,8 @@ export interface StateCounts {
 
 /**
  * The same work done in one Standard machine: every state of parent and children is a billed
- * transition (less the parent states that only started a child), and no Express charges.
+ * transition (less the parent states that only started a child), and no Express charges — nor
+ * Express logs, since a Standard execution's path is in its GetExecutionHistory.
  */
 export function allStandard(usage: PathUsage, counts: StateCounts): PathUsage {
   return {
@@ -126,6 +136,7 @@ export function allStandard(usage: PathUsage, counts: StateCounts): PathUsage {
     standardTransitions: usage.standardTransitions - counts.childStarts + counts.expressTransitions,
     expressRequests: 0,
     expressGbSeconds: 0,
+    expressLogBytes: 0,
   };
 }
 

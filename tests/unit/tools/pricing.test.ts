@@ -77,6 +77,16 @@ describe('priceUsage', () => {
     expect(x86).toBeGreaterThan(arm);
   });
 
+  it('prices CloudWatch Logs ingestion at $0.50 per GB, Express history and function lines alike', () => {
+    const gb = 1024 ** 3;
+    const cost = priceUsage(
+      { ...nothing, orders: 1000, expressLogBytes: gb / 2, functionLogBytes: gb / 2 },
+      prices,
+    );
+    expect(cost.byService.cloudWatchLogs).toBeCloseTo(0.5, 12);
+    expect(cost.shares.cloudWatchLogs).toBe(1);
+  });
+
   it('refuses a path with no orders', () => {
     expect(() => priceUsage({ ...nothing, orders: 0 }, prices)).toThrow(RangeError);
   });
@@ -104,6 +114,11 @@ describe('the designs the README compares', () => {
     lambdaGbSecondsArm64: 0.06,
   };
   const counts = { expressTransitions: 12, childStarts: 2, serviceTasks: 4 };
+
+  it('all in Standard logs no Express history (its own history shows the path), but keeps the function logs', () => {
+    const logged = allStandard({ ...measured, expressLogBytes: 15_000, functionLogBytes: 5_000 }, counts);
+    expect(logged).toMatchObject({ expressLogBytes: 0, functionLogBytes: 5_000 });
+  });
 
   it('all in Standard bills every state of parent and children, and no Express', () => {
     expect(allStandard(measured, counts)).toMatchObject({
