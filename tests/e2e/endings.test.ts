@@ -105,6 +105,21 @@ test('the partner answers 404 to accept and deny: FAILED, the POS order voided a
   });
 }, 90_000);
 
+test('the POS refuses the order with 422: FAILED INVALID_ORDER, not a retried POS outage', async () => {
+  await givenThePosFaults(t, { errorRate: 1, errorStatus: 422, endpoints: ['create'] });
+  const sent = await whenThePartnerSendsAnOrder(t, { partner: 'doordash', storeId: 'store-001' });
+  const orderId = sent.webhookBody.orderId;
+
+  await theOrderSettles(t, orderId, ['FAILED'], 30_000);
+  const order = (await theOrder(t, orderId)).body;
+  expect(order.denyReason).toBe('INVALID_ORDER');
+  expect(order.timeline.find((e: { event: string }) => e.event === 'failed')?.detail).toBe(
+    'INVALID_ORDER (PosRefused)',
+  );
+  // The partner's deny follows the void by our id, due once the late-write horizon passes: the
+  // handler tests show it, with the reason, and that a refusal does not count against POS health.
+}, 60_000);
+
 test('every partner endpoint failing: the partner is told the denial once it is back', async () => {
   await givenThePartnerApiFaults(t, { errorRate: 1 });
   const sent = await whenThePartnerSendsAnOrder(t, { partner: 'grubhub', storeId: 'store-001' });
@@ -334,7 +349,9 @@ test('an operator who stops an order’s workflow while it waits for the courier
 
   // Step Functions' status change event reaches the settling function: no reconciler run needed.
   const ended = await theOrderSettles(t, orderId, ['FAILED'], 30_000);
-  expect(ended.timeline.map((line: { detail?: string }) => line.detail).join(' ')).toContain('ExecutionAborted');
+  expect(ended.timeline.map((line: { detail?: string }) => line.detail).join(' ')).toContain(
+    'ExecutionAborted',
+  );
   await eventually(
     async () => ((await disagreementsOf(sent)).length === 0 ? true : undefined),
     `the stopped order ${orderId} to agree everywhere`,
