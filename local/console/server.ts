@@ -60,6 +60,8 @@ interface Request {
   body: () => Promise<unknown>;
   raw: IncomingMessage;
   response: ServerResponse;
+  /** How often a live feed polls the API. */
+  feedIntervalMs: number;
 }
 
 type Handler = (system: ConsoleSystem, request: Request) => Promise<Answer | undefined>;
@@ -202,7 +204,7 @@ async function streamOrders(system: ConsoleSystem, request: Request): Promise<An
     system,
     request.query,
     (update) => response.write(`event: orders\ndata: ${JSON.stringify(update)}\n\n`),
-    feedIntervalOf(raw),
+    request.feedIntervalMs,
   );
   const keepAlive = setInterval(() => response.write(': keep-alive\n\n'), KEEP_ALIVE_MS);
   raw.socket.once('close', () => {
@@ -211,9 +213,6 @@ async function streamOrders(system: ConsoleSystem, request: Request): Promise<An
   });
   return undefined; // the answer is the stream
 }
-
-const feedIntervals = new WeakMap<Socket, number>();
-const feedIntervalOf = (raw: IncomingMessage) => feedIntervals.get(raw.socket) ?? 1_000;
 
 // ── the shell and its assets ─────────────────────────────────────────────────
 
@@ -313,15 +312,45 @@ function findRoute(method: string, urlPath: string) {
   throw new ConsoleError(404, 'NOT_FOUND', pathKnown ? `no ${method} on ${urlPath}` : `no route ${urlPath}`);
 }
 
+const LOOPBACK_NAMES = new Set(['localhost', '127.0.0.1', '[::1]']);
+
+/**
+ * The console acts with the operator's credentials (on a stage: real ones), so only its own pages
+ * may drive it: on a loopback address the Host must name loopback (no DNS rebinding), and a change
+ * must come from the console's own origin (no cross-site form posting to it).
+ */
+function checkCaller(raw: IncomingMessage, method: string, loopback: boolean): void {
+  const host = raw.headers.host ?? '';
+  const hostname = host.startsWith('[') ? host.slice(0, host.indexOf(']') + 1) : host.split(':')[0]!;
+  if (loopback && !LOOPBACK_NAMES.has(hostname))
+    throw new ConsoleError(403, 'FORBIDDEN_HOST', `the console answers on localhost, not ${hostname}`);
+  const origin = raw.headers.origin;
+  if (method !== 'GET' && method !== 'HEAD' && origin !== undefined && origin !== `http://${host}`)
+    throw new ConsoleError(
+      403,
+      'FORBIDDEN_ORIGIN',
+      `changes come only from the console's own pages, not ${origin}`,
+    );
+}
+
+/** What every request of one running console shares. */
+interface ConsoleContext {
+  system: ConsoleSystem;
+  distDir: string;
+  /** Bound to a loopback address: the Host must say so too. */
+  loopback: boolean;
+  feedIntervalMs: number;
+}
+
 async function handle(
-  system: ConsoleSystem,
-  distDir: string,
+  { system, distDir, loopback, feedIntervalMs }: ConsoleContext,
   raw: IncomingMessage,
   response: ServerResponse,
 ): Promise<void> {
   const url = new URL(raw.url ?? '/', 'http://console');
   const method = raw.method ?? 'GET';
   try {
+    checkCaller(raw, method, loopback);
     if (url.pathname.startsWith('/api/')) {
       const { route: matched, params } = findRoute(method, url.pathname);
       const answer = await matched.handle(system, {
@@ -331,6 +360,7 @@ async function handle(
         body: readBody(raw),
         raw,
         response,
+        feedIntervalMs,
       });
       if (answer) sendJson(response, answer.status, answer.body);
       return;
@@ -354,18 +384,17 @@ async function handle(
 export async function startConsole(options: ConsoleOptions): Promise<RunningConsole> {
   const distDir = options.distDir ?? DEFAULT_DIST_DIR;
   if (options.build !== false) await buildConsoleUi(distDir);
+  const port = options.port ?? Number(process.env.LOCAL_CONSOLE_PORT ?? 4000);
+  const host = options.host ?? '127.0.0.1';
+  const loopback = LOOPBACK_NAMES.has(host) || host === '::1';
   const system = new ConsoleSystem(options.endpoints);
   const sockets = new Set<Socket>();
-  const server = createServer((raw, response) => {
-    if (options.feedIntervalMs !== undefined) feedIntervals.set(raw.socket, options.feedIntervalMs);
-    void handle(system, distDir, raw, response);
-  });
+  const context = { system, distDir, loopback, feedIntervalMs: options.feedIntervalMs ?? 1_000 };
+  const server = createServer((raw, response) => void handle(context, raw, response));
   server.on('connection', (socket) => {
     sockets.add(socket);
     socket.once('close', () => sockets.delete(socket));
   });
-  const port = options.port ?? Number(process.env.LOCAL_CONSOLE_PORT ?? 4000);
-  const host = options.host ?? '127.0.0.1';
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => resolve());

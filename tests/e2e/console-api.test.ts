@@ -4,6 +4,7 @@
  * workflow waiting in WaitForCourier after Prepare, the release button releases it; stores and dead
  * letters come through; bad input and unknown orders answer JSON errors.
  */
+import { request as httpRequest } from 'node:http';
 import { type ConsoleEndpoints, endpointsFrom } from '../../local/console/endpoints';
 import { type RunningConsole, startConsole } from '../../local/console/server';
 import { eventually, givenALocalCloud, TARGET, type TestCloud } from '../steps/local-cloud';
@@ -244,6 +245,33 @@ test('stores, the partners view of them, and the dead-letter queues come through
   const [first] = queues.body.queues;
   const messages = await consoleCall('GET', `/api/dead-letters/${first.name}/messages`);
   expect(messages).toMatchObject({ status: 200, body: { name: first.name, messages: [] } });
+});
+
+test('only its own pages drive it: a change from another site, or a request for another host, is refused', async () => {
+  const { orderId } = await placeOrder('ubereats');
+  const crossSite = await fetch(`${consoleServer.url}/api/orders/${orderId}/cancel`, {
+    method: 'POST',
+    headers: { origin: 'https://menu-deals.example', 'content-type': 'text/plain' },
+    body: '{"reason":"not yours"}',
+  });
+  const rebound = await new Promise<number>((resolve, reject) => {
+    // fetch will not send another Host; node:http does, as a browser after DNS rebinding would.
+    const request = httpRequest(`${consoleServer.url}/api/config`, {
+      headers: { host: `evil.example:${consoleServer.port}` },
+    });
+    request
+      .on('response', (answer) => resolve(answer.statusCode ?? 0))
+      .on('error', reject)
+      .end();
+  });
+  const ownPage = await fetch(`${consoleServer.url}/api/config`, { headers: { origin: consoleServer.url } });
+
+  expect(crossSite.status).toBe(403);
+  expect(await crossSite.json()).toMatchObject({ error: { code: 'FORBIDDEN_ORIGIN' } });
+  expect(rebound).toBe(403);
+  expect(ownPage.status).toBe(200);
+  const order = await consoleCall('GET', `/api/orders/${orderId}`);
+  expect(order.body.order.status).not.toBe('CANCELLED');
 });
 
 test('bad input answers 400 and an unknown order 404, as JSON errors', async () => {
