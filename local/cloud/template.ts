@@ -445,6 +445,20 @@ class TemplateReader {
       throw notHonoured(logicalId, type, `Timeout ${p.Timeout}`, 'Lambda takes 1 to 900 seconds');
     if (p.MemorySize !== undefined && !(Number(p.MemorySize) >= 128 && Number(p.MemorySize) <= 10240))
       throw notHonoured(logicalId, type, `MemorySize ${p.MemorySize}`, 'Lambda takes 128 to 10240 MB');
+    if (name.length > 64)
+      throw notHonoured(logicalId, type, `FunctionName ${name}`, 'Lambda names are at most 64 characters');
+    const variables = Object.entries(p.Environment?.Variables ?? {});
+    const environmentBytes = variables.reduce(
+      (n, [k, v]) => n + Buffer.byteLength(k) + Buffer.byteLength(stringOf(v)),
+      0,
+    );
+    if (environmentBytes > 4096)
+      throw notHonoured(
+        logicalId,
+        type,
+        `Environment.Variables (${environmentBytes} bytes)`,
+        'Lambda takes at most 4 KB of environment variables',
+      );
     if (p.Runtime !== undefined && !String(p.Runtime).startsWith('nodejs'))
       throw notHonoured(logicalId, type, `Runtime ${p.Runtime}`, 'local sandboxes run Node.js only');
     const found = invokeConfigs.find((c) => functionNameOf(String(c.props.FunctionName)) === name);
@@ -558,16 +572,28 @@ class TemplateReader {
       ...(pattern && { eventPattern: pattern as object }),
       ...(schedule !== undefined && { scheduleExpression: schedule }),
       state: state as RuleState,
-      targets: (p.Targets ?? []).map((target) => {
-        for (const key of Object.keys(target)) {
-          if (TARGET_KEYS.has(key)) continue;
-          const why =
-            key === 'InputTransformer' ? 'the local EventBridge would deliver the untransformed event' : '';
-          throw notHonoured(logicalId, 'AWS::Events::Rule', `Targets[${String(target.Id)}].${key}`, why);
-        }
-        return ruleTarget(target);
-      }),
+      targets: this.ruleTargets(logicalId, p.Targets ?? []),
     };
+  }
+
+  /** A rule's targets: at most 5, as AWS allows, each with only the keys the local EventBridge honours. */
+  private ruleTargets(logicalId: string, targets: Array<Record<string, unknown>>): RuleTarget[] {
+    if (targets.length > 5)
+      throw notHonoured(
+        logicalId,
+        'AWS::Events::Rule',
+        `Targets (${targets.length})`,
+        'a rule takes at most 5 targets',
+      );
+    return targets.map((target) => {
+      for (const key of Object.keys(target)) {
+        if (TARGET_KEYS.has(key)) continue;
+        const why =
+          key === 'InputTransformer' ? 'the local EventBridge would deliver the untransformed event' : '';
+        throw notHonoured(logicalId, 'AWS::Events::Rule', `Targets[${String(target.Id)}].${key}`, why);
+      }
+      return ruleTarget(target);
+    });
   }
 
   private stateMachine(logicalId: string, resource: Resource) {

@@ -198,6 +198,27 @@ describe('what CloudFormation or the HTTP API would treat differently', () => {
     expect(() => load(template)).toThrow(named);
   });
 
+  test('more than 4 KB of environment variables, or a name over 64 characters, is refused', () => {
+    const bulky = withProperties('ReceiveOrderLambdaFunction', (p) => {
+      p.Environment = { Variables: { MENU_CACHE: 'x'.repeat(4100) } };
+    });
+    const long = withProperties('ReceiveOrderLambdaFunction', (p) => {
+      p.FunctionName = `order-middleware-local-${'r'.repeat(50)}`;
+    });
+
+    expect(() => load(bulky)).toThrow(/sets Environment\.Variables \(4110 bytes\)/);
+    expect(() => load(long)).toThrow('Lambda names are at most 64 characters');
+  });
+
+  test('a rule with more than 5 targets is refused', () => {
+    const template = withProperties('OrderWorkflowEventsRuleCloudWatchEvent1', (p) => {
+      const [target] = p.Targets as Array<Record<string, unknown>>;
+      p.Targets = Array.from({ length: 6 }, (_, i) => ({ ...target, Id: `target-${i}` }));
+    });
+
+    expect(() => load(template)).toThrow('sets Targets (6)');
+  });
+
   test('stage throttling is refused: the local HTTP API never answers 429', () => {
     const template = withProperties('HttpApiStage', (p) => {
       p.DefaultRouteSettings = { ThrottlingBurstLimit: 50, ThrottlingRateLimit: 100 };
