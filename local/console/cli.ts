@@ -3,6 +3,11 @@
  * endpoints and resources come from the stage's CloudFormation stack (`order-middleware-NAME`), the
  * credentials and region from the standard AWS chain (AWS_PROFILE, AWS_REGION, SSO, …). The HTTP
  * API's IAM routes are signed with those credentials; Express paths come from their log group.
+ * What those credentials need: cloudformation:DescribeStacks and ListStackResources on the stack;
+ * execute-api:Invoke on the HTTP API (and the simulators' `_control` APIs where deployed);
+ * states:DescribeStateMachine, DescribeExecution and GetExecutionHistory; logs:DescribeLogGroups and
+ * FilterLogEvents; dynamodb:Query on the orders table's `by-status` index (the counts) and
+ * dynamodb:Scan on the stores table (the store list).
  */
 import { parseArgs } from 'node:util';
 import { stageEndpoints } from './endpoints';

@@ -260,7 +260,7 @@ async function childExecutions(
     const running = await runningChild(system, role, orderId, parentStart);
     if (running) runs.push(running);
   }
-  return Promise.all(runs.map((run) => expressExecution(system, run)));
+  return Promise.all(runs.map((run) => expressExecution(system, run, Date.parse(parentStart))));
 }
 
 async function runningChild(
@@ -286,7 +286,12 @@ async function runningChild(
   return executionArn ? { role, executionArn, stateMachineArn } : undefined;
 }
 
-async function expressExecution(system: ConsoleSystem, run: ChildRun): Promise<ConsoleExecution> {
+/** A child's events from its machine's log group; it started after its parent, so the search starts there. */
+async function expressExecution(
+  system: ConsoleSystem,
+  run: ChildRun,
+  after: number,
+): Promise<ConsoleExecution> {
   const machine = await machineOf(system, run.stateMachineArn);
   let events: ConsoleEvent[] = [];
   let unavailable: string | undefined;
@@ -295,7 +300,7 @@ async function expressExecution(system: ConsoleSystem, run: ChildRun): Promise<C
   } else {
     try {
       const pattern = `{ $.execution_arn = "${run.executionArn}" }`;
-      const messages = await logMessages(system.logs, machine.logGroupName, pattern, undefined);
+      const messages = await logMessages(system.logs, machine.logGroupName, pattern, after);
       events = eventsFromLogs(messages.map(({ message }) => message));
     } catch (error) {
       unavailable = `CloudWatch Logs answered ${(error as Error).name}: ${(error as Error).message}`;
