@@ -41,10 +41,15 @@ function apiFilters(filters: Filters) {
   return { status: filters.status, storeId: filters.storeId, partner: filters.partner, since };
 }
 
-/** Changed or new rows folded into the list, newest first; a row that left the filter goes. */
+/**
+ * Changed or new rows folded into the list, newest first; a row that left the status filter goes.
+ * A row older than the one shown (a page read that answered late) does not replace it.
+ */
 function mergeRows(rows: OrderRow[], changed: OrderRow[], filters: Filters): OrderRow[] {
   const byId = new Map(rows.map((row) => [row.orderId, row]));
   for (const row of changed) {
+    const shown = byId.get(row.orderId);
+    if (shown && shown.updatedAt > row.updatedAt) continue;
     if (filters.status && row.status !== filters.status) byId.delete(row.orderId);
     else byId.set(row.orderId, row);
   }
@@ -132,17 +137,26 @@ export function OrdersPage() {
       `/${query({ status: filters.status, storeId: filters.storeId, partner: filters.partner, age: filters.ageMinutes })}`,
     );
     let closed = false;
-    void call<OrderPage>('GET', `/api/orders${query(params)}`).then((answer) => {
+    let readOnce = false;
+    const readFirstPage = async () => {
+      const answer = await call<OrderPage>('GET', `/api/orders${query(params)}`);
       if (closed) return;
       if (!answer.ok) return setError(errorText(answer));
       setError(undefined);
-      // Rows the stream brought meanwhile are kept: whichever is newer stays.
-      setRows((seen) => mergeRows(answer.body.orders, seen, filters));
+      setRows((seen) => mergeRows(seen, answer.body.orders, filters));
       setCounts(answer.body.counts ?? {});
-      setCursor(answer.body.cursor);
-    });
+      if (!readOnce) setCursor(answer.body.cursor);
+      readOnce = true;
+    };
+    void readFirstPage();
     const stream = new EventSource(`/api/orders/stream${query(params)}`);
-    stream.onopen = () => setLive(true);
+    let opened = false;
+    stream.onopen = () => {
+      setLive(true);
+      // The stream sends changes from when it (re)connects: what changed while it was down is read again.
+      if (opened) void readFirstPage();
+      opened = true;
+    };
     stream.onerror = () => setLive(false); // EventSource reconnects by itself
     stream.addEventListener('orders', (event) => {
       const change = JSON.parse((event as MessageEvent<string>).data) as Partial<OrderPage>;
