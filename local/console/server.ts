@@ -14,7 +14,7 @@ import { PARTNERS } from '../../functions/lib/schemas/partners/index';
 import { buildConsoleUi } from './build';
 import type { ConsoleEndpoints } from './endpoints';
 import { orderDetail } from './order-detail';
-import { orderPage, watchOrders } from './order-feed';
+import { listQuery, orderPage, watchOrders } from './order-feed';
 import { storeDetail, storeList } from './stores';
 import { type Answer, ConsoleSystem, Unreachable } from './system';
 
@@ -191,7 +191,7 @@ const ROUTES: Route[] = [
 
 /** `GET /api/orders/stream`: checks the filters once with the API (a 400 answers as JSON), then streams. */
 async function streamOrders(system: ConsoleSystem, request: Request): Promise<Answer | undefined> {
-  const first = await orderPage(system, new URLSearchParams([...request.query, ['limit', '1']]));
+  const first = await system.api('GET', `/orders${listQuery(request.query, { limit: '1' })}`);
   if (first.status !== 200) return first;
   const { response, raw } = request;
   response.writeHead(200, {
