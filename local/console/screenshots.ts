@@ -19,13 +19,20 @@ import { localEndpoints } from './endpoints';
 import { startConsole } from './server';
 
 const OUT_DIR = path.resolve('docs', 'console');
+const MAX_HEIGHT = 2400;
 
 async function shoot(page: Page, name: string): Promise<void> {
   // Let the layout settle (a last poll, fonts) before the picture. Not 'networkidle': the live
   // orders stream keeps the network busy for as long as the page is open.
   await page.waitForTimeout(400);
   const file = path.join(OUT_DIR, `${name}.png`);
-  await page.screenshot({ path: file, fullPage: true });
+  // The whole page, cut at a height a README reader scrolls past (the order's event tables run long).
+  const height = await page.locator('body').evaluate((body) => body.scrollHeight);
+  await page.screenshot({
+    path: file,
+    fullPage: true,
+    clip: { x: 0, y: 0, width: 1440, height: Math.min(height, MAX_HEIGHT) },
+  });
   console.log(`wrote ${path.relative(process.cwd(), file)}`);
 }
 
@@ -45,7 +52,7 @@ async function main(): Promise<void> {
 
     // An order from each partner; grubhub's, for the offline store-002, is rejected.
     await placeOrderOnSimulatorsPage(simulators, {
-      partner: 'doordash',
+      partner: 'ubereats',
       storeId: 'store-001',
       items: { 'BURRITO-CARNE': 1 },
     });
@@ -56,7 +63,7 @@ async function main(): Promise<void> {
     });
     // Last, so it still waits for its courier (the local stage waits at most 20 s) when its page is shot.
     const waiting = await placeOrderOnSimulatorsPage(simulators, {
-      partner: 'ubereats',
+      partner: 'doordash',
       storeId: 'store-001',
       items: { 'TACO-AL-PASTOR': 2, 'CHIPS-SALSA': 1, 'DRINK-HORCHATA': 1 },
       pickupInSeconds: 600,
@@ -73,9 +80,16 @@ async function main(): Promise<void> {
 
     await toggleItemOnStoresPage(simulators, 'store-001', 'TACO-POLLO');
     await simulators
+      .getByTestId('store-store-001')
       .getByTestId('menu-item-TACO-POLLO')
       .getByTestId('item-availability')
       .filter({ hasText: '86' })
+      .waitFor();
+    // …and the partners told of it (the sync runs off the bus).
+    await simulators
+      .getByTestId('store-store-001')
+      .getByTestId('partner-views')
+      .filter({ hasText: 'TACO-POLLO' })
       .waitFor();
     await shoot(simulators, 'stores');
 
