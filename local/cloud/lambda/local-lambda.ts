@@ -98,7 +98,7 @@ export function functionNameOf(nameOrArn: string): string {
 /**
  * Lambda's own lines around each invocation, in the sandbox's stream: `START`, then `END` and
  * `REPORT` (duration, billed duration, memory size, max memory used, init duration when cold).
- * Max Memory Used is the sandbox's V8 heap, sampled while the invocation runs.
+ * Max Memory Used is the sandbox's V8 heap: the most sampled at each START, or just after a cold one.
  */
 function withReportLines(sandbox: Sandbox, config: FunctionConfig, log: (line: string) => void): Sandbox {
   const invoke = sandbox.invoke.bind(sandbox);
@@ -108,7 +108,9 @@ function withReportLines(sandbox: Sandbox, config: FunctionConfig, log: (line: s
     void sandbox.heapUsedMb().then((mb) => {
       maxHeapMb = Math.max(maxHeapMb, mb ?? 0);
     });
-    return invoke(requestId, event, traceId).then((outcome) => {
+    return invoke(requestId, event, traceId).then(async (outcome) => {
+      // A cold sandbox's worker was not running yet at START: sample it now, briefly.
+      if (maxHeapMb === 0) maxHeapMb = (await Promise.race([sandbox.heapUsedMb(), sleep(10)])) ?? 0;
       const init = outcome.initDurationMs;
       const billed = Math.max(1, Math.ceil(outcome.durationMs + (init ?? 0)));
       log(`END RequestId: ${requestId}`);
