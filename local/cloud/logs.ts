@@ -4,10 +4,10 @@
  * `DescribeLogGroups`, `DescribeLogStreams`, `GetLogEvents`, `FilterLogEvents` (so that
  * `aws logs tail … --follow` works) — in the JSON 1.1 shapes of `Logs_20140328.*`.
  *
- * Memory stays bounded however long the cloud runs: each group keeps its newest
- * `maxEventsPerGroup` events (10,000 by default) and drops the oldest first, as retention would on
- * AWS; a stream whose last event is dropped goes with it. What was ingested is still counted
- * (`ingestedBytes`), since that is what AWS bills.
+ * Memory stays bounded however long the cloud runs (issue 12): each group keeps its newest
+ * `maxEventsPerGroup` events (10,000 by default) within `maxBytesPerGroup` (4 MiB of messages) and
+ * drops the oldest first, as retention would on AWS; a stream whose last event is dropped goes with
+ * it. What was ingested is still counted (`ingestedBytes`), since that is what AWS bills.
  */
 import { AwsError, type ServiceApi } from './aws-error';
 import { type FilterPattern, parseFilterPattern } from './logs-filter';
@@ -35,6 +35,8 @@ interface LogGroup {
   streams: Map<string, LogStream>;
   /** Every event of the group in ingestion order, for eviction. */
   order: LogEvent[];
+  /** Bytes of the events kept (messages plus AWS's 26-byte overhead each). */
+  keptBytes: number;
   ingestedBytes: number;
 }
 
@@ -43,6 +45,8 @@ export interface LocalLogsOptions {
   accountId: string;
   /** Events kept per group before the oldest are dropped; default 10,000. */
   maxEventsPerGroup?: number;
+  /** Bytes kept per group (messages plus 26 each) before the oldest are dropped; default 4 MiB. */
+  maxBytesPerGroup?: number;
 }
 
 /** CloudWatch Logs bills each event's UTF-8 message plus 26 bytes of overhead. */
@@ -59,9 +63,11 @@ export class LocalLogs {
   private readonly groups = new Map<string, LogGroup>();
   private seq = 0;
   private readonly maxEvents: number;
+  private readonly maxBytes: number;
 
   constructor(private readonly options: LocalLogsOptions) {
     this.maxEvents = options.maxEventsPerGroup ?? 10_000;
+    this.maxBytes = options.maxBytesPerGroup ?? 4 * 1024 * 1024;
   }
 
   /** Creates the group unless it exists (the template's groups, and each function's). */
@@ -73,6 +79,7 @@ export class LocalLogs {
       ...(retentionInDays !== undefined && { retentionInDays }),
       streams: new Map(),
       order: [],
+      keptBytes: 0,
       ingestedBytes: 0,
     });
   }
@@ -91,8 +98,10 @@ export class LocalLogs {
     group.order.push(event);
     const bytes = Buffer.byteLength(message) + EVENT_OVERHEAD_BYTES;
     group.ingestedBytes += bytes;
+    group.keptBytes += bytes;
     stream.storedBytes += bytes;
-    if (group.order.length > this.maxEvents) this.evictOldest(group);
+    while (group.order.length > this.maxEvents || (group.keptBytes > this.maxBytes && group.order.length > 1))
+      this.evictOldest(group);
   }
 
   /** Bytes ingested into a group since start (what AWS bills), eviction notwithstanding. */
@@ -119,9 +128,12 @@ export class LocalLogs {
   private evictOldest(group: LogGroup): void {
     const oldest = group.order.shift()!;
     const { stream } = oldest;
-    const at = stream.events.indexOf(oldest);
-    if (at >= 0) stream.events.splice(at, 1);
-    stream.storedBytes -= Buffer.byteLength(oldest.message) + EVENT_OVERHEAD_BYTES;
+    // A stream's oldest event is almost always the group's: shift, not search.
+    if (stream.events[0] === oldest) stream.events.shift();
+    else stream.events.splice(stream.events.indexOf(oldest), 1);
+    const bytes = Buffer.byteLength(oldest.message) + EVENT_OVERHEAD_BYTES;
+    stream.storedBytes -= bytes;
+    group.keptBytes -= bytes;
     if (stream.events.length === 0) group.streams.delete(stream.name);
   }
 
@@ -158,7 +170,7 @@ export class LocalLogs {
         metricFilterCount: 0,
         arn: this.arnOf(g.name),
         logGroupArn: this.arnOf(g.name).slice(0, -2),
-        storedBytes: [...g.streams.values()].reduce((sum, s) => sum + s.storedBytes, 0),
+        storedBytes: g.keptBytes,
         logGroupClass: 'STANDARD',
       })),
       ...(rest.length > limit && { nextToken: encodeToken(page.at(-1)!.name) }),

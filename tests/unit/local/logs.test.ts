@@ -232,6 +232,20 @@ test('a group keeps its newest events only, and a stream whose events are all dr
   );
 });
 
+test('a group also keeps no more than its byte budget, newest first', async () => {
+  const small = new LocalLogs({ region: 'us-east-1', accountId: '000000000000', maxBytesPerGroup: 1000 });
+  small.ensureLogGroup(GROUP);
+  const line = 'x'.repeat(174); // 200 bytes with the 26-byte overhead
+
+  for (let i = 0; i < 8; i++) small.put(GROUP, 'sandbox', `${i}${line.slice(1)}`, i);
+  const { events } = await small.api.FilterLogEvents({ logGroupName: GROUP });
+  const { logGroups } = await small.api.DescribeLogGroups({});
+
+  expect(events.map((e) => e.message[0])).toEqual(['3', '4', '5', '6', '7']);
+  expect(logGroups[0]?.storedBytes).toBe(1000);
+  expect(small.ingestedBytes(GROUP)).toBe(1600);
+});
+
 /** AWS CLI v2 (README: `apt-get install awscli`); the `aws` first on PATH here may be v1. */
 const AWS_CLI = '/usr/bin/aws';
 
