@@ -5,39 +5,22 @@
  * letters come through; bad input and unknown orders answer JSON errors.
  */
 import { request as httpRequest } from 'node:http';
-import { type ConsoleEndpoints, endpointsFrom } from '../../local/console/endpoints';
 import { type RunningConsole, startConsole } from '../../local/console/server';
-import { eventually, givenALocalCloud, TARGET, type TestCloud } from '../steps/local-cloud';
+import { consoleEndpointsOf } from '../steps/console';
+import { eventually, givenALocalCloud, type TestCloud } from '../steps/local-cloud';
 
 let t: TestCloud;
 let consoleServer: RunningConsole;
 
-/** The console's endpoints for whichever target the run has (E2E_TARGET): its stack's facts, as `npm run console` reads them. */
-function consoleEndpointsOf(target: TestCloud): ConsoleEndpoints {
-  const stage = TARGET.kind === 'stack' ? TARGET.stage : 'local';
-  const resources = ['OrdersTable', 'StoresTable', 'OrderWorkflow', 'OrderPrepare', 'OrderFinish'];
-  return endpointsFrom(
-    {
-      stackName: `order-middleware-${stage}`,
-      outputs: {
-        HttpApiUrl: target.httpUrl,
-        PartnerSimulatorUrl: target.partnerUrl,
-        PosSimulatorUrl: target.posUrl,
-      },
-      resources: Object.fromEntries(resources.map((id) => [id, target.resource(id)])),
-    },
-    {
-      stage,
-      region: target.aws.region,
-      ...(target.aws.endpoint && { awsEndpoint: target.aws.endpoint }),
-      ...(target.aws.credentials && { credentials: target.aws.credentials }),
-    },
-  );
-}
-
 beforeAll(async () => {
   t = await givenALocalCloud();
-  consoleServer = await startConsole({ endpoints: consoleEndpointsOf(t), port: 0, feedIntervalMs: 200 });
+  // The API alone: the UI's bundle is the browser tests' to build and drive.
+  consoleServer = await startConsole({
+    endpoints: consoleEndpointsOf(t),
+    port: 0,
+    feedIntervalMs: 200,
+    build: false,
+  });
 }, 120_000);
 
 afterAll(async () => {
