@@ -8,7 +8,7 @@ import { iamModeFromEnv, packageService, startLocalCloud } from './cloud/index';
 import { localEndpoints } from './console/endpoints';
 import { startConsole } from './console/server';
 import { formatLogLine } from './log-format';
-import { seedDemoStores } from './seed';
+import { apiUrlParameters, seedDemoStores } from './seed';
 import { startPartnerSimulator } from './simulators/partner/index';
 import { startPosSimulator } from './simulators/pos/index';
 
@@ -37,7 +37,7 @@ const partnerUrl = `http://127.0.0.1:${ports.partner}`;
 const posUrl = `http://127.0.0.1:${ports.pos}`;
 
 console.log('Packaging order-middleware for stage local (offline)…');
-packageService(packageDir, 'local', { PARTNER_API_URL: partnerUrl, POS_API_URL: posUrl });
+packageService(packageDir, 'local');
 
 const cloud = await startLocalCloud({
   packageDir,
@@ -45,6 +45,8 @@ const cloud = await startLocalCloud({
   fresh,
   ports,
   iam,
+  // The functions read where the simulators listen from SSM, as a deployed stage's do.
+  ssmParameters: apiUrlParameters('local', { partnerUrl, posUrl }),
   log: quiet ? undefined : (fn, line) => console.log(formatLogLine(fn, line)),
 });
 const storesTable = cloud.model.tables.find((t) => t.logicalId === 'StoresTable')?.name;

@@ -18,12 +18,6 @@ export const config = {
   get eventBusName() {
     return requiredEnv('EVENT_BUS_NAME');
   },
-  get partnerApiUrl() {
-    return requiredEnv('PARTNER_API_URL');
-  },
-  get posApiUrl() {
-    return requiredEnv('POS_API_URL');
-  },
   get ssmPrefix() {
     return requiredEnv('SSM_PREFIX');
   },

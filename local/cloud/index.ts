@@ -43,8 +43,10 @@ export interface LocalCloudOptions {
   host?: string;
   /** Where each function line goes (Powertools JSON lines); silent when omitted. */
   log?: (functionName: string, line: string) => void;
-  /** The Lambda env vars to override (e.g. partner and POS URLs on other ports). */
+  /** The Lambda env vars to override. */
   environmentOverrides?: Record<string, string>;
+  /** SSM parameters the local SSM starts with, beyond local/dev-secrets.json (e.g. the simulators' URLs). */
+  ssmParameters?: Record<string, { type: 'String' | 'SecureString'; value: string }>;
   /** EventBridge's first retry delay; the local stage keeps it short. */
   busRetryBaseDelayMs?: number;
   /** How the IAM-authorized routes check callers; default `LOCAL_IAM`, else `signed`. */
@@ -159,7 +161,13 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
     await ensureTables(dynamoClient, model.tables);
 
     // What callers write to SSM is kept beside the tables (and goes with them on --fresh).
-    const ssm = new LocalSsm({ stage, region: REGION, accountId: ACCOUNT_ID, dataDir: options.dataDir });
+    const ssm = new LocalSsm({
+      stage,
+      region: REGION,
+      accountId: ACCOUNT_ID,
+      dataDir: options.dataDir,
+      seed: options.ssmParameters,
+    });
     const sqs = new LocalSqs({
       region: REGION,
       accountId: ACCOUNT_ID,

@@ -12,7 +12,7 @@ import path from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { type LocalCloud, REGION, startLocalCloud } from '../cloud/index';
 import { packagedStack } from '../cloud/package-cache';
-import { seedDemoStores } from '../seed';
+import { apiUrlParameters, seedDemoStores } from '../seed';
 import { type PartnerSimulator, startPartnerSimulator } from '../simulators/partner/index';
 import { type PosSimulator, startPosSimulator } from '../simulators/pos/index';
 import { type DynamoMeter, startDynamoMeter } from './dynamo-meter';
@@ -123,9 +123,11 @@ export async function startToolCloud(options: ToolCloudOptions = {}): Promise<To
       dataDir,
       fresh,
       ports: { http, aws },
+      ssmParameters: apiUrlParameters('local', {
+        partnerUrl: `http://127.0.0.1:${partnerPort}`,
+        posUrl: `http://127.0.0.1:${posPort}`,
+      }),
       environmentOverrides: {
-        PARTNER_API_URL: `http://127.0.0.1:${partnerPort}`,
-        POS_API_URL: `http://127.0.0.1:${posPort}`,
         ...(dynamoMeter && { AWS_ENDPOINT_URL_DYNAMODB: dynamoMeter.url }),
       },
       log: options.logs ? (fn, line) => console.error(fn, line) : undefined,

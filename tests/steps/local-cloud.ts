@@ -41,7 +41,7 @@ import { DEMO_EIGHTY_SIX, DEMO_STORES } from '../../functions/lib/domain/demo-st
 import { type LocalCloud, startLocalCloud } from '../../local/cloud/index';
 import { packagedStack } from '../../local/cloud/package-cache';
 import { signedFetch } from '../../local/cloud/sigv4';
-import { seedDemoStores } from '../../local/seed';
+import { apiUrlParameters, seedDemoStores } from '../../local/seed';
 import { startPartnerSimulator } from '../../local/simulators/partner/index';
 import { startPosSimulator } from '../../local/simulators/pos/index';
 import {
@@ -232,7 +232,7 @@ async function startInProcess(): Promise<TestCloud> {
       dataDir,
       fresh,
       ports: { http: http.port, aws: aws.port },
-      environmentOverrides: { PARTNER_API_URL: partnerUrl, POS_API_URL: posUrl },
+      ssmParameters: apiUrlParameters('local', { partnerUrl, posUrl }),
       log: process.env.E2E_LOGS ? (fn, line) => console.log(fn, line) : undefined,
     });
   await Promise.all([http.release(), aws.release()]);

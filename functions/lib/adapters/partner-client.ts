@@ -1,4 +1,3 @@
-import { config } from '../config';
 import { PartnerRefused, PartnerUnavailable } from '../domain/errors';
 import type { DenyReason } from '../schemas/order';
 import * as doordash from '../schemas/partners/doordash';
@@ -7,7 +6,7 @@ import { type PartnerApiRoute, type PartnerId, partnerApiPath } from '../schemas
 import type { ReportedStatus } from '../schemas/partners/signing';
 import * as ubereats from '../schemas/partners/ubereats';
 import { callJson, isRetryable } from './http-client';
-import { getSecret } from './secrets';
+import { getSecret, partnerApiUrl } from './secrets';
 
 /** Each partner's API, as its schema module describes it; adding a partner adds a line here. */
 const partnerApis = { ubereats, doordash, grubhub } satisfies Record<PartnerId, unknown>;
@@ -22,7 +21,7 @@ async function callPartner(
   const path = partnerApiPath(route, partnerOrderId);
   const answer = await callJson({
     method: route.method,
-    url: `${config.partnerApiUrl}${path}`,
+    url: `${await partnerApiUrl(partner)}${path}`,
     headers: partnerApis[partner].apiAuthHeaders(apiKey),
     body,
   });

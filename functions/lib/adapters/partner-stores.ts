@@ -2,14 +2,13 @@
  * The partners' store APIs (ARCHITECTURE section 7): one push tells one partner the whole store as
  * it is — status, busy mode, every item — in the calls its schema module maps it to.
  */
-import { config } from '../config';
 import { PartnerRefused, PartnerUnavailable } from '../domain/errors';
 import * as doordash from '../schemas/partners/doordash';
 import type { PartnerId } from '../schemas/partners/index';
 import { partnerWire } from '../schemas/partners/registry';
 import { type ShownStore, type StoreCall, storeCallPath } from '../schemas/partners/store-push';
 import { callJson, isRetryable } from './http-client';
-import { getSecret } from './secrets';
+import { getSecret, partnerApiUrl } from './secrets';
 
 /** Grubhub answers 409 to a pos-status the merchant already has: the partner shows what we asked. */
 const alreadySo = (partner: PartnerId, call: StoreCall, status: number) =>
@@ -19,7 +18,7 @@ async function send(partner: PartnerId, call: StoreCall, apiKey: string): Promis
   const path = storeCallPath(call.route, call.params);
   const answer = await callJson({
     method: call.route.method,
-    url: `${config.partnerApiUrl}${path}`,
+    url: `${await partnerApiUrl(partner)}${path}`,
     headers: partnerWire[partner].apiAuthHeaders(apiKey),
     body: call.body,
   });

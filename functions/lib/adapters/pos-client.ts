@@ -1,4 +1,3 @@
-import { config } from '../config';
 import { PosOrderMismatch, PosRefused, PosUnavailable } from '../domain/errors';
 import { metrics } from '../powertools';
 import {
@@ -13,7 +12,7 @@ import {
   posPaths,
 } from '../schemas/pos';
 import { callJson, type JsonAnswer } from './http-client';
-import { getSecret } from './secrets';
+import { getSecret, posApiUrl } from './secrets';
 
 async function callPos(
   method: string,
@@ -22,11 +21,11 @@ async function callPos(
   headers: Record<string, string> = {},
   timeoutMs?: number,
 ) {
-  const apiKey = await getSecret('pos/api-key');
+  const [apiKey, posUrl] = await Promise.all([getSecret('pos/api-key'), posApiUrl()]);
   const started = Date.now();
   const answer = await callJson({
     method,
-    url: `${config.posApiUrl}${path}`,
+    url: `${posUrl}${path}`,
     headers: { [POS_API_KEY_HEADER]: apiKey, ...headers },
     body,
     ...(timeoutMs === undefined ? {} : { timeoutMs }),

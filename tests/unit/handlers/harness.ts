@@ -32,7 +32,10 @@ export const SIGNING_SECRETS: Record<PartnerId, [string, string]> = {
 export const PARTNER_API_KEY = 'partner-api-key';
 export const POS_API_KEY = 'pos-api-key';
 
-/** `overrides`: e.g. the URLs of in-process simulators in place of the fake hosts. */
+/**
+ * `overrides`: e.g. the URLs of in-process simulators in place of the fake hosts. The functions read
+ * those URLs from SSM; PARTNER_API_URL and POS_API_URL here only tell `ssmParameters()` what to answer.
+ */
 export function setHandlerEnv(overrides: Record<string, string> = {}): void {
   Object.assign(process.env, {
     AWS_REGION: 'us-east-1',
@@ -64,10 +67,15 @@ export function setHandlerEnv(overrides: Record<string, string> = {}): void {
 
 /** The SSM parameters the functions read, as GetParameter answers them. */
 export function ssmParameters(): Record<string, string> {
-  const parameters: Record<string, string> = { [`${SSM_PREFIX}/pos/api-key`]: POS_API_KEY };
+  // The APIs' URLs are parameters too; setHandlerEnv's overrides (in-process simulators) name them.
+  const parameters: Record<string, string> = {
+    [`${SSM_PREFIX}/pos/api-key`]: POS_API_KEY,
+    [`${SSM_PREFIX}/pos/api-url`]: process.env.POS_API_URL ?? POS_API_URL,
+  };
   for (const [partner, secrets] of Object.entries(SIGNING_SECRETS)) {
     parameters[`${SSM_PREFIX}/partners/${partner}/signing-secrets`] = secrets.join(',');
     parameters[`${SSM_PREFIX}/partners/${partner}/api-key`] = PARTNER_API_KEY;
+    parameters[`${SSM_PREFIX}/partners/${partner}/api-url`] = process.env.PARTNER_API_URL ?? PARTNER_API_URL;
   }
   return parameters;
 }
