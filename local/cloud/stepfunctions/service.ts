@@ -426,6 +426,12 @@ function checkLogging(config: LoggingConfiguration): void {
 }
 
 function checkJson(input: string): void {
+  // StartExecution's input is capped like a state's: 256 KiB (AWS's 262,144-byte length constraint).
+  if (Buffer.byteLength(input) > 262_144)
+    throw new AwsError(
+      'ValidationException',
+      "1 validation error detected: Value at 'input' failed to satisfy constraint: Member must have length less than or equal to 262144",
+    );
   try {
     JSON.parse(input);
   } catch {

@@ -270,6 +270,14 @@ describe('limits an order could reach', () => {
     expect(done.history.at(-1)).toMatchObject({ type: 'ExecutionFailed', id: HISTORY_LIMIT_EVENTS });
   }, 60_000);
 
+  test('StartExecution refuses an input over 256 KiB', () => {
+    const { service } = newService();
+    const arn = expressMachine(service, 'ALL');
+    expect(() =>
+      service.startExecution({ stateMachineArn: arn, input: JSON.stringify({ padding: big }) }),
+    ).toThrow(expect.objectContaining({ code: 'ValidationException' }));
+  });
+
   test('an unknown state machine is still StateMachineDoesNotExist for ListExecutions', async () => {
     const { api } = newService();
     await expect(
