@@ -144,6 +144,11 @@ export class LocalLogs {
     const given = input.logGroupName ?? input.logGroupIdentifier;
     if (typeof given !== 'string' || given === '')
       throw invalid('Either logGroupName or logGroupIdentifier must be specified.');
+    // As on AWS, an identifier is a name or an ARN without DescribeLogGroups' trailing `:*`.
+    if (input.logGroupIdentifier?.endsWith('*'))
+      throw invalid(
+        `1 validation error detected: Value '${given}' at 'logGroupIdentifier' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\w#+=/:,.@-]*`,
+      );
     const name = given.startsWith('arn:') ? groupNameOfArn(given) : given;
     const group = this.groups.get(name);
     if (!group) throw groupNotFound();

@@ -47,7 +47,8 @@ test('after one order, its Prepare path is in the Express log group and its func
     new DescribeStateMachineCommand({ stateMachineArn: prepareArn }),
   );
   expect(machine.loggingConfiguration).toMatchObject({ level: 'ALL', includeExecutionData: false });
-  const group = machine.loggingConfiguration?.destinations?.[0]?.cloudWatchLogsLogGroup?.logGroupArn ?? '';
+  const groupArn = machine.loggingConfiguration?.destinations?.[0]?.cloudWatchLogsLogGroup?.logGroupArn ?? '';
+  const group = groupArn.replace(/:\*$/, ''); // an identifier is the ARN without DescribeLogGroups' `:*`
   // The parent names each Prepare execution after the order.
   const executionArns = `${prepareArn.replace(':stateMachine:', ':express:')}:${orderId}:*`;
   const path = await eventually(async () => {

@@ -188,7 +188,7 @@ test('FilterLogEvents matches terms, phrases and JSON patterns across streams, b
 
 test('FilterLogEvents takes a group ARN, a time window and pages with nextToken', async () => {
   for (let i = 0; i < 5; i++) logs.put(GROUP, `stream-${i % 2}`, `event ${i}`, 100 + i);
-  const identifier = `arn:aws:logs:us-east-1:000000000000:log-group:${GROUP}:*`;
+  const identifier = `arn:aws:logs:us-east-1:000000000000:log-group:${GROUP}`;
 
   const windowed = await client.send(
     new FilterLogEventsCommand({ logGroupIdentifier: identifier, startTime: 101, endTime: 104 }),
@@ -203,6 +203,10 @@ test('FilterLogEvents takes a group ARN, a time window and pages with nextToken'
   expect(rest.events?.map((e) => e.message)).toEqual(['event 3', 'event 4']);
   expect(rest.nextToken).toBeUndefined();
   expect(new Set([...(first.events ?? []), ...(rest.events ?? [])].map((e) => e.eventId)).size).toBe(5);
+  // DescribeLogGroups' `arn` ends in `:*`, which an identifier may not (AWS's pattern refuses it).
+  await expect(
+    client.send(new FilterLogEventsCommand({ logGroupIdentifier: `${identifier}:*` })),
+  ).rejects.toBeInstanceOf(InvalidParameterException);
 });
 
 test('an unknown log group is ResourceNotFoundException, as on AWS', async () => {
