@@ -454,10 +454,8 @@ export function SimulatorsPage() {
   return (
     <section>
       <h1>Simulators</h1>
-      <div class="grid">
-        <PlaceOrder onPlaced={(order) => setPlaced([order, ...placed])} />
-        <PartnerActions placed={placed} />
-      </div>
+      <PlaceOrder onPlaced={(order) => setPlaced([order, ...placed])} />
+      <PartnerActions placed={placed} />
       <div class="grid">
         <Faults who="partner" endpoints={PARTNER_ENDPOINTS} />
         <Faults who="pos" endpoints={POS_ENDPOINTS} />
