@@ -17,6 +17,8 @@ const SOURCES = [
   'resources',
   'statemachines',
   'functions',
+  // The simulators' Lambda handlers deploy with every non-production stage.
+  'simulators',
 ];
 
 function hashSources(root: string): string {

@@ -6,13 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { PARTNERS, type PartnerId } from '../../../functions/lib/schemas/partners/index';
 import type { Store } from '../../../functions/lib/schemas/store';
-import { FaultInjector, seededRandom } from '../shared/faults';
-import { startJsonServer } from '../shared/http';
-import { SnapshotFile } from '../shared/snapshot-file';
-import { controlRoutes } from './control';
-import { doorDashShape } from './doordash';
-import { grubhubShape } from './grubhub';
-import { partnerApiRoutes } from './partner-api';
+import { PARTNER_SHAPES, partnerRoutes } from '../../../simulators/partner/routes';
 import {
   PARTNER_ENDPOINTS,
   type PartnerOrder,
@@ -22,22 +16,16 @@ import {
   restoreOrders,
   restoreStores,
   snapshotOf,
-} from './state';
-import { storeApiRoutes } from './store-api';
-import { storeCatalog } from './stores';
-import type { PartnerShape } from './types';
-import { uberEatsShape } from './ubereats';
-import type { PartnerSecrets } from './webhooks';
+} from '../../../simulators/partner/state';
+import type { PartnerSecrets } from '../../../simulators/partner/webhooks';
+import { FaultInjector, seededRandom } from '../../../simulators/shared/faults';
+import { signedFetch } from '../../cloud/sigv4';
+import { startJsonServer } from '../shared/http';
+import { SnapshotFile } from '../shared/snapshot-file';
 
-export type { PartnerOrder, PartnerSimulatorState, PartnerStore } from './state';
-export type { PartnerSecrets, SignatureMode } from './webhooks';
-
-/** Each partner's side of the wire; adding a partner adds its shape module and a line here. */
-export const PARTNER_SHAPES: Record<PartnerId, PartnerShape> = {
-  ubereats: uberEatsShape,
-  doordash: doorDashShape,
-  grubhub: grubhubShape,
-};
+export type { PartnerOrder, PartnerSimulatorState, PartnerStore } from '../../../simulators/partner/state';
+export type { PartnerSecrets, SignatureMode } from '../../../simulators/partner/webhooks';
+export { PARTNER_SHAPES };
 
 export interface PartnerSimulatorOptions {
   /** 0 picks a free port. Default 4010. */
@@ -121,15 +109,25 @@ export async function startPartnerSimulator(
     stores,
     faults: new FaultInjector(random, PARTNER_ENDPOINTS),
     changed: () => snapshotFile?.changed(),
+    // One process holds the state: the middleware's calls back see a change at once.
+    persist: async () => {},
+    amendOrder(key, change) {
+      const order = orders.get(key);
+      if (!order) return;
+      change(order);
+      snapshotFile?.changed();
+    },
   };
-  const catalog = storeCatalog({ stores: options.stores, middlewareUrl, menuSource: options.menuSource });
-  const routes = [
-    ...controlRoutes({ state, shapes: PARTNER_SHAPES, secrets, catalog, middlewareUrl, now, random }),
-    ...PARTNERS.flatMap((partner) =>
-      partnerApiRoutes({ state, shape: PARTNER_SHAPES[partner], secrets: secrets[partner], now }),
-    ),
-    ...PARTNERS.flatMap((partner) => storeApiRoutes({ state, partner, secrets: secrets[partner], now })),
-  ];
+  const routes = partnerRoutes({
+    state,
+    middlewareUrl,
+    secrets,
+    signedFetch: (url, init) => signedFetch(url, init),
+    stores: options.stores,
+    menuSource: options.menuSource,
+    now,
+    random,
+  });
   const server = await startJsonServer(routes, options.port ?? 4010, host);
   return {
     port: server.port,

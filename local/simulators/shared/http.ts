@@ -1,92 +1,31 @@
 /**
- * The small HTTP toolkit both simulators share: a route table matched by method and path pattern,
- * JSON answers, `{"error":{"code","message"}}` errors, and a server that listens on any port (0 too).
+ * The local simulators' HTTP server: the shared route table (simulators/shared/routes.ts) behind a
+ * Node server that listens on any port (0 too). A DROPPED answer destroys the socket.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { z } from 'zod';
+import { errorBody, HttpError, type Route, router } from '../../../simulators/shared/routes';
 
-/** An error a route throws to answer with that status and JSON error body. */
-export class HttpError extends Error {
-  constructor(
-    readonly status: number,
-    readonly code: string,
-    message: string,
-  ) {
-    super(message);
-    this.name = 'HttpError';
-  }
-}
-
-export interface Request {
-  method: string;
-  path: string;
-  params: Record<string, string>;
-  query: URLSearchParams;
-  headers: IncomingMessage['headers'];
-  /** The raw body as received. */
-  rawBody: string;
-  req: IncomingMessage;
-  res: ServerResponse;
-}
-
-/** What a route returns: a status and a JSON body, or `undefined` when it answered (or dropped) itself. */
-export type Answer = { status: number; body: unknown } | undefined;
-
-export interface Route {
-  method: string;
-  /** `/a/{name}/b` — each `{name}` matches one path segment and lands in `params`. */
-  pattern: string;
-  handle(request: Request): Promise<Answer> | Answer;
-}
+export {
+  type Answer,
+  DROPPED,
+  delay,
+  errorBody,
+  HttpError,
+  header,
+  json,
+  parseJson,
+  parseWith,
+  type Request,
+  type Route,
+} from '../../../simulators/shared/routes';
 
 const MAX_BODY_BYTES = 1024 * 1024;
-
-export function json(status: number, body: unknown): Answer {
-  return { status, body };
-}
 
 export function sendJson(res: ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body);
   res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
   res.end(text);
-}
-
-export function errorBody(code: string, message: string) {
-  return { error: { code, message } };
-}
-
-/** The JSON of a request body; 400 when it is not JSON. An empty body reads as `{}`. */
-export function parseJson(request: Request): unknown {
-  if (request.rawBody.trim() === '') return {};
-  try {
-    return JSON.parse(request.rawBody);
-  } catch {
-    throw new HttpError(400, 'MALFORMED_JSON', 'the request body is not valid JSON');
-  }
-}
-
-/** Parses a request body with a schema; 400 naming the first bad field otherwise. */
-export function parseWith<S extends z.ZodType>(schema: S, request: Request): z.infer<S> {
-  const result = schema.safeParse(parseJson(request));
-  if (result.success) return result.data;
-  const issue = result.error.issues[0];
-  const where = issue?.path.length ? ` at ${issue.path.join('.')}` : '';
-  throw new HttpError(
-    400,
-    'INVALID_REQUEST',
-    `invalid request body${where}: ${issue?.message ?? 'rejected'}`,
-  );
-}
-
-export function header(request: Request, name: string): string | undefined {
-  const value = request.headers[name.toLowerCase()];
-  return Array.isArray(value) ? value[0] : value;
-}
-
-function compile(pattern: string): RegExp {
-  const source = pattern.replace(/[.*+?^$()|[\]\\]/g, '\\$&').replace(/\{(\w+)\}/g, '(?<$1>[^/]+)');
-  return new RegExp(`^${source}$`);
 }
 
 function readBody(req: IncomingMessage): Promise<string> {
@@ -103,37 +42,6 @@ function readBody(req: IncomingMessage): Promise<string> {
   });
 }
 
-function decodeParams(groups: Record<string, string> | undefined): Record<string, string> {
-  const params: Record<string, string> = {};
-  for (const [name, value] of Object.entries(groups ?? {})) {
-    try {
-      params[name] = decodeURIComponent(value);
-    } catch {
-      throw new HttpError(400, 'MALFORMED_PATH', `path segment "${name}" is not valid percent-encoding`);
-    }
-  }
-  return params;
-}
-
-async function dispatch(routes: readonly CompiledRoute[], req: IncomingMessage, res: ServerResponse) {
-  const { pathname: path, searchParams: query } = new URL(req.url ?? '/', 'http://simulator');
-  const method = (req.method ?? 'GET').toUpperCase();
-  const samePath = routes.filter((route) => route.regex.test(path));
-  const route = samePath.find((candidate) => candidate.method === method);
-  if (!route) {
-    req.resume();
-    if (samePath.length > 0)
-      throw new HttpError(405, 'METHOD_NOT_ALLOWED', `${method} not allowed on ${path}`);
-    throw new HttpError(404, 'NOT_FOUND', `no route for ${method} ${path}`);
-  }
-  const params = decodeParams(route.regex.exec(path)?.groups);
-  const rawBody = await readBody(req);
-  const answer = await route.handle({ method, path, params, query, headers: req.headers, rawBody, req, res });
-  if (answer && !res.headersSent && !res.destroyed) sendJson(res, answer.status, answer.body);
-}
-
-type CompiledRoute = Route & { regex: RegExp };
-
 export interface JsonServer {
   server: Server;
   port: number;
@@ -146,9 +54,19 @@ export async function startJsonServer(
   port: number,
   host: string,
 ): Promise<JsonServer> {
-  const compiled = routes.map((route) => ({ ...route, regex: compile(route.pattern) }));
+  const answer = router(routes);
+  const serve = async (req: IncomingMessage, res: ServerResponse) => {
+    const { pathname: path, searchParams: query } = new URL(req.url ?? '/', 'http://simulator');
+    const method = (req.method ?? 'GET').toUpperCase();
+    const rawBody = await readBody(req);
+    const result = await answer({ method, path, query, headers: req.headers, rawBody });
+    if (res.headersSent || res.destroyed) return;
+    if ('dropped' in result) res.destroy();
+    else if (result.body === undefined) res.writeHead(result.status).end();
+    else sendJson(res, result.status, result.body);
+  };
   const server = createServer((req, res) => {
-    dispatch(compiled, req, res).catch((error: unknown) => {
+    serve(req, res).catch((error: unknown) => {
       if (res.headersSent || res.destroyed) return void res.destroy();
       if (error instanceof HttpError)
         return sendJson(res, error.status, errorBody(error.code, error.message));
@@ -169,8 +87,4 @@ export async function startJsonServer(
         server.closeAllConnections();
       }),
   };
-}
-
-export function delay(ms: number): Promise<void> {
-  return ms > 0 ? new Promise((resolve) => setTimeout(resolve, ms)) : Promise.resolve();
 }

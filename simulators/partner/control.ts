@@ -4,11 +4,11 @@
  */
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
-import { PARTNERS, type PartnerId, PartnerIdSchema } from '../../../functions/lib/schemas/partners/index';
-import type { MenuItem } from '../../../functions/lib/schemas/store';
+import { PARTNERS, type PartnerId, PartnerIdSchema } from '../../functions/lib/schemas/partners/index';
+import type { MenuItem } from '../../functions/lib/schemas/store';
 import { faultsSchema } from '../shared/faults';
-import { HttpError, json, parseWith, type Request, type Route } from '../shared/http';
 import { deepMerge } from '../shared/merge';
+import { HttpError, json, parseWith, type Request, type Route } from '../shared/routes';
 import { draftOrder } from './order-draft';
 import {
   orderKey,
@@ -187,6 +187,8 @@ async function placeOrder(ctx: ControlContext, request: Request) {
     payload,
     ...(fetchable ? { fetchable } : {}),
   });
+  // The middleware may fetch the order (Uber Eats) while the webhook is in flight.
+  await ctx.state.persist();
   const answer = await send(
     ctx,
     order,
@@ -234,14 +236,17 @@ function orderAction(ctx: ControlContext, kind: 'release' | 'cancel'): Route['ha
     const payload =
       kind === 'release' ? shape.releaseWebhook(order, ctx.now()) : shape.cancelWebhook(order, ctx.now());
     const url = webhookUrl(ctx.middlewareUrl, order.partner, { partnerOrderId: order.partnerOrderId, kind });
+    await ctx.state.persist();
     const answer = await send(ctx, order, payload, signature, url);
     if (answer.webhookStatus >= 200 && answer.webhookStatus < 300) {
-      if (kind === 'release') order.releasedAt = ctx.now().toISOString();
-      else {
-        order.state = 'cancelled';
-        order.cancelledAt = ctx.now().toISOString();
-      }
-      ctx.state.changed();
+      const at = ctx.now().toISOString();
+      ctx.state.amendOrder(orderKey(order.partner, order.partnerOrderId), (sent) => {
+        if (kind === 'release') sent.releasedAt = at;
+        else {
+          sent.state = 'cancelled';
+          sent.cancelledAt = at;
+        }
+      });
     }
     return json(200, answer);
   };
@@ -252,6 +257,7 @@ async function redeliver(ctx: ControlContext, request: Request) {
   const order = knownOrder(ctx, request);
   const { times, concurrent } = parseWith(RedeliverSchema, request);
   const url = webhookUrl(ctx.middlewareUrl, order.partner);
+  await ctx.state.persist();
   const once = () => send(ctx, order, order.payload, 'valid', url);
   const answers: WebhookAnswer[] = [];
   if (concurrent) answers.push(...(await Promise.all(Array.from({ length: times }, once))));

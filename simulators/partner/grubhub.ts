@@ -2,7 +2,7 @@
  * Grubhub as the partner: the full order is the `ORDER_PLACED` webhook body (`lines`, `diner`,
  * `charges`), signed with a timestamped HMAC.
  */
-import * as grubhub from '../../../functions/lib/schemas/partners/grubhub';
+import * as grubhub from '../../functions/lib/schemas/partners/grubhub';
 import type { DraftItem, OrderDraft, PartnerShape } from './types';
 
 function line(item: DraftItem) {

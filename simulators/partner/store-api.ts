@@ -3,12 +3,12 @@
  * table: API key checked as on its order API, faults (endpoint `store`) applied, bodies read with
  * the partner's own schemas, and what the partner then shows for the store kept per partner.
  */
-import * as doordash from '../../../functions/lib/schemas/partners/doordash';
-import * as grubhub from '../../../functions/lib/schemas/partners/grubhub';
-import type { PartnerId } from '../../../functions/lib/schemas/partners/index';
-import { partnerWire } from '../../../functions/lib/schemas/partners/registry';
-import * as ubereats from '../../../functions/lib/schemas/partners/ubereats';
-import { HttpError, header, json, parseWith, type Request, type Route } from '../shared/http';
+import * as doordash from '../../functions/lib/schemas/partners/doordash';
+import * as grubhub from '../../functions/lib/schemas/partners/grubhub';
+import type { PartnerId } from '../../functions/lib/schemas/partners/index';
+import { partnerWire } from '../../functions/lib/schemas/partners/registry';
+import * as ubereats from '../../functions/lib/schemas/partners/ubereats';
+import { HttpError, header, json, parseWith, type Request, type Route } from '../shared/routes';
 import { type PartnerSimulatorState, type PartnerStore, storeKey, unknownStore } from './state';
 import type { PartnerSecrets } from './webhooks';
 
@@ -143,8 +143,7 @@ export function storeApiRoutes(ctx: StoreApiContext): Route[] {
       ctx.state.stores.set(key, store);
       ctx.state.changed();
       if (answer.body !== undefined) return json(answer.status, answer.body);
-      request.res.writeHead(answer.status).end();
-      return undefined;
+      return { status: answer.status };
     },
   }));
 }

@@ -2,7 +2,7 @@
  * DoorDash as the partner: the full order in the `order_created` webhook, cents, the brand's skus
  * as `merchant_supplied_id`, and a bearer token instead of a body signature.
  */
-import * as doordash from '../../../functions/lib/schemas/partners/doordash';
+import * as doordash from '../../functions/lib/schemas/partners/doordash';
 import type { DraftItem, OrderDraft, PartnerShape, Payload } from './types';
 
 function item(line: DraftItem) {

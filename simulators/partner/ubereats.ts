@@ -3,7 +3,7 @@
  * its API for the middleware to fetch. Amounts are `{amount, currency_code}` objects.
  */
 import { randomUUID } from 'node:crypto';
-import * as ubereats from '../../../functions/lib/schemas/partners/ubereats';
+import * as ubereats from '../../functions/lib/schemas/partners/ubereats';
 import type { DraftItem, OrderDraft, OrderRef, PartnerShape, Payload } from './types';
 
 const unixSeconds = (at: Date) => Math.floor(at.getTime() / 1000);

@@ -2,9 +2,9 @@
  * Sending webhooks to the middleware as a partner does: signed with the partner's scheme (or
  * deliberately not, for the negative tests), the exact signed bytes on the wire, keep-alive fetch.
  */
-import { signWebhook } from '../../../functions/lib/domain/signatures';
-import { REPLAY_WINDOW_SECONDS } from '../../../functions/lib/schemas/partners/grubhub';
-import type { PartnerId } from '../../../functions/lib/schemas/partners/index';
+import { signWebhook } from '../../functions/lib/domain/signatures';
+import { REPLAY_WINDOW_SECONDS } from '../../functions/lib/schemas/partners/grubhub';
+import type { PartnerId } from '../../functions/lib/schemas/partners/index';
 import type { PartnerShape, Payload } from './types';
 
 export const SIGNATURE_MODES = ['valid', 'missing', 'wrong-secret', 'tampered', 'stale'] as const;

@@ -1,6 +1,6 @@
-import type { DenyReason } from '../../../functions/lib/schemas/order';
-import type { PartnerId } from '../../../functions/lib/schemas/partners/index';
-import type { ReportedStatus } from '../../../functions/lib/schemas/partners/signing';
+import type { DenyReason } from '../../functions/lib/schemas/order';
+import type { PartnerId } from '../../functions/lib/schemas/partners/index';
+import type { ReportedStatus } from '../../functions/lib/schemas/partners/signing';
 
 /** One line of an order before it is written in a partner's format. Money in cents. */
 export interface DraftItem {

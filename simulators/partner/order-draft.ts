@@ -2,8 +2,8 @@
  * What the customer orders: items from the store's menu at the menu's prices (or the items the
  * caller names), a customer, a pickup time and totals. Partner formats are written from this.
  */
-import type { MenuItem } from '../../../functions/lib/schemas/store';
-import { HttpError } from '../shared/http';
+import type { MenuItem } from '../../functions/lib/schemas/store';
+import { HttpError } from '../shared/routes';
 import type { DraftItem, OrderDraft } from './types';
 
 /** What the caller may say about an item; anything left out comes from the menu. */

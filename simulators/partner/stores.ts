@@ -2,13 +2,13 @@
  * Where the partner simulator learns a store's menu and its own id for the store: the demo data
  * (or stores given at start), and the middleware's live `GET /stores/{storeId}` for what is
  * available right now (an 86'd item must not be picked). That route is IAM-authorized, so the
- * simulator signs it with SigV4 as any IAM client must (the local credentials, service execute-api).
+ * simulator signs it with SigV4 as any IAM client must (service execute-api): `signedFetch` is the
+ * local credentials' signer locally, the function role's on AWS.
  */
 
-import { DEMO_STORES } from '../../../functions/lib/domain/demo-stores';
-import type { PartnerId } from '../../../functions/lib/schemas/partners/index';
-import { type MenuItem, type Store, StoreViewSchema } from '../../../functions/lib/schemas/store';
-import { signedFetch } from '../../cloud/sigv4';
+import { DEMO_STORES } from '../../functions/lib/domain/demo-stores';
+import type { PartnerId } from '../../functions/lib/schemas/partners/index';
+import { type MenuItem, type Store, StoreViewSchema } from '../../functions/lib/schemas/store';
 
 export interface StoreCatalog {
   /** The partner's id for our store; our own id when the store is unknown (so the middleware refuses it). */
@@ -18,16 +18,24 @@ export interface StoreCatalog {
   menu(storeId: string): Promise<readonly MenuItem[]>;
 }
 
+/** A fetch that signs the request with SigV4 for execute-api. */
+export type SignedFetch = (url: string, init: { signal: AbortSignal }) => Promise<Response>;
+
 export interface CatalogOptions {
   stores?: readonly Store[];
   middlewareUrl: string;
+  signedFetch: SignedFetch;
   /** `static` never asks the middleware (load runs that must not add GETs). Default `live`. */
   menuSource?: 'live' | 'static';
 }
 
 const LIVE_MENU_TIMEOUT_MS = 2000;
 
-async function liveMenu(middlewareUrl: string, storeId: string): Promise<readonly MenuItem[] | undefined> {
+async function liveMenu(
+  signedFetch: SignedFetch,
+  middlewareUrl: string,
+  storeId: string,
+): Promise<readonly MenuItem[] | undefined> {
   try {
     const url = `${middlewareUrl}/stores/${encodeURIComponent(storeId)}`;
     const response = await signedFetch(url, { signal: AbortSignal.timeout(LIVE_MENU_TIMEOUT_MS) });
@@ -48,7 +56,9 @@ export function storeCatalog(options: CatalogOptions): StoreCatalog {
     storeName: (storeId) => find(storeId)?.name,
     async menu(storeId) {
       const live =
-        options.menuSource === 'static' ? undefined : await liveMenu(options.middlewareUrl, storeId);
+        options.menuSource === 'static'
+          ? undefined
+          : await liveMenu(options.signedFetch, options.middlewareUrl, storeId);
       // A store the brand does not know still gets an order from the partner; the middleware refuses it.
       return live ?? find(storeId)?.menu ?? stores[0]?.menu ?? [];
     },

@@ -3,8 +3,8 @@
  * partner's schema module: API key checked, request bodies validated with the partner's schemas,
  * faults applied, and what the middleware said recorded on the order.
  */
-import { partnerWire } from '../../../functions/lib/schemas/partners/registry';
-import { HttpError, header, json, parseWith, type Request, type Route } from '../shared/http';
+import { partnerWire } from '../../functions/lib/schemas/partners/registry';
+import { HttpError, header, json, parseWith, type Request, type Route } from '../shared/routes';
 import { type OrderEndpoint, orderKey, type PartnerOrder, type PartnerSimulatorState } from './state';
 import type { PartnerShape } from './types';
 import type { PartnerSecrets } from './webhooks';

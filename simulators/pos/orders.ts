@@ -10,8 +10,8 @@ import {
   type CreatePosOrderResponse,
   type PosOrderView,
   PosOrderViewSchema,
-} from '../../../functions/lib/schemas/pos';
-import { HttpError } from '../shared/http';
+} from '../../functions/lib/schemas/pos';
+import { HttpError } from '../shared/routes';
 
 export type PosOrderStatus = 'held' | 'fired' | 'voided';
 
