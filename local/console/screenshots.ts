@@ -5,8 +5,10 @@
  * dead-letters}.png.
  */
 import { mkdirSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
+import { AwsError } from '../cloud/aws-error';
 import { startToolCloud } from '../tools/cloud';
 import {
   launchChromium,
@@ -93,9 +95,53 @@ async function main(): Promise<void> {
       .waitFor();
     await shoot(simulators, 'stores');
 
-    await simulators.getByTestId('nav-Dead letters').click();
-    await simulators.getByTestId('dead-letter-queues').locator('tbody tr').first().waitFor();
+    // A real dead letter: while Step Functions refuses every start (an outage, injected at the local
+    // emulator's seam as the operations e2e test does), the OrderReceived rule's retries run out.
+    const stepFunctions = tools.cloud.stepFunctions;
+    stepFunctions.eventBridgeTarget = async () => {
+      throw new AwsError(
+        'ServiceUnavailable',
+        'Step Functions is unavailable (injected for the screenshot)',
+        503,
+      );
+    };
+    try {
+      await placeOrderOnSimulatorsPage(simulators, {
+        partner: 'grubhub',
+        storeId: 'store-001',
+        items: { 'TACO-CARNITAS': 2 },
+      });
+      await simulators.getByTestId('nav-Dead letters').click();
+      const orderReceivedDlq = simulators.locator('[data-testid$="order-received-dlq"]');
+      for (
+        let tries = 0;
+        !(await orderReceivedDlq.getByTestId('dlq-depth').textContent())?.includes('1');
+        tries++
+      ) {
+        if (tries === 60) throw new Error('no dead letter after a minute');
+        await simulators.waitForTimeout(1000);
+        await simulators.getByRole('button', { name: 'Refresh' }).click();
+      }
+    } finally {
+      delete (stepFunctions as Partial<typeof stepFunctions>).eventBridgeTarget;
+    }
+    await simulators
+      .locator('[data-testid$="order-received-dlq"]')
+      .getByRole('button', { name: 'Show messages' })
+      .click();
+    await simulators.locator('[data-testid^="dead-letter-messages-"] tbody tr').first().waitFor();
     await shoot(simulators, 'dead-letters');
+  } catch (error) {
+    // What each page showed when a step gave up, for whoever reads the error.
+    for (const [index, page] of browser
+      .contexts()
+      .flatMap((context) => context.pages())
+      .entries()) {
+      const file = path.join(os.tmpdir(), `console-screenshots-failed-${index}.png`);
+      await page.screenshot({ path: file, fullPage: true }).catch(() => undefined);
+      console.error(`the page at ${page.url()} as it was: ${file}`);
+    }
+    throw error;
   } finally {
     await browser.close();
     await console_.close();
