@@ -127,20 +127,22 @@ function EventsTable({ execution }: { execution: Execution }) {
       rowKey={(event) => String(event.id)}
       columns={[
         { title: 'ID', cell: (event) => event.id },
-        { title: 'Type', cell: (event) => event.type },
+        {
+          // The error under its event, not in a column of its own: the table sits beside the graph.
+          title: 'Type',
+          cell: (event) => (
+            <>
+              {event.type}
+              {event.error && (
+                <div class="event-error" title={event.cause}>
+                  <strong>{event.error}</strong> {event.cause && <small>{event.cause.slice(0, 160)}</small>}
+                </div>
+              )}
+            </>
+          ),
+        },
         { title: 'Step', cell: (event) => event.stateName ?? '' },
         { title: 'Time', cell: (event) => <Time at={event.timestamp} precise /> },
-        {
-          title: 'Error',
-          cell: (event) =>
-            event.error ? (
-              <span title={event.cause}>
-                <strong>{event.error}</strong> {event.cause && <small>{event.cause.slice(0, 160)}</small>}
-              </span>
-            ) : (
-              ''
-            ),
-        },
       ]}
     />
   );
