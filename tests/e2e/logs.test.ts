@@ -11,6 +11,7 @@ import {
 } from '@aws-sdk/client-cloudwatch-logs';
 import { GetFunctionCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { DescribeStateMachineCommand, GetExecutionHistoryCommand, InvalidArn } from '@aws-sdk/client-sfn';
+import { theExpressRunsOf } from '../steps/express-logs';
 import {
   eventually,
   givenALocalCloud,
@@ -42,22 +43,15 @@ test('after one order, its Prepare path is in the Express log group and its func
   await theOrderReaches(t, orderId, 'ACCEPTED');
 
   // The log group is found as the console finds it: from the machine's logging configuration.
-  const prepareArn = t.resource('OrderPrepare');
   const machine = await stepFunctionsOf(t).send(
-    new DescribeStateMachineCommand({ stateMachineArn: prepareArn }),
+    new DescribeStateMachineCommand({ stateMachineArn: t.resource('OrderPrepare') }),
   );
   expect(machine.loggingConfiguration).toMatchObject({ level: 'ALL', includeExecutionData: false });
-  const groupArn = machine.loggingConfiguration?.destinations?.[0]?.cloudWatchLogsLogGroup?.logGroupArn ?? '';
-  const group = groupArn.replace(/:\*$/, ''); // an identifier is the ARN without DescribeLogGroups' `:*`
-  // The parent names each Prepare execution after the order.
-  const executionArns = `${prepareArn.replace(':stateMachine:', ':express:')}:${orderId}:*`;
-  const path = await eventually(async () => {
-    const events = await filter(group, `{ $.execution_arn = "${executionArns}" }`);
-    const types = events.map((event) => JSON.parse(event.message ?? '{}').type as string);
-    return types.includes('ExecutionSucceeded')
-      ? events.map((event) => JSON.parse(event.message!))
-      : undefined;
+  const [prepare] = await eventually(async () => {
+    const runs = await theExpressRunsOf(t, 'OrderPrepare', orderId);
+    return runs.length === 1 && runs[0]?.ended ? runs : undefined;
   }, 'the Prepare execution to end in its log group');
+  const path = prepare!.events;
 
   const entered = path
     .filter((event) => event.type.endsWith('StateEntered'))
@@ -74,7 +68,7 @@ test('after one order, its Prepare path is in the Express log group and its func
 
   // GetExecutionHistory has nothing for an Express execution, as on AWS.
   await expect(
-    stepFunctionsOf(t).send(new GetExecutionHistoryCommand({ executionArn: path[0].execution_arn })),
+    stepFunctionsOf(t).send(new GetExecutionHistoryCommand({ executionArn: prepare!.executionArn })),
   ).rejects.toBeInstanceOf(InvalidArn);
 
   // The function that accepted the order logged it with the order id as correlation id.
