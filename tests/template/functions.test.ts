@@ -10,13 +10,17 @@ import {
   REPO,
   ref,
   resourcesOfType,
+  withoutSimulators,
 } from './packaged-stack';
 
 let template: CfnTemplate;
 let stage: string;
 
 beforeAll(async () => {
-  ({ template, stage } = await packagedStack());
+  // The middleware's own functions; the simulators' (review stages only) are tests/template/stack-simulators.test.ts's.
+  const packaged = await packagedStack();
+  template = withoutSimulators(packaged.template);
+  stage = packaged.stage;
 }, PACKAGING_TIMEOUT_MS);
 
 const FUNCTIONS = [

@@ -19,7 +19,8 @@ beforeAll(async () => {
   ({ template, stage } = await packagedStack());
 }, PACKAGING_TIMEOUT_MS);
 
-const TABLES = ['OrdersTable', 'StoresTable', 'IdempotencyTable'];
+/** The middleware's tables, and the simulators' on a review stage. */
+const TABLES = ['OrdersTable', 'StoresTable', 'IdempotencyTable', 'SimulatorsTable'];
 const TABLE_ARNS = TABLES.map((id) => getAtt(id, 'Arn'));
 /** An index of one of the stack's own tables: `!Sub '${Table.Arn}/index/name'`. */
 const isOwnIndex = (target: unknown) =>

@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parse } from 'yaml';
 import { packagedStack as packagedStackDir } from '../../local/cloud/package-cache';
 
 export const REPO = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -32,11 +33,42 @@ export interface PackagedStack {
   template: CfnTemplate;
 }
 
-/** The packaged stack for stage `ci-test`, from the shared package cache when the sources are unchanged. */
-export async function packagedStack(): Promise<PackagedStack> {
-  const dir = await packagedStackDir(STAGE);
+/**
+ * The packaged stack for `stage` (default `ci-test`, a review stage: it has the simulators), from the
+ * shared package cache when the sources are unchanged.
+ */
+export async function packagedStack(stage = STAGE): Promise<PackagedStack> {
+  const dir = await packagedStackDir(stage);
   const template = JSON.parse(readFileSync(join(dir, 'cloudformation-template-update-stack.json'), 'utf8'));
-  return { stage: STAGE, template: template as CfnTemplate };
+  return { stage, template: template as CfnTemplate };
+}
+
+/** What resources/simulators.yml adds to every stage but production and local. */
+const simulatorsFile = parse(readFileSync(join(REPO, 'resources', 'simulators.yml'), 'utf8'), {
+  logLevel: 'silent',
+}) as { functions: Record<string, unknown>; resources: { Resources: Record<string, unknown> } };
+/** The simulators' functions (`partnerSimulator`, `posSimulator`) as the Serverless Framework names their resources. */
+const SIMULATOR_FUNCTION_PREFIXES = Object.keys(simulatorsFile.functions).map(
+  (name) => name.charAt(0).toUpperCase() + name.slice(1),
+);
+export const SIMULATOR_RESOURCE_IDS = Object.keys(simulatorsFile.resources.Resources);
+
+/** Whether a resource is the simulators' (their functions with log groups and versions, API, table, role, URL parameters). */
+export function isSimulatorResource(logicalId: string): boolean {
+  return (
+    SIMULATOR_RESOURCE_IDS.includes(logicalId) ||
+    SIMULATOR_FUNCTION_PREFIXES.some((prefix) => logicalId.startsWith(prefix))
+  );
+}
+
+/** The middleware's own resources: the template without the simulators a review stage carries. */
+export function withoutSimulators(template: CfnTemplate): CfnTemplate {
+  return {
+    ...template,
+    Resources: Object.fromEntries(
+      Object.entries(template.Resources).filter(([id]) => !isSimulatorResource(id)),
+    ),
+  };
 }
 
 // ── reading the template ──────────────────────────────────────────────────

@@ -36,17 +36,31 @@ const allowsOn = (roleId: string, target: unknown) =>
     .flatMap((s) => s.Action);
 
 describe('POS health configuration', () => {
-  it('pauses after 3 POS failures in a row locally and 5 on every other stage (Olo’s number)', () => {
-    const { params } = parse(readFileSync(join(REPO, 'serverless.yml'), 'utf8'), { logLevel: 'silent' }) as {
-      params: Record<string, Record<string, unknown>>;
-    };
-    expect(params.local?.posFailuresBeforePause).toBe(3);
-    expect(params.default?.posFailuresBeforePause).toBe(5);
-    const schedules = resource(template, 'StoreSchedulesLambdaFunction');
-    const deny = resource(template, 'DenyOrderLambdaFunction');
-    for (const fn of [schedules, deny])
-      expect(fn.Properties?.Environment?.Variables?.POS_FAILURES_BEFORE_PAUSE).toBe('5');
-  });
+  it(
+    'pauses after 3 POS failures in a row locally and on review stages, and 5 on staging and production (Olo’s number)',
+    async () => {
+      const { params } = parse(readFileSync(join(REPO, 'serverless.yml'), 'utf8'), {
+        logLevel: 'silent',
+      }) as {
+        params: Record<string, Record<string, unknown>>;
+      };
+      expect(params.local?.posFailuresBeforePause).toBe(3);
+      expect(params.default?.posFailuresBeforePause).toBe(3);
+      expect(params.staging?.posFailuresBeforePause).toBe(5);
+      expect(params.production?.posFailuresBeforePause).toBe(5);
+      const { template: production } = await packagedStack('production');
+      for (const [stack, pause] of [
+        [template, '3'],
+        [production, '5'],
+      ] as const) {
+        for (const fn of ['StoreSchedulesLambdaFunction', 'DenyOrderLambdaFunction'])
+          expect(resource(stack, fn).Properties?.Environment?.Variables?.POS_FAILURES_BEFORE_PAUSE).toBe(
+            pause,
+          );
+      }
+    },
+    PACKAGING_TIMEOUT_MS,
+  );
 
   it('lets the probe read the POS API key, and the endings count failures and pause the store', () => {
     const statements = roleStatements(resource(template, 'StoreSchedulesRole'));
