@@ -5,9 +5,9 @@
  * `aws logs tail … --follow` works) — in the JSON 1.1 shapes of `Logs_20140328.*`.
  *
  * Memory stays bounded however long the cloud runs (issue 12): each group keeps its newest
- * `maxEventsPerGroup` events (10,000 by default) within `maxBytesPerGroup` (4 MiB of messages) and
- * drops the oldest first, as retention would on AWS; a stream whose last event is dropped goes with
- * it. What was ingested is still counted (`ingestedBytes`), since that is what AWS bills.
+ * `maxEventsPerGroup` events (10,000 by default), all groups together keep at most `maxBytes` (16 MiB
+ * of messages), and the oldest go first, as retention would on AWS; a stream whose last event is
+ * dropped goes with it. What was ingested is still counted (`ingestedBytes`), since that is what AWS bills.
  */
 import { AwsError, type ServiceApi } from './aws-error';
 import { type FilterPattern, parseFilterPattern } from './logs-filter';
@@ -45,8 +45,8 @@ export interface LocalLogsOptions {
   accountId: string;
   /** Events kept per group before the oldest are dropped; default 10,000. */
   maxEventsPerGroup?: number;
-  /** Bytes kept per group (messages plus 26 each) before the oldest are dropped; default 4 MiB. */
-  maxBytesPerGroup?: number;
+  /** Bytes kept across all groups (messages plus 26 each) before the oldest are dropped; default 16 MiB. */
+  maxBytes?: number;
 }
 
 /** CloudWatch Logs bills each event's UTF-8 message plus 26 bytes of overhead. */
@@ -64,10 +64,11 @@ export class LocalLogs {
   private seq = 0;
   private readonly maxEvents: number;
   private readonly maxBytes: number;
+  private keptBytes = 0;
 
   constructor(private readonly options: LocalLogsOptions) {
     this.maxEvents = options.maxEventsPerGroup ?? 10_000;
-    this.maxBytes = options.maxBytesPerGroup ?? 4 * 1024 * 1024;
+    this.maxBytes = options.maxBytes ?? 16 * 1024 * 1024;
   }
 
   /** Creates the group unless it exists (the template's groups, and each function's). */
@@ -99,9 +100,10 @@ export class LocalLogs {
     const bytes = Buffer.byteLength(message) + EVENT_OVERHEAD_BYTES;
     group.ingestedBytes += bytes;
     group.keptBytes += bytes;
+    this.keptBytes += bytes;
     stream.storedBytes += bytes;
-    while (group.order.length > this.maxEvents || (group.keptBytes > this.maxBytes && group.order.length > 1))
-      this.evictOldest(group);
+    if (group.order.length > this.maxEvents) this.evictOldest(group);
+    while (this.keptBytes > this.maxBytes) this.evictOldest(this.groupWithOldestEvent());
   }
 
   /** Bytes ingested into a group since start (what AWS bills), eviction notwithstanding. */
@@ -125,6 +127,16 @@ export class LocalLogs {
     FilterLogEvents: async (input: FilterLogEventsRequest) => this.filterLogEvents(input),
   } satisfies ServiceApi;
 
+  /** The group whose first kept event is the oldest of all (the next to go over the byte budget). */
+  private groupWithOldestEvent(): LogGroup {
+    let oldest: LogGroup | undefined;
+    for (const group of this.groups.values()) {
+      const first = group.order[0];
+      if (first && (!oldest || first.seq < oldest.order[0]!.seq)) oldest = group;
+    }
+    return oldest!;
+  }
+
   private evictOldest(group: LogGroup): void {
     const oldest = group.order.shift()!;
     const { stream } = oldest;
@@ -134,6 +146,7 @@ export class LocalLogs {
     const bytes = Buffer.byteLength(oldest.message) + EVENT_OVERHEAD_BYTES;
     stream.storedBytes -= bytes;
     group.keptBytes -= bytes;
+    this.keptBytes -= bytes;
     if (stream.events.length === 0) group.streams.delete(stream.name);
   }
 

@@ -236,18 +236,21 @@ test('a group keeps its newest events only, and a stream whose events are all dr
   );
 });
 
-test('a group also keeps no more than its byte budget, newest first', async () => {
-  const small = new LocalLogs({ region: 'us-east-1', accountId: '000000000000', maxBytesPerGroup: 1000 });
+test('all groups together keep no more than the byte budget: the oldest events go first, whatever their group', async () => {
+  const small = new LocalLogs({ region: 'us-east-1', accountId: '000000000000', maxBytes: 1000 });
   small.ensureLogGroup(GROUP);
-  const line = 'x'.repeat(174); // 200 bytes with the 26-byte overhead
+  small.ensureLogGroup(EXPRESS);
+  const line = (n: number) => `${n}${'x'.repeat(173)}`; // 200 bytes with the 26-byte overhead
 
-  for (let i = 0; i < 8; i++) small.put(GROUP, 'sandbox', `${i}${line.slice(1)}`, i);
-  const { events } = await small.api.FilterLogEvents({ logGroupName: GROUP });
+  for (let i = 0; i < 8; i++) small.put(i % 2 === 0 ? GROUP : EXPRESS, 'stream', line(i), i);
+  const kept = async (logGroupName: string) =>
+    (await small.api.FilterLogEvents({ logGroupName })).events.map((e) => e.message[0]);
   const { logGroups } = await small.api.DescribeLogGroups({});
 
-  expect(events.map((e) => e.message[0])).toEqual(['3', '4', '5', '6', '7']);
-  expect(logGroups[0]?.storedBytes).toBe(1000);
-  expect(small.ingestedBytes(GROUP)).toBe(1600);
+  expect(await kept(GROUP)).toEqual(['4', '6']);
+  expect(await kept(EXPRESS)).toEqual(['3', '5', '7']);
+  expect(logGroups.map((g) => g.storedBytes).reduce((a, b) => a + b, 0)).toBe(1000);
+  expect(small.ingestedBytes(GROUP) + small.ingestedBytes(EXPRESS)).toBe(1600);
 });
 
 /** AWS CLI v2 (README: `apt-get install awscli`); the `aws` first on PATH here may be v1. */
