@@ -40,10 +40,9 @@ class TransactionCanceledException extends Error {
 
 /** One table, keyed pk|sk; Query reads a partition; a transaction applies all its writes or none. */
 const items = new Map<string, Record<string, unknown>>();
-let transactions = 0;
 let cancelled = 0;
 const keyOf = (key: Record<string, unknown>) => `${key.pk}|${key.sk}`;
-const tick = () => new Promise((resolve) => setTimeout(resolve, 5));
+const tick = () => new Promise<void>((resolve) => setTimeout(resolve, 5));
 /** With `together` set, the next reads wait for each other: two invocations then read the same state. */
 let together = 0;
 let waiting: (() => void)[] = [];
@@ -117,7 +116,6 @@ beforeEach(() => {
   items.clear();
   webhooks.length = 0;
   storeReads.length = 0;
-  transactions = 0;
   cancelled = 0;
   dynamo.reset();
   dynamo.on(QueryCommand).callsFake(async (input) => {
@@ -126,7 +124,6 @@ beforeEach(() => {
     return { Items: [...items.values()].filter((item) => item.pk === pk).map((item) => ({ ...item })) };
   });
   dynamo.on(TransactWriteCommand).callsFake(async (input) => {
-    transactions += 1;
     const actions = input.TransactItems as Record<string, Record<string, unknown>>[];
     const holds = (
       { ConditionExpression, ExpressionAttributeValues }: Record<string, unknown>,
