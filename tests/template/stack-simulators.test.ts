@@ -130,7 +130,7 @@ describe('a review stage', () => {
     );
     expect(invokes).toHaveLength(1);
     expect(invokes[0]?.Action).toEqual(['execute-api:Invoke']);
-    expect(JSON.stringify(invokes[0]?.Resource)).toContain('${HttpApi}/*/GET/stores/*');
+    expect(JSON.stringify(invokes[0]?.Resource)).toContain(`\${HttpApi}/*/GET/stores/*`);
   });
 
   it('keeps short waits so the e2e suite runs there (the review profile)', () => {
