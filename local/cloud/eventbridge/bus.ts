@@ -83,6 +83,8 @@ export interface EventBridgeStats extends DeliveryCounters {
   failedEntries: number;
   /** Scheduled Events fired by schedule rules (one per rule and minute). */
   scheduledEvents: number;
+  /** AWS services' own events (Step Functions' status changes): AWS does not bill them as puts. */
+  serviceEvents: number;
 }
 
 export interface LocalRule {
@@ -141,6 +143,7 @@ export class LocalEventBridge {
     deadLettered: 0,
     dropped: 0,
     scheduledEvents: 0,
+    serviceEvents: 0,
   };
 
   constructor(options: LocalEventBridgeOptions) {
@@ -320,7 +323,7 @@ export class LocalEventBridge {
     resources: string[];
     detail: object;
   }): void {
-    this.counters.eventsPut++;
+    this.counters.serviceEvents++;
     this.route('default', {
       version: '0',
       id: randomUUID(),
@@ -483,6 +486,9 @@ function entryProblem(entry: PutEventsRequestEntry): PutEventsResultEntry | null
       };
     }
   }
+  // "aws." sources are AWS's own services': no caller may put one (their events come from AWS).
+  if (entry.Source!.startsWith('aws.'))
+    return { ErrorCode: 'NotAuthorizedForSourceException', ErrorMessage: 'Not authorized for the source.' };
   if (!isJsonObject(entry.Detail!))
     return { ErrorCode: 'MalformedDetail', ErrorMessage: 'Detail is malformed.' };
   if (entry.Resources !== undefined && !isStringArray(entry.Resources)) {

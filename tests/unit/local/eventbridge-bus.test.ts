@@ -467,6 +467,65 @@ describe('PutEvents validation', () => {
   });
 });
 
+describe('AWS services’ own events', () => {
+  const STOPPED_RULE_TARGET = `arn:aws:lambda:${REGION}:${ACCOUNT}:function:settle-stopped-order`;
+  const stoppedRule: RuleConfig = {
+    name: 'stopped-runs',
+    eventPattern: {
+      source: ['aws.states'],
+      'detail-type': ['Step Functions Execution Status Change'],
+      detail: { status: ['ABORTED'] },
+    },
+    targets: [{ id: 'settle', arn: STOPPED_RULE_TARGET }],
+  };
+  const statusChange = (status: string) => ({
+    source: 'aws.states',
+    'detail-type': 'Step Functions Execution Status Change',
+    resources: ['arn:aws:states:us-east-1:000000000000:execution:order-workflow:run-1'],
+    detail: { status, executionArn: 'arn:aws:states:us-east-1:000000000000:execution:order-workflow:run-1' },
+  });
+
+  it('reach the default bus’s matching rules, and are not billed as puts', async () => {
+    const delivery = new FakeDelivery();
+    const bridge = bridgeWith(delivery, { rules: [stoppedRule] });
+
+    bridge.sendServiceEvent(statusChange('RUNNING'));
+    bridge.sendServiceEvent(statusChange('ABORTED'));
+    await bridge.idle();
+
+    expect(delivery.payloadsFor(STOPPED_RULE_TARGET)).toEqual([
+      expect.objectContaining({
+        source: 'aws.states',
+        account: ACCOUNT,
+        detail: expect.objectContaining({ status: 'ABORTED' }),
+      }),
+    ]);
+    expect(bridge.stats()).toMatchObject({ eventsPut: 0, serviceEvents: 2 });
+  });
+
+  it('cannot be forged: a PutEvents entry with an aws. source fails as AWS answers it', async () => {
+    const delivery = new FakeDelivery();
+    const bridge = bridgeWith(delivery, { rules: [stoppedRule] });
+
+    const result = bridge.putEvents([
+      {
+        Source: 'aws.states',
+        DetailType: 'Step Functions Execution Status Change',
+        Detail: '{"status":"ABORTED"}',
+      },
+    ]);
+    await bridge.idle();
+
+    expect(result).toEqual({
+      FailedEntryCount: 1,
+      Entries: [
+        { ErrorCode: 'NotAuthorizedForSourceException', ErrorMessage: 'Not authorized for the source.' },
+      ],
+    });
+    expect(delivery.delivered).toEqual([]);
+  });
+});
+
 describe('rules from configuration', () => {
   it('refuses a rule with an invalid pattern, naming the rule', () => {
     const broken = { ...orderReceivedRule, eventPattern: { source: 'order-middleware' } };
