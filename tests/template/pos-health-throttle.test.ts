@@ -46,7 +46,7 @@ describe('POS health configuration', () => {
       };
       expect(params.local?.posFailuresBeforePause).toBe(3);
       expect(params.default?.posFailuresBeforePause).toBe(3);
-        expect(params.production?.posFailuresBeforePause).toBe(5);
+      expect(params.production?.posFailuresBeforePause).toBe(5);
       const { template: production } = await packagedStack('production');
       for (const [stack, pause] of [
         [template, '3'],
