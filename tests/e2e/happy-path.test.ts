@@ -1,7 +1,7 @@
+import { theExpressRunsOf } from '../steps/express-logs';
 import {
   eventually,
   givenALocalCloud,
-  onlyInProcess,
   type TestCloud,
   theOrder,
   theOrderReaches,
@@ -73,16 +73,17 @@ describe.each(['doordash', 'ubereats', 'grubhub'])(
   },
 );
 
-onlyInProcess(
-  'Express executions are listed only in their CloudWatch logs on AWS',
-  'the Express runs of each released order carry its order id as their name, so their logs lead to it',
-  () => {
-    expect(releasedOrders).toHaveLength(3);
-    const prepare = t.cloud.model.stateMachines.find((m) => m.logicalId === 'OrderPrepare')!;
-    const names = t.cloud.stepFunctions.listExecutions(prepare.arn).map((e) => e.name);
-    for (const orderId of releasedOrders) expect(names).toContain(orderId);
-  },
-);
+test('the Express runs of each released order carry its order id as their name, so their logs lead to it', async () => {
+  expect(releasedOrders).toHaveLength(3);
+  for (const orderId of releasedOrders)
+    for (const machine of ['OrderPrepare', 'OrderFinish']) {
+      const runs = await eventually(async () => {
+        const found = await theExpressRunsOf(t, machine, orderId);
+        return found.length > 0 && found.every((run) => run.ended) ? found : undefined;
+      }, `the ${machine} run of ${orderId} in its log group`);
+      expect(runs.map((run) => run.events.at(-1)?.type)).toEqual(['ExecutionSucceeded']);
+    }
+});
 
 test('GET /orders of an unknown order is a JSON 404', async () => {
   const answer = await theOrder(t, 'ord_aaaaaaaaaaaaaaaaaaaaaaaaaa');

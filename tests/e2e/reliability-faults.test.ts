@@ -3,6 +3,8 @@
  * What a store manager checks first: one order is never two POS tickets, and an order that cannot
  * be placed is denied to the partner with the right reason instead of silently vanishing.
  */
+
+import { theExpressRunsOf } from '../steps/express-logs';
 import {
   call,
   describeOnlyInProcess,
@@ -54,87 +56,79 @@ async function thePosOrdersSettle(orderId: string, done: (orders: any[]) => bool
 
 const PARTNERS = ['doordash', 'ubereats', 'grubhub'];
 
-/** The POS calls of the order's Express preparation that failed with PosUnavailable. */
-function failedPosCallsOf(orderId: string): number {
-  const prepare = t.cloud.model.stateMachines.find((m) => m.logicalId === 'OrderPrepare')!;
-  return t.cloud.stepFunctions
-    .listExecutions(prepare.arn)
-    .filter((execution) => JSON.parse(execution.input).orderId === orderId)
-    .flatMap((execution) => execution.history)
-    .filter(
-      (event) =>
-        event.type === 'TaskFailed' &&
-        (event.taskFailedEventDetails as { error?: string }).error === 'PosUnavailable',
-    ).length;
+/**
+ * The tries of the order's Express preparation that failed with `error`, read where AWS keeps an
+ * Express run's history: its machine's log group (once every run of it has ended).
+ */
+async function failedTriesOf(orderId: string, error: string): Promise<number> {
+  const runs = await eventually(async () => {
+    const found = await theExpressRunsOf(t, 'OrderPrepare', orderId);
+    return found.length > 0 && found.every((run) => run.ended) ? found : undefined;
+  }, `the preparation of ${orderId} in its log group`);
+  return runs
+    .flatMap((run) => run.events)
+    .filter((event) => event.type === 'TaskFailed' && event.details.error === error).length;
 }
 
-onlyInProcess(
-  "counts retries in the Express preparation's history, which AWS keeps only in CloudWatch logs",
-  'a POS that fails every create (with latency): each order ends FAILED POS_UNAVAILABLE, the partner denied, nothing in the POS',
-  async () => {
-    await givenThePosFaults(t, { errorRate: 1, latencyMs: 50, endpoints: ['create'] });
-    const sent = await Promise.all(
-      PARTNERS.map((partner) =>
-        whenThePartnerSendsAnOrder(t, { partner, storeId: 'store-001', pickupInSeconds: 600 }),
-      ),
-    );
-    expect(sent.map((order) => order.webhookStatus)).toEqual([202, 202, 202]);
-    const settled = await Promise.all(
-      sent.map((order) => theOrderOnceItsWorkflowsEnd(t, order.webhookBody.orderId, 45_000)),
-    );
-    for (const [i, { order, pos }] of settled.entries()) {
-      const { partner, partnerOrderId } = sent[i]!;
-      expect({ status: order.status, denyReason: order.denyReason }).toEqual({
-        status: 'FAILED',
-        denyReason: 'POS_UNAVAILABLE',
-      });
-      // Never accepted, so denied with the reason; the POS took none of the three tries.
-      expect(await thePartnerSees(partner, partnerOrderId, { state: 'denied' })).toMatchObject({
-        denyReason: 'POS_UNAVAILABLE',
-      });
-      expect(pos).toEqual([]);
-      expect(failedPosCallsOf(order.orderId)).toBe(3);
-    }
-  },
-  120_000,
-);
+test('a POS that fails every create (with latency): each order ends FAILED POS_UNAVAILABLE, the partner denied, nothing in the POS', async () => {
+  await givenThePosFaults(t, { errorRate: 1, latencyMs: 50, endpoints: ['create'] });
+  const sent = await Promise.all(
+    PARTNERS.map((partner) =>
+      whenThePartnerSendsAnOrder(t, { partner, storeId: 'store-001', pickupInSeconds: 600 }),
+    ),
+  );
+  expect(sent.map((order) => order.webhookStatus)).toEqual([202, 202, 202]);
+  const settled = await Promise.all(
+    sent.map((order) => theOrderOnceItsWorkflowsEnd(t, order.webhookBody.orderId, 45_000)),
+  );
+  for (const [i, { order, pos }] of settled.entries()) {
+    const { partner, partnerOrderId } = sent[i]!;
+    expect({ status: order.status, denyReason: order.denyReason }).toEqual({
+      status: 'FAILED',
+      denyReason: 'POS_UNAVAILABLE',
+    });
+    // Never accepted, so denied with the reason; the POS took none of the three tries.
+    expect(await thePartnerSees(partner, partnerOrderId, { state: 'denied' })).toMatchObject({
+      denyReason: 'POS_UNAVAILABLE',
+    });
+    expect(pos).toEqual([]);
+    expect(await failedTriesOf(order.orderId, 'PosUnavailable')).toBe(3);
+  }
+}, 120_000);
 
-onlyInProcess(
-  "counts retries in the Express preparation's history, which AWS keeps only in CloudWatch logs",
-  'a POS that fails the next two creates among six orders: every order retried to RELEASED, one POS order each',
-  async () => {
-    await givenThePosFaults(t, { failNext: 2, latencyMs: 50, endpoints: ['create'] });
-    const sent = await Promise.all(
-      Array.from({ length: 6 }, (_, i) =>
-        whenThePartnerSendsAnOrder(t, {
-          partner: PARTNERS[i % PARTNERS.length],
-          storeId: 'store-001',
-          pickupInSeconds: 600,
-        }),
-      ),
-    );
-    expect(sent.map((order) => order.webhookStatus)).toEqual(Array(6).fill(202));
-    await Promise.all(sent.map((order) => theOrderReaches(t, order.webhookBody.orderId, 'ACCEPTED', 45_000)));
-    // Exactly the two injected failures were met, and retried (no order needs more than three tries).
-    const failures = sent.map((order) => failedPosCallsOf(order.webhookBody.orderId));
-    expect(failures.reduce((a, b) => a + b, 0)).toBe(2);
-    await Promise.all(
-      sent.map((order) => whenThePartnerSays(t, order.partner, order.partnerOrderId, 'release')),
-    );
-    const settled = await Promise.all(
-      sent.map((order) => theOrderOnceItsWorkflowsEnd(t, order.webhookBody.orderId, 45_000)),
-    );
-    for (const { order, pos } of settled) {
-      expect(order.status).toBe('RELEASED');
-      expect(pos).toEqual([
-        expect.objectContaining({ status: 'fired', posOrderId: order.posReference, createRequests: 1 }),
-      ]);
-    }
-    const references = (await thePosOrders(t)).map((o) => o.reference);
-    expect(new Set(references).size).toBe(references.length);
-  },
-  150_000,
-);
+test('a POS that fails the next two creates among six orders: every order retried to RELEASED, one POS order each', async () => {
+  await givenThePosFaults(t, { failNext: 2, latencyMs: 50, endpoints: ['create'] });
+  const sent = await Promise.all(
+    Array.from({ length: 6 }, (_, i) =>
+      whenThePartnerSendsAnOrder(t, {
+        partner: PARTNERS[i % PARTNERS.length],
+        storeId: 'store-001',
+        pickupInSeconds: 600,
+      }),
+    ),
+  );
+  expect(sent.map((order) => order.webhookStatus)).toEqual(Array(6).fill(202));
+  await Promise.all(sent.map((order) => theOrderReaches(t, order.webhookBody.orderId, 'ACCEPTED', 45_000)));
+  // Exactly the two injected failures were met, and retried (no order needs more than three tries).
+  const failures = await Promise.all(
+    sent.map((order) => failedTriesOf(order.webhookBody.orderId, 'PosUnavailable')),
+  );
+  expect(failures.reduce((a, b) => a + b, 0)).toBe(2);
+  await Promise.all(
+    sent.map((order) => whenThePartnerSays(t, order.partner, order.partnerOrderId, 'release')),
+  );
+  const settled = await Promise.all(
+    sent.map((order) => theOrderOnceItsWorkflowsEnd(t, order.webhookBody.orderId, 45_000)),
+  );
+  for (const { order, pos } of settled) {
+    expect(order.status).toBe('RELEASED');
+    expect(pos).toEqual([
+      expect.objectContaining({ status: 'fired', posOrderId: order.posReference, createRequests: 1 }),
+    ]);
+  }
+  const references = (await thePosOrders(t)).map((o) => o.reference);
+  expect(new Set(references).size).toBe(references.length);
+}, 150_000);
 
 test('a POS that writes the order but loses its answer: the retry with the same key makes no second order', async () => {
   await givenThePosFaults(t, { dropResponseAfterWrite: 1 });
@@ -233,38 +227,24 @@ describe('a store that cannot take the order', () => {
   }, 70_000);
 });
 
-onlyInProcess(
-  "counts retries in the Express preparation's history, which AWS keeps only in CloudWatch logs",
-  'the partner API down while accepting: retried, then the POS order is voided and the order FAILED',
-  async () => {
-    await givenThePartnerApiFaults(t, { errorRate: 1, endpoints: ['accept'] });
-    const sent = await whenThePartnerSendsAnOrder(t, {
-      partner: 'grubhub',
-      storeId: 'store-001',
-      pickupInSeconds: 60,
-    });
-    const order = await theOrderReaches(t, sent.webhookBody.orderId, 'FAILED', 30_000);
-    // The partner, not the POS, would not take it: the reason says so.
-    expect(order.denyReason).toBe('PARTNER_UNAVAILABLE');
-    const seen = await thePartnerSees('grubhub', sent.partnerOrderId, { state: 'denied' });
-    // The simulator counts only the calls it served, so the retries are read from the Express run.
-    const prepare = t.cloud.model.stateMachines.find((m) => m.logicalId === 'OrderPrepare')!;
-    const run = t.cloud.stepFunctions
-      .listExecutions(prepare.arn)
-      .find((execution) => JSON.parse(execution.input).orderId === order.orderId)!;
-    // The partner was asked three times (the first try and the local stage's two retries).
-    const failedAccepts = run.history.filter(
-      (event) =>
-        event.type === 'TaskFailed' &&
-        (event.taskFailedEventDetails as { error?: string }).error === 'PartnerUnavailable',
-    );
-    expect(failedAccepts).toHaveLength(3);
-    expect(seen.denyReason).toBe('PARTNER_UNAVAILABLE');
-    const pos = await thePosOrdersSettle(order.orderId, (orders) => orders[0]?.status === 'voided');
-    expect(pos).toEqual([expect.objectContaining({ status: 'voided', createRequests: 1 })]);
-  },
-  80_000,
-);
+test('the partner API down while accepting: retried, then the POS order is voided and the order FAILED', async () => {
+  await givenThePartnerApiFaults(t, { errorRate: 1, endpoints: ['accept'] });
+  const sent = await whenThePartnerSendsAnOrder(t, {
+    partner: 'grubhub',
+    storeId: 'store-001',
+    pickupInSeconds: 60,
+  });
+  const order = await theOrderReaches(t, sent.webhookBody.orderId, 'FAILED', 30_000);
+  // The partner, not the POS, would not take it: the reason says so.
+  expect(order.denyReason).toBe('PARTNER_UNAVAILABLE');
+  const seen = await thePartnerSees('grubhub', sent.partnerOrderId, { state: 'denied' });
+  // The simulator counts only the calls it served, so the retries are read from the Express run:
+  // the partner was asked three times (the first try and the stage's two retries).
+  expect(await failedTriesOf(order.orderId, 'PartnerUnavailable')).toBe(3);
+  expect(seen.denyReason).toBe('PARTNER_UNAVAILABLE');
+  const pos = await thePosOrdersSettle(order.orderId, (orders) => orders[0]?.status === 'voided');
+  expect(pos).toEqual([expect.objectContaining({ status: 'voided', createRequests: 1 })]);
+}, 80_000);
 
 test('a POS that will not fire: the order ends FAILED, never RELEASED, and the partner is told', async () => {
   const sent = await whenThePartnerSendsAnOrder(t, {
