@@ -45,11 +45,13 @@ class Sha256 {
 export interface Credentials {
   accessKeyId: string;
   secretAccessKey: string;
+  /** Temporary credentials' token (an assumed role, OIDC in CI): signed and sent as `x-amz-security-token`. */
+  sessionToken?: string;
 }
 
 const signers = new Map<string, SignatureV4>();
 function signerFor(credentials: Credentials, region: string, service: string): SignatureV4 {
-  const key = `${credentials.accessKeyId}\n${credentials.secretAccessKey}\n${region}\n${service}`;
+  const key = `${credentials.accessKeyId}\n${credentials.secretAccessKey}\n${credentials.sessionToken ?? ''}\n${region}\n${service}`;
   let signer = signers.get(key);
   if (!signer) {
     signer = new SignatureV4({ credentials, region, service, sha256: Sha256 });

@@ -490,6 +490,19 @@ describe('IAM-authorized routes (LOCAL_IAM)', () => {
     expect(received).toEqual([]);
   });
 
+  test('temporary credentials (an assumed role, as CI has): the session token is signed and sent, as AWS requires', async () => {
+    const headers = await signedHeaders('GET', 'https://api.example.com/orders/ord_1', {}, undefined, {
+      credentials: {
+        accessKeyId: 'ASIAEXAMPLE',
+        secretAccessKey: 'secret',
+        sessionToken: 'token-of-the-session',
+      },
+    });
+
+    expect(headers['x-amz-security-token']).toBe('token-of-the-session');
+    expect(headers.authorization).toMatch(/SignedHeaders=[^,]*x-amz-security-token/);
+  });
+
   test('LOCAL_IAM is signed when unset, and a value it does not know stops start-up with its name', () => {
     expect(iamModeFromEnv(undefined)).toBe('signed');
     expect(iamModeFromEnv('strict')).toBe('strict');
