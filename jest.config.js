@@ -32,7 +32,7 @@ const project = (name, { testTimeoutMs, stages = [] }) => ({
 export default {
   projects: [
     project('unit', { testTimeoutMs: 15_000 }),
-    project('template', { testTimeoutMs: 15_000, stages: ['ci-test'] }),
+    project('template', { testTimeoutMs: 15_000, stages: ['ci-test', 'production', 'local'] }),
     project('e2e', { testTimeoutMs: 60_000, stages: ['local'] }),
   ],
 };
