@@ -21,7 +21,7 @@ import { localEndpoints } from './endpoints';
 import { startConsole } from './server';
 
 const OUT_DIR = path.resolve('docs', 'console');
-const MAX_HEIGHT = 2400;
+const MAX_HEIGHT = 2800;
 
 async function shoot(page: Page, name: string): Promise<void> {
   // Let the layout settle (a last poll, fonts) before the picture. Not 'networkidle': the live
@@ -62,7 +62,10 @@ async function main(): Promise<void> {
       partner: 'grubhub',
       storeId: 'store-002',
       items: { 'TACO-VEG': 3 },
+      // Grubhub may already show the store offline (the partner sync's sweep runs each minute).
+      ignoreStoreState: true,
     });
+    await orders.getByTestId('order-status').filter({ hasText: 'REJECTED' }).first().waitFor();
     // Last, so it still waits for its courier (the local stage waits at most 20 s) when its page is shot.
     const waiting = await placeOrderOnSimulatorsPage(simulators, {
       partner: 'doordash',
@@ -70,11 +73,11 @@ async function main(): Promise<void> {
       items: { 'TACO-AL-PASTOR': 2, 'CHIPS-SALSA': 1, 'DRINK-HORCHATA': 1 },
       pickupInSeconds: 600,
     });
-    await orderRow(orders, waiting.orderId!).row.waitFor();
-    await orders.getByTestId('order-status').filter({ hasText: 'REJECTED' }).first().waitFor();
+    await orderRow(orders, waiting.orderId!).status.filter({ hasText: 'ACCEPTED' }).waitFor();
     await shoot(orders, 'orders');
 
     await orderRow(orders, waiting.orderId!).row.getByTestId('order-link').click();
+    await orders.waitForURL(`**/orders/${waiting.orderId}`, { timeout: 5000 });
     await orders.getByTestId('current-state-workflow').filter({ hasText: 'WaitForCourier' }).waitFor();
     await orders.locator('[data-testid=graph-prepare] [data-mark=visited]').first().waitFor();
     await shoot(orders, 'order');
