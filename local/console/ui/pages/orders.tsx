@@ -75,7 +75,7 @@ function FilterForm(props: { filters: Filters; onChange: (filters: Filters) => v
         <input
           name="storeId"
           value={filters.storeId}
-          placeholder="store-001"
+          placeholder="Any store (e.g. store-001)"
           onChange={set('storeId')}
           data-testid="filter-store"
         />

@@ -350,7 +350,11 @@ function Faults(props: { who: 'partner' | 'pos'; endpoints: string[] }) {
         {props.who === 'pos' && (
           <div class="grid">
             <Field label="Offline stores" hint="Comma-separated store ids">
-              <input value={fields.offlineStores} onInput={set('offlineStores')} placeholder="store-001" />
+              <input
+                value={fields.offlineStores}
+                onInput={set('offlineStores')}
+                placeholder="none (e.g. store-002)"
+              />
             </Field>
             <Field label="Drop the answer after a write (share 0–1)">
               <input

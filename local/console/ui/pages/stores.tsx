@@ -41,7 +41,7 @@ function StatusControls({ store, act }: { store: Store; act: Act }) {
           <input
             value={reason}
             onInput={(e) => setReason(e.currentTarget.value)}
-            placeholder="Short-staffed"
+            placeholder="e.g. Short-staffed"
           />
         </Field>
         <Field label="Pause for (minutes)" hint="Empty: until resumed">
