@@ -22,6 +22,7 @@ import { startConsole } from './server';
 
 const OUT_DIR = path.resolve('docs', 'console');
 const MAX_HEIGHT = 2800;
+const started = Date.now();
 
 async function shoot(page: Page, name: string): Promise<void> {
   // Let the layout settle (a last poll, fonts) before the picture. Not 'networkidle': the live
@@ -35,7 +36,9 @@ async function shoot(page: Page, name: string): Promise<void> {
     fullPage: true,
     clip: { x: 0, y: 0, width: 1440, height: Math.min(height, MAX_HEIGHT) },
   });
-  console.log(`wrote ${path.relative(process.cwd(), file)}`);
+  console.log(
+    `wrote ${path.relative(process.cwd(), file)} (${((Date.now() - started) / 1000).toFixed(1)} s)`,
+  );
 }
 
 async function main(): Promise<void> {
@@ -78,6 +81,7 @@ async function main(): Promise<void> {
 
     await orderRow(orders, waiting.orderId!).row.getByTestId('order-link').click();
     await orders.waitForURL(`**/orders/${waiting.orderId}`, { timeout: 5000 });
+    console.log(`opened the order (${((Date.now() - started) / 1000).toFixed(1)} s)`);
     await orders.getByTestId('current-state-workflow').filter({ hasText: 'WaitForCourier' }).waitFor();
     await orders.locator('[data-testid=graph-prepare] [data-mark=visited]').first().waitFor();
     await shoot(orders, 'order');

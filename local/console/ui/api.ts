@@ -137,10 +137,14 @@ export interface Answer<T = unknown> {
   body: T;
 }
 
+const CALL_TIMEOUT_MS = 15_000;
+
 export async function call<T = unknown>(method: string, path: string, body?: unknown): Promise<Answer<T>> {
   try {
     const response = await fetch(path, {
       method,
+      // A call the server never answers becomes an error the page shows, and a refreshing page retries.
+      signal: AbortSignal.timeout(CALL_TIMEOUT_MS),
       headers: body === undefined ? {} : { 'content-type': 'application/json' },
       ...(body !== undefined && { body: JSON.stringify(body) }),
     });
