@@ -137,14 +137,16 @@ export interface Answer<T = unknown> {
   body: T;
 }
 
-const CALL_TIMEOUT_MS = 15_000;
+/** A read gives up sooner than a change, which may take as long as the HTTP API allows (30 s: a redrive). */
+const READ_TIMEOUT_MS = 15_000;
+const CHANGE_TIMEOUT_MS = 35_000;
 
 export async function call<T = unknown>(method: string, path: string, body?: unknown): Promise<Answer<T>> {
   try {
     const response = await fetch(path, {
       method,
       // A call the server never answers becomes an error the page shows, and a refreshing page retries.
-      signal: AbortSignal.timeout(CALL_TIMEOUT_MS),
+      signal: AbortSignal.timeout(method === 'GET' ? READ_TIMEOUT_MS : CHANGE_TIMEOUT_MS),
       headers: body === undefined ? {} : { 'content-type': 'application/json' },
       ...(body !== undefined && { body: JSON.stringify(body) }),
     });
