@@ -471,6 +471,7 @@ describe('AWS services’ own events', () => {
   const STOPPED_RULE_TARGET = `arn:aws:lambda:${REGION}:${ACCOUNT}:function:settle-stopped-order`;
   const stoppedRule: RuleConfig = {
     name: 'stopped-runs',
+    eventBusName: 'default',
     eventPattern: {
       source: ['aws.states'],
       'detail-type': ['Step Functions Execution Status Change'],
