@@ -556,8 +556,24 @@ export interface WorkflowRun {
   history(): Promise<WorkflowHistoryEvent[]>;
 }
 
-/** Executions described once they have ended (their input and output no longer change), per ARN. */
-const describedRuns = new Map<string, { status?: string; input?: string; output?: string }>();
+/**
+ * DescribeExecution answers per ARN, shared by concurrent polls (ten orders waited for at once make
+ * one call per execution, not ten): an execution's input never changes, and once it has ended neither
+ * does the rest, so a running one is described again only after ListExecutions shows it ended.
+ */
+const describedRuns = new Map<string, Promise<{ status?: string; input?: string; output?: string }>>();
+function describeRun(sfn: SFNClient, arn: string, listedStatus: string | undefined) {
+  const cached = describedRuns.get(arn);
+  const stale = cached?.then((described) => described.status === 'RUNNING' && listedStatus !== 'RUNNING');
+  const describe = () => {
+    const fresh = sfn.send(new DescribeExecutionCommand({ executionArn: arn }));
+    describedRuns.set(arn, fresh);
+    fresh.catch(() => describedRuns.delete(arn));
+    return fresh;
+  };
+  if (!cached || !stale) return describe();
+  return stale.then((again) => (again ? describe() : cached));
+}
 
 /**
  * The order-workflow (STANDARD) executions started for one order, newest first, through
@@ -566,31 +582,32 @@ const describedRuns = new Map<string, { status?: string; input?: string; output?
  */
 export async function theWorkflowExecutionsOf(t: TestCloud, orderId: string): Promise<WorkflowRun[]> {
   const { sfn } = clientsOf(t);
-  const runs: WorkflowRun[] = [];
+  const listed = [];
   for await (const page of paginateListExecutions(
     { client: sfn },
     { stateMachineArn: t.resource('OrderWorkflow') },
-  )) {
-    for (const listed of page.executions ?? []) {
-      if (!IN_PROCESS && listed.startDate && listed.startDate.getTime() < fileStartedAt) continue;
-      const arn = listed.executionArn!;
-      let described = describedRuns.get(arn);
-      if (!described || (described.status === 'RUNNING' && listed.status !== 'RUNNING')) {
-        described = await sfn.send(new DescribeExecutionCommand({ executionArn: arn }));
-        describedRuns.set(arn, described);
-      }
-      if (JSON.parse(described.input ?? '{}')?.detail?.orderId !== orderId) continue;
-      runs.push({
+  ))
+    for (const execution of page.executions ?? [])
+      if (IN_PROCESS || !execution.startDate || execution.startDate.getTime() >= fileStartedAt)
+        listed.push(execution);
+  const described = await Promise.all(
+    listed.map((execution) => describeRun(sfn, execution.executionArn!, execution.status)),
+  );
+  return listed.flatMap((execution, i) => {
+    const run = described[i]!;
+    if (JSON.parse(run.input ?? '{}')?.detail?.orderId !== orderId) return [];
+    const arn = execution.executionArn!;
+    return [
+      {
         executionArn: arn,
-        name: listed.name!,
-        status: described.status === 'RUNNING' ? listed.status! : described.status!,
-        input: described.input ?? '',
-        ...(described.output !== undefined && { output: described.output }),
+        name: execution.name!,
+        status: run.status === 'RUNNING' ? execution.status! : run.status!,
+        input: run.input ?? '',
+        ...(run.output !== undefined && { output: run.output }),
         history: () => historyOf(sfn, arn),
-      });
-    }
-  }
-  return runs;
+      },
+    ];
+  });
 }
 
 /** When this test file loaded: what a shared target ran before it is not this file's. */
