@@ -1,7 +1,8 @@
 /**
- * The execution environments of one function: grows up to its concurrency within the sandbox
- * budget shared by every function (budget.ts), reuses warm sandboxes (most recently used first, so
- * the same few stay warm), and queues further invocations in order.
+ * The execution environments of one function: grows up to its concurrency, reuses warm sandboxes
+ * (most recently used first, so the same few stay warm), and queues further invocations in order.
+ * Which idle sandboxes stay warm, and for how long, the budget shared by every function decides
+ * (budget.ts).
  */
 import type { BudgetedPool, SandboxBudget } from './budget';
 import type { Sandbox, SandboxOutcome } from './sandbox';
@@ -27,14 +28,6 @@ export class FunctionPool implements BudgetedPool {
     private readonly budget: SandboxBudget,
   ) {}
 
-  get size(): number {
-    return this.sandboxes.size;
-  }
-
-  get starving(): boolean {
-    return !this.closed && this.waiting.length > 0 && this.sandboxes.size < this.concurrency;
-  }
-
   async run(requestId: string, event: string, traceId: string): Promise<SandboxOutcome> {
     const sandbox = await this.acquire();
     try {
@@ -59,13 +52,6 @@ export class FunctionPool implements BudgetedPool {
     sandbox.kill(); // retire() follows once its worker has exited
   }
 
-  startForWaiter(): boolean {
-    if (!this.starving) return false;
-    this.waiting.shift()!.resolve(this.spawn());
-    if (this.starving) this.budget.starve(this);
-    return true;
-  }
-
   private acquire(): Promise<Sandbox> {
     if (this.closed) return Promise.reject(new PoolClosedError('the local Lambda is closed'));
     const warm = this.idle.pop();
@@ -73,16 +59,14 @@ export class FunctionPool implements BudgetedPool {
       this.budget.forget(warm);
       return Promise.resolve(warm);
     }
-    const below = this.sandboxes.size < this.concurrency;
-    if (below && this.budget.mayStart(this)) return Promise.resolve(this.spawn());
-    if (below) this.budget.starve(this);
+    if (this.sandboxes.size < this.concurrency) return Promise.resolve(this.spawn());
     return new Promise((resolve, reject) => this.waiting.push({ resolve, reject }));
   }
 
   private spawn(): Sandbox {
+    this.budget.starting();
     const sandbox: Sandbox = this.createSandbox(() => this.retire(sandbox));
     this.sandboxes.add(sandbox);
-    this.budget.started();
     return sandbox;
   }
 
@@ -90,20 +74,20 @@ export class FunctionPool implements BudgetedPool {
     if (!sandbox.alive || this.closed) return; // retire() frees its place once the worker has exited
     const next = this.waiting.shift();
     if (next) next.resolve(sandbox);
-    // Another function waits for room: this one gives up its warm sandbox rather than keep it idle.
-    else if (this.budget.othersWait(this)) this.evict(sandbox);
     else {
       this.idle.push(sandbox);
       this.budget.idled(this, sandbox);
     }
   }
 
-  /** A sandbox's worker has exited (timeout, crash, eviction or idle reaping): its room is given on. */
+  /** A sandbox's worker has exited (timeout, crash, or reaped): its place goes to the next waiter. */
   private retire(sandbox: Sandbox): void {
     this.sandboxes.delete(sandbox);
     const idleAt = this.idle.indexOf(sandbox);
     if (idleAt >= 0) this.idle.splice(idleAt, 1);
-    if (this.starving) this.budget.starve(this);
     this.budget.ended(sandbox);
+    if (this.closed) return;
+    const next = this.waiting.shift();
+    if (next) next.resolve(this.spawn());
   }
 }
