@@ -6,16 +6,22 @@
  *  - webhookAckP99Ms: new-order webhooks offered at 100/s for a few seconds, timed at a proxy in
  *    front of the HTTP API (request in → last byte of the answer);
  *  - executionsPerSecond: StartSyncExecution of a small EXPRESS Pass/Choice machine via the endpoint;
+ *  - webhookAckP99MsAtHalfLoad: the same, offered at half the measured ordersPerSecond (what a
+ *    developer's own traffic looks like next to the machine's limit);
  *  - rssMb: peak resident memory of this process (the whole local cloud, Lambda workers are
- *    threads) plus its children (dynalite), sampled through the phases above;
+ *    threads) plus its children (dynalite), sampled through every phase;
+ *  - idleRssMb: the same once started, after one order, settled (idle sandboxes reaped, then 3 s);
+ *  - startMs: start of the local cloud, simulators and seed to ready, with the package cached;
  *  - dynamoCallsPerOrder: in a second local cloud whose functions reach dynalite through a counting
  *    proxy (so the throughput figures above carry no proxy), the functions' DynamoDB calls plus the
  *    state machines' `dynamodb:*` tasks, per happy order.
  */
 
+import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
-import { CreateTableCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { CreateTableCommand, PutItemCommand, waitUntilTableExists } from '@aws-sdk/client-dynamodb';
 import { CreateStateMachineCommand, SFNClient, StartSyncExecutionCommand } from '@aws-sdk/client-sfn';
+import { packagedStack } from './cloud/package-cache';
 import { startToolCloud, type ToolCloud } from './tools/cloud';
 import { diffDynamoUsage } from './tools/dynamo-meter';
 import { inPool, PARTNERS, partnerSays, placeOrder, StatusWatcher } from './tools/orders';
@@ -37,10 +43,16 @@ const CONCURRENCY = Number(args.concurrency);
 const ACK_RATE = Number(args['ack-rate']);
 const ACK_SECONDS = Number(args['ack-seconds']);
 const BOUND_MS = 120_000;
+/** Long enough for a p99 of some hundred acknowledgements at half load. */
+const HALF_LOAD_SECONDS = 10;
 
 let peakRssMb = 0;
+let peakSandboxes = 0;
+/** The cloud being measured, once started: its live sandboxes are sampled with the memory. */
+let measured: ToolCloud | undefined;
 const sampleRss = () => {
   peakRssMb = Math.max(peakRssMb, residentMb());
+  peakSandboxes = Math.max(peakSandboxes, measured?.cloud.lambda.sandboxes() ?? 0);
 };
 
 /** One happy order, start to kitchen. */
@@ -81,6 +93,8 @@ async function dynaliteWritesPerSecond(t: ToolCloud, writes = 3000, concurrency 
       AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }],
     }),
   );
+  // dynalite, like DynamoDB, answers ResourceNotFound until the new table is ACTIVE.
+  await waitUntilTableExists({ client: t.dynamo, maxWaitTime: 30, minDelay: 1, maxDelay: 1 }, { TableName });
   const startedAt = performance.now();
   await inPool([...Array(writes).keys()], concurrency, async (i) => {
     await t.dynamo.send(
@@ -94,15 +108,27 @@ async function dynaliteWritesPerSecond(t: ToolCloud, writes = 3000, concurrency 
   return writes / ((performance.now() - startedAt) / 1000);
 }
 
+/** Resident memory once settled after start and one order: idle sandboxes reaped, then 3 s more. */
+async function idleRss(t: ToolCloud, watcher: StatusWatcher) {
+  say('idle memory: one order, then settled');
+  await happyOrder(t, watcher, 0);
+  await quiesce(t);
+  const reapedBy = Date.now() + 60_000;
+  while (t.cloud.lambda.sandboxes() > 0 && Date.now() < reapedBy) await sleep(250);
+  const sandboxesLeft = t.cloud.lambda.sandboxes();
+  await sleep(3000);
+  return { idleRssMb: residentMb(), sandboxesLeft };
+}
+
 /** Offers new-order webhooks at a fixed rate; answers the acknowledgement times (ms). */
-async function webhookAcks(t: ToolCloud, watcher: StatusWatcher) {
+async function webhookAcks(t: ToolCloud, watcher: StatusWatcher, rate: number, seconds: number) {
   const from = t.webhookAcks.length;
-  const total = ACK_RATE * ACK_SECONDS;
-  say(`webhook acknowledgement: ${total} orders offered at ${ACK_RATE}/s`);
+  const total = Math.max(1, Math.round(rate * seconds));
+  say(`webhook acknowledgement: ${total} orders offered at ${round(rate, 1)}/s`);
   const sent: Promise<unknown>[] = [];
   const startedAt = performance.now();
   for (let i = 0; i < total; i++) {
-    const due = startedAt + (i * 1000) / ACK_RATE;
+    const due = startedAt + (i * 1000) / rate;
     const wait = due - performance.now();
     if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
     sent.push(
@@ -193,30 +219,42 @@ async function dynamoCallsPerOrder(orders = 20) {
 }
 
 async function run() {
+  await packagedStack(); // startMs is timed with the package cached, as a second `npm start` finds it
   say('Starting a local cloud for the benchmark…');
-  const t = await startToolCloud();
   const sampler = setInterval(sampleRss, 500);
+  const startingAt = performance.now();
+  const t = await startToolCloud();
+  const startMs = performance.now() - startingAt;
+  measured = t;
   let figures: Record<string, unknown>;
   try {
     const watcher = new StatusWatcher(t);
+    const idle = await idleRss(t, watcher);
     say('dynalite: conditional PutItem through the SDK');
     const writes = await dynaliteWritesPerSecond(t);
     const orders = await ordersPerSecond(t, watcher);
-    const acks = await webhookAcks(t, watcher);
+    const halfRate = orders.ordersPerSecond / 2;
+    const halfLoadAcks = await webhookAcks(t, watcher, halfRate, HALF_LOAD_SECONDS);
+    const acks = await webhookAcks(t, watcher, ACK_RATE, ACK_SECONDS);
     say('Step Functions: StartSyncExecution of a Pass/Choice machine');
     const executions = await executionsPerSecond(t);
     sampleRss();
-    figures = { writes, orders, acks, executions };
+    const coldStarts = Object.values(t.cloud.lambda.stats()).reduce((sum, fn) => sum + fn.coldStarts, 0);
+    figures = { writes, orders, acks, halfLoadAcks, halfRate, executions, idle, coldStarts };
   } finally {
     clearInterval(sampler);
     await t.stop();
   }
   const dynamo = await dynamoCallsPerOrder();
-  const { writes, orders, acks, executions } = figures as {
+  const { writes, orders, acks, halfLoadAcks, halfRate, executions, idle, coldStarts } = figures as {
     writes: number;
     orders: Awaited<ReturnType<typeof ordersPerSecond>>;
     acks: number[];
+    halfLoadAcks: number[];
+    halfRate: number;
     executions: number;
+    idle: Awaited<ReturnType<typeof idleRss>>;
+    coldStarts: number;
   };
   const result = {
     ordersPerSecond: round(orders.ordersPerSecond, 1),
@@ -225,6 +263,9 @@ async function run() {
     webhookAckP99Ms: round(percentile(acks, 99) ?? Number.NaN, 1),
     executionsPerSecond: Math.round(executions),
     rssMb: Math.round(peakRssMb),
+    idleRssMb: Math.round(idle.idleRssMb),
+    startMs: Math.round(startMs),
+    webhookAckP99MsAtHalfLoad: round(percentile(halfLoadAcks, 99) ?? Number.NaN, 1),
   };
   const details = {
     tool: 'bench',
@@ -239,6 +280,16 @@ async function run() {
       p95: round(percentile(acks, 95) ?? Number.NaN, 1),
       p99: result.webhookAckP99Ms,
     },
+    webhookAckAtHalfLoad: {
+      offeredPerSecond: round(halfRate, 1),
+      seconds: HALF_LOAD_SECONDS,
+      count: halfLoadAcks.length,
+      p50: round(percentile(halfLoadAcks, 50) ?? Number.NaN, 1),
+      p95: round(percentile(halfLoadAcks, 95) ?? Number.NaN, 1),
+      p99: result.webhookAckP99MsAtHalfLoad,
+    },
+    idle: { sandboxesLeft: idle.sandboxesLeft },
+    sandboxes: { peak: peakSandboxes, coldStarts },
     dynamo,
     rss: 'peak of this process (Lambda workers are threads in it) + its child processes (dynalite), from /proc',
   };
@@ -254,9 +305,11 @@ async function run() {
       `  orders end to end       ${result.ordersPerSecond} orders/s (${orders.released} orders at concurrency ${CONCURRENCY}, ${round(orders.seconds, 1)} s)`,
       `  dynalite writes         ${result.dynaliteWritesPerSecond} conditional PutItem/s through the SDK`,
       `  DynamoDB calls/order    ${result.dynamoCallsPerOrder} (functions: ${JSON.stringify(dynamo.functionsByOperation)} over ${dynamo.released} orders; state machine dynamodb tasks: ${dynamo.stateMachineTasks})`,
+      `  webhook ack at half load p50 ${details.webhookAckAtHalfLoad.p50} ms, p99 ${result.webhookAckP99MsAtHalfLoad} ms (${details.webhookAckAtHalfLoad.offeredPerSecond}/s offered)`,
       `  webhook ack at ${ACK_RATE}/s    p50 ${details.webhookAck.p50} ms, p95 ${details.webhookAck.p95} ms, p99 ${result.webhookAckP99Ms} ms`,
       `  Express executions      ${result.executionsPerSecond}/s (Pass/Choice, StartSyncExecution via the endpoint)`,
-      `  resident memory (peak)  ${result.rssMb} MB (this process + dynalite)`,
+      `  resident memory (peak)  ${result.rssMb} MB (this process + dynalite); idle after one order ${result.idleRssMb} MB`,
+      `  start to ready          ${result.startMs} ms (package cached)`,
       `  report: ${file}`,
       '',
     ].join('\n'),

@@ -48,7 +48,7 @@ import { progressBar, say, writeResult } from './tools/report';
 import { runStoreSchedulesIn } from './tools/scheduled';
 import { percentiles, round, tally } from './tools/stats';
 import { loadTarget } from './tools/target-load';
-import { quiesce } from './tools/usage';
+import { quiesce, residentMb } from './tools/usage';
 
 const { values: args } = parseArgs({
   options: {
@@ -369,12 +369,14 @@ async function run() {
     const startedAt = Date.now();
     const outage = args.outage ? new StoreOutage(t) : undefined;
     const outageAt = Math.floor(settings.orders * settings.outageAfter);
+    const growth = new MemoryGrowth();
     await inPool(plans(settings.orders), settings.concurrency, async (plan, index) => {
       if (index === outageAt) outage?.begin();
       await driveOrder(t, watcher, plan, tracked, outage).catch((error: Error) =>
         say(`order failed to drive: ${error.message}`),
       );
       bar.increment(1, { detail: `${tracked.length} sent` });
+      growth.orderDone();
     });
     await outage?.done();
     const drivenMs = Date.now() - startedAt;
@@ -406,6 +408,7 @@ async function run() {
     const outageReport = outage?.report(tracked);
     const report = {
       ...buildReport(t, tracked, drivenMs, reconciliation),
+      rssGrowthMbPer1000Orders: growth.mbPer1000Orders(),
       orderApiErrors,
       ...(outage && { outage: outageReport ?? null }),
     };
@@ -499,6 +502,33 @@ async function runChaosMode() {
   }
 }
 
+/**
+ * How resident memory (the whole local cloud, dynalite included) grows with the orders done: the
+ * slope of a least-squares line through a sample every 10 orders, after a warm-up of the first fifth
+ * of the run (sandboxes starting, caches filling), in MB per 1,000 orders. A slope rather than two
+ * end points, so that where the garbage collector happens to be at either end counts little.
+ */
+class MemoryGrowth {
+  private done = 0;
+  private readonly samples: Array<[orders: number, mb: number]> = [];
+  private readonly warmUp = Math.max(20, Math.floor(settings.orders / 5));
+
+  orderDone(): void {
+    this.done += 1;
+    if (this.done >= this.warmUp && this.done % 10 === 0) this.samples.push([this.done, residentMb()]);
+  }
+
+  mbPer1000Orders(): number | null {
+    const n = this.samples.length;
+    if (n < 3) return null;
+    const meanX = this.samples.reduce((sum, [x]) => sum + x, 0) / n;
+    const meanY = this.samples.reduce((sum, [, y]) => sum + y, 0) / n;
+    const sxy = this.samples.reduce((sum, [x, y]) => sum + (x - meanX) * (y - meanY), 0);
+    const sxx = this.samples.reduce((sum, [x]) => sum + (x - meanX) ** 2, 0);
+    return round((sxy / sxx) * 1000, 1);
+  }
+}
+
 function buildReport(
   t: ToolCloud,
   tracked: Tracked[],
@@ -558,6 +588,7 @@ function buildReport(
 
 function printReport(
   report: ReturnType<typeof buildReport> & {
+    rssGrowthMbPer1000Orders: number | null;
     orderApiErrors: number;
     outage?: ReturnType<StoreOutage['report']> | null;
   },
@@ -572,6 +603,7 @@ function printReport(
     `  outcomes: ${Object.entries(report.outcomes)
       .map(([s, n]) => `${s} ${n}`)
       .join(', ')}`,
+    `  memory: ${report.rssGrowthMbPer1000Orders ?? '–'} MB more resident per 1,000 orders (after the first fifth)`,
     `  webhook ack (${report.webhookAck.count} deliveries): p50 ${report.webhookAck.p50} ms, p95 ${report.webhookAck.p95} ms, p99 ${report.webhookAck.p99} ms`,
     `  time to accept: p50 ${report.timeToAcceptMs.p50} ms, p99 ${report.timeToAcceptMs.p99} ms`,
     `  time to release: p50 ${report.timeToReleaseMs.p50} ms, p99 ${report.timeToReleaseMs.p99} ms`,
