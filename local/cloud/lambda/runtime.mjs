@@ -4,6 +4,7 @@
  * the JSON payload or a Lambda-shaped error. Plain JavaScript so that it runs in a worker under any
  * loader (tsx, Jest) without a transform.
  */
+import module from 'node:module';
 import { performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
 import { types } from 'node:util';
@@ -102,6 +103,9 @@ async function invoke(handler, request) {
 }
 
 const initStarted = performance.now();
+// Every sandbox compiles the same bundle and SDK: V8's code cache on disk spares the later ones
+// the parse (about a sixth of a cold start's CPU). Only speed changes: each still evaluates its modules.
+if (workerData.compileCacheDir) module.enableCompileCache?.(workerData.compileCacheDir);
 try {
   const handler = await loadHandler();
   parentPort.on('message', (request) => invoke(handler, request));
