@@ -64,9 +64,9 @@ async function aWaitingOrder(partner = 'doordash') {
 }
 
 test('lists orders by store, status and partner, newest first, a page at a time', async () => {
-  // Only this test's orders (a shared target holds others'): `since` a second before the first.
-  const since = new Date(Date.now() - 1000).toISOString();
   const first = await whenThePartnerSendsAnOrder(t, { partner: 'doordash', storeId: 'store-001' });
+  // Only this test's orders (a shared target holds others'): `since` when the first was received.
+  const since = (await theOrder(t, first.webhookBody.orderId)).body.timeline[0].at as string;
   const second = await whenThePartnerSendsAnOrder(t, { partner: 'grubhub', storeId: 'store-001' });
   const offline = await whenThePartnerSendsAnOrder(t, { partner: 'ubereats', storeId: 'store-002' });
   const [firstId, secondId, offlineId] = [first, second, offline].map(
