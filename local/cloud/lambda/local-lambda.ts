@@ -58,7 +58,7 @@ const printLine = (functionName: string, line: string) => console.log(`[${functi
  */
 const DEFAULT_CONCURRENCY = 2;
 const DEFAULT_SANDBOX_BUDGET = 16;
-const DEFAULT_IDLE_SECONDS = 30;
+const DEFAULT_IDLE_SECONDS = 60;
 
 /** A positive number from the environment, or the default; anything else stops start-up with its name. */
 function positiveFromEnv(name: string, fallback: number): number {
