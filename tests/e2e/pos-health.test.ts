@@ -205,7 +205,12 @@ describe('throttling', () => {
       const busy = await whenThePartnerSendsAnOrder(t, order({ pickupInSeconds: PICKUP_IN_SECONDS }));
       const refused = await theOrderSettles(t, busy.webhookBody.orderId, ['REJECTED', 'ACCEPTED']);
       expect(refused).toMatchObject({ status: 'REJECTED', denyReason: 'STORE_BUSY' });
-      expect(await whatThePartnerSaw(t, 'doordash', busy.partnerOrderId)).toMatchObject({ state: 'denied' });
+      // The deny reaches the partner after the REJECTED write.
+      const denied = await eventually(async () => {
+        const saw = await whatThePartnerSaw(t, 'doordash', busy.partnerOrderId);
+        return saw.state === 'pending' ? undefined : saw;
+      }, 'the partner to hear the denial');
+      expect(denied).toMatchObject({ state: 'denied', denyReason: 'STORE_BUSY' });
     } finally {
       await operatorSets('/throttle', 'DELETE');
     }
