@@ -12,6 +12,7 @@ import {
   eventually,
   givenALocalCloud,
   givenThePosFaults,
+  onlyInProcess,
   type TestCloud,
   theOrder,
   theOrderOnceItsWorkflowsEnd,
@@ -171,70 +172,94 @@ function expectTheCancelAnswerAgrees(cancel: Answer, status: string, orderId: st
   }
 }
 
-test('release × cancel, ten orders: one winner each, and the two answers say which', async () => {
-  const orders = await givenWaitingOrders(ORDERS, 60);
-  // Negative: the cancel goes first by that much; positive: the release does. The middle ones race.
-  const leads = [-150, -40, -10, -3, 0, 0, 3, 10, 40, 150];
-  const answers = await Promise.all(
-    orders.map(async ({ partner, partnerOrderId }, i) => {
-      const lead = leads[i]!;
-      const [release, cancel] = await Promise.all([
-        sleep(-lead).then(() => whenThePartnerSays(t, partner, partnerOrderId, 'release')),
-        sleep(lead).then(() => whenThePartnerSays(t, partner, partnerOrderId, 'cancel')),
-      ]);
-      return { release, cancel };
-    }),
-  );
-  await everyWorkflowEnds(orders);
-  const winners: string[] = [];
-  for (const [i, waiting] of orders.entries()) {
-    const order = await theOneEndingOf(waiting);
-    const { release, cancel } = answers[i]!;
-    expectTheCancelAnswerAgrees(cancel, order.status, waiting.orderId);
-    // Exactly one of the two was taken: the release's 202 means the kitchen, its 409 the cancel.
-    expect({ orderId: waiting.orderId, release: release.webhookStatus }).toEqual({
-      orderId: waiting.orderId,
-      release: order.status === 'RELEASED' ? 202 : 409,
-    });
-    if (order.status === 'RELEASED') expect(kitchenReleases(order)[0]!.detail).toBe('by courier');
-    winners.push(order.status);
-  }
-  // The race was really run both ways.
-  expect(new Set(winners)).toEqual(new Set(['RELEASED', 'CANCELLED']));
-}, 120_000);
+/**
+ * The ten-order races time each request to within milliseconds of the other request or of the
+ * order's timeout, and check that the race went both ways. Against a running target the extra hop
+ * (a separate process, a network) and its cold sandboxes decide who wins, not the middleware: seen
+ * against npm start, every cancel winning a race its release led by 150 ms.
+ */
+const RACE_TIMING =
+  'times requests to within milliseconds of each other and of a timeout; on a running target its own latency decides who wins';
 
-test('timeout × cancel, ten orders with a 4 s pickup: one winner each, and the cancel answer says which', async () => {
-  // The cancel's moment relative to each wait's timeout: well before, around it, well after.
-  const { orders, answers: cancels } = await whenEachOrderWaitsThenAtItsTimeout('cancel');
-  await everyWorkflowEnds(orders);
-  const winners: string[] = [];
-  for (const [i, waiting] of orders.entries()) {
-    const order = await theOneEndingOf(waiting);
-    expectTheCancelAnswerAgrees(cancels[i]!, order.status, waiting.orderId);
-    if (order.status === 'RELEASED') expect(kitchenReleases(order)[0]!.detail).toBe('by timeout');
-    winners.push(order.status);
-  }
-  expect(new Set(winners)).toEqual(new Set(['RELEASED', 'CANCELLED']));
-}, 120_000);
+onlyInProcess(
+  RACE_TIMING,
+  'release × cancel, ten orders: one winner each, and the two answers say which',
+  async () => {
+    const orders = await givenWaitingOrders(ORDERS, 60);
+    // Negative: the cancel goes first by that much; positive: the release does. The middle ones race.
+    const leads = [-150, -40, -10, -3, 0, 0, 3, 10, 40, 150];
+    const answers = await Promise.all(
+      orders.map(async ({ partner, partnerOrderId }, i) => {
+        const lead = leads[i]!;
+        const [release, cancel] = await Promise.all([
+          sleep(-lead).then(() => whenThePartnerSays(t, partner, partnerOrderId, 'release')),
+          sleep(lead).then(() => whenThePartnerSays(t, partner, partnerOrderId, 'cancel')),
+        ]);
+        return { release, cancel };
+      }),
+    );
+    await everyWorkflowEnds(orders);
+    const winners: string[] = [];
+    for (const [i, waiting] of orders.entries()) {
+      const order = await theOneEndingOf(waiting);
+      const { release, cancel } = answers[i]!;
+      expectTheCancelAnswerAgrees(cancel, order.status, waiting.orderId);
+      // Exactly one of the two was taken: the release's 202 means the kitchen, its 409 the cancel.
+      expect({ orderId: waiting.orderId, release: release.webhookStatus }).toEqual({
+        orderId: waiting.orderId,
+        release: order.status === 'RELEASED' ? 202 : 409,
+      });
+      if (order.status === 'RELEASED') expect(kitchenReleases(order)[0]!.detail).toBe('by courier');
+      winners.push(order.status);
+    }
+    // The race was really run both ways.
+    expect(new Set(winners)).toEqual(new Set(['RELEASED', 'CANCELLED']));
+  },
+  120_000,
+);
 
-test('timeout × release, ten orders with a 4 s pickup: released once each, by whichever came first', async () => {
-  const { orders, answers: releases } = await whenEachOrderWaitsThenAtItsTimeout('release');
-  await everyWorkflowEnds(orders);
-  const winners: string[] = [];
-  for (const [i, waiting] of orders.entries()) {
-    const order = await theOneEndingOf(waiting);
-    expect(order.status).toBe('RELEASED');
-    const release = releases[i]!;
-    // A release is always taken (202); one that found the order already RELEASED says so, and then
-    // the timeout must have won.
-    expect(release.webhookStatus).toBe(202);
-    const winner = kitchenReleases(order)[0]!.detail;
-    if (release.webhookBody.status === 'RELEASED') expect(winner).toBe('by timeout');
-    else expect(release.webhookBody).toEqual({ orderId: waiting.orderId, status: 'ACCEPTED' });
-    winners.push(winner!);
-  }
-  expect(new Set(winners)).toEqual(new Set(['by courier', 'by timeout']));
-}, 120_000);
+onlyInProcess(
+  RACE_TIMING,
+  'timeout × cancel, ten orders with a 4 s pickup: one winner each, and the cancel answer says which',
+  async () => {
+    // The cancel's moment relative to each wait's timeout: well before, around it, well after.
+    const { orders, answers: cancels } = await whenEachOrderWaitsThenAtItsTimeout('cancel');
+    await everyWorkflowEnds(orders);
+    const winners: string[] = [];
+    for (const [i, waiting] of orders.entries()) {
+      const order = await theOneEndingOf(waiting);
+      expectTheCancelAnswerAgrees(cancels[i]!, order.status, waiting.orderId);
+      if (order.status === 'RELEASED') expect(kitchenReleases(order)[0]!.detail).toBe('by timeout');
+      winners.push(order.status);
+    }
+    expect(new Set(winners)).toEqual(new Set(['RELEASED', 'CANCELLED']));
+  },
+  120_000,
+);
+
+onlyInProcess(
+  RACE_TIMING,
+  'timeout × release, ten orders with a 4 s pickup: released once each, by whichever came first',
+  async () => {
+    const { orders, answers: releases } = await whenEachOrderWaitsThenAtItsTimeout('release');
+    await everyWorkflowEnds(orders);
+    const winners: string[] = [];
+    for (const [i, waiting] of orders.entries()) {
+      const order = await theOneEndingOf(waiting);
+      expect(order.status).toBe('RELEASED');
+      const release = releases[i]!;
+      // A release is always taken (202); one that found the order already RELEASED says so, and then
+      // the timeout must have won.
+      expect(release.webhookStatus).toBe(202);
+      const winner = kitchenReleases(order)[0]!.detail;
+      if (release.webhookBody.status === 'RELEASED') expect(winner).toBe('by timeout');
+      else expect(release.webhookBody).toEqual({ orderId: waiting.orderId, status: 'ACCEPTED' });
+      winners.push(winner!);
+    }
+    expect(new Set(winners)).toEqual(new Set(['by courier', 'by timeout']));
+  },
+  120_000,
+);
 
 describe('a cancel during the releasing window (marked for the kitchen, the POS still firing)', () => {
   test.each([
