@@ -203,6 +203,11 @@ export class LocalLambda {
     return Object.fromEntries([...this.functions].map(([name, { stats }]) => [name, { ...stats }]));
   }
 
+  /** How long a sandbox is kept idle before it is ended. */
+  idleSandboxMs(): number {
+    return this.budget.options.idleMs;
+  }
+
   /** Sandboxes alive now across every function (running, idle or starting). */
   sandboxes(): number {
     return this.budget.size;
