@@ -4,7 +4,7 @@
  * acknowledgements as the partner sees them) and, when asked, a metering proxy in front of dynalite
  * (the DynamoDB calls the functions make). Stopped and cleaned up by `stop()`.
  */
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import os from 'node:os';
@@ -189,9 +189,6 @@ export async function startToolCloud(options: ToolCloudOptions = {}): Promise<To
       await Promise.allSettled([httpProxy.close(), dynamoMeter?.close()]);
       dynamo.destroy();
       rmSync(dataDir, { recursive: true, force: true });
-      // startLocalCloud unpacks the bundles under a folder named by the data folder's hash.
-      const bundles = createHash('sha1').update(dataDir).digest('hex').slice(0, 8);
-      rmSync(path.resolve('.local', 'bundles', bundles), { recursive: true, force: true });
     },
   };
 }
