@@ -3,7 +3,7 @@ import type { ExecutionRecord } from './execution';
 import type { LoggingConfiguration } from './execution-logs';
 import { historyPage } from './history';
 import type { ExecutionStatus } from './journal';
-import type { LocalStepFunctions, StateMachineRecord } from './service';
+import type { ExecutionSummary, LocalStepFunctions, StateMachineRecord } from './service';
 
 /** Epoch seconds, as the AWS JSON 1.0 protocol sends timestamps. */
 const seconds = (ms: number | undefined) => (ms === undefined ? undefined : ms / 1000);
@@ -69,7 +69,7 @@ export function stepFunctionsApi(service: LocalStepFunctions) {
         );
       }
       const { items, nextToken } = page(
-        service.listExecutions(input.stateMachineArn, input.statusFilter),
+        service.listExecutionSummaries(input.stateMachineArn, input.statusFilter),
         input,
         listedExecution,
       );
@@ -153,7 +153,7 @@ function describeMachine(machine: StateMachineRecord) {
   };
 }
 
-function listedExecution(record: ExecutionRecord) {
+function listedExecution(record: ExecutionSummary) {
   return {
     executionArn: record.executionArn,
     stateMachineArn: record.stateMachineArn,

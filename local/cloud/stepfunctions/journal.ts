@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { appendFileSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { HistoryEvent } from './history';
 
@@ -56,12 +56,24 @@ export class Journal {
     appendFileSync(this.fileOf(executionArn), `${JSON.stringify(entry)}\n`);
   }
 
-  /** Every execution's entries, in the order they were written; a torn last line is dropped. */
-  readAll(): JournalEntry[][] {
-    return readdirSync(this.dir)
-      .filter((file) => file.endsWith('.jsonl'))
-      .map((file) => parseLines(readFileSync(join(this.dir, file), 'utf8')))
-      .filter((entries) => entries[0]?.t === 'start');
+  /**
+   * Every execution's entries, in the order they were written; a torn last line is dropped. One
+   * file at a time, so a restart never holds every journal in memory at once.
+   */
+  *readAll(): Generator<JournalEntry[]> {
+    for (const file of readdirSync(this.dir)) {
+      if (!file.endsWith('.jsonl')) continue;
+      const entries = parseLines(readFileSync(join(this.dir, file), 'utf8'));
+      if (entries[0]?.t === 'start') yield entries;
+    }
+  }
+
+  /** One execution's entries (what an execution evicted from memory is rebuilt from); none: undefined. */
+  read(executionArn: string): JournalEntry[] | undefined {
+    const file = this.fileOf(executionArn);
+    if (!existsSync(file)) return undefined;
+    const entries = parseLines(readFileSync(file, 'utf8'));
+    return entries[0]?.t === 'start' ? entries : undefined;
   }
 
   private fileOf(executionArn: string): string {

@@ -39,7 +39,15 @@ export interface LocalStepFunctionsOptions {
   log?: (logGroupName: string, logStreamName: string, message: string, timestamp: number) => void;
   /** Receives Standard executions' status change events, for the default event bus. */
   sendEvent?: (event: ServiceEvent) => void;
+  /** Finished Standard executions kept whole in memory (with a dataDir); default RETAINED_EXECUTIONS. */
+  retainedExecutions?: number;
 }
+
+/** What ListExecutions shows of an execution; all that is kept in memory of an evicted one. */
+export type ExecutionSummary = Pick<
+  ExecutionRecord,
+  'executionArn' | 'stateMachineArn' | 'name' | 'type' | 'status' | 'startDate' | 'stopDate'
+>;
 
 export interface StartExecutionRequest {
   stateMachineArn: string;
@@ -62,6 +70,12 @@ export interface MachineStats {
 
 /** Finished Express executions kept for describe/list; Express history is not durable on AWS either. */
 const EXPRESS_RETAINED = 1000;
+/**
+ * Finished Standard executions kept whole (record and history) in memory; older ones keep only
+ * their summary and are read back from their journal when asked for, so a long `npm start` does not
+ * grow with every order. `LOCAL_SFN_RETAINED_EXECUTIONS` overrides it.
+ */
+const RETAINED_EXECUTIONS = Number(process.env.LOCAL_SFN_RETAINED_EXECUTIONS) || 500;
 // biome-ignore lint/suspicious/noControlCharactersInRegex: AWS names may not contain control characters
 const NAME = /^[^\s<>{}[\]?*"#%\\^|~`$&,;:/\u0000-\u001f\u007f-\u009f]{1,80}$/;
 
@@ -71,8 +85,12 @@ const NAME = /^[^\s<>{}[\]?*"#%\\^|~`$&,;:/\u0000-\u001f\u007f-\u009f]{1,80}$/;
  */
 export class LocalStepFunctions {
   private readonly machines = new Map<string, StateMachineRecord & { loaded: LoadedDefinition }>();
-  private readonly executions = new Map<string, Execution>();
+  /** In start order; an evicted execution's entry is replaced by its summary in place (same order). */
+  private readonly executions = new Map<string, Execution | ExecutionSummary>();
   private readonly finishedExpress: string[] = [];
+  /** Finished Standard executions still held whole, oldest first: the next ones to evict. */
+  private readonly finishedStandard: string[] = [];
+  private readonly retained: number;
   private readonly definitions = new Map<string, LoadedDefinition>();
   private readonly counters = new Map<string, MachineStats>();
   private readonly callbacks = new Callbacks();
@@ -80,6 +98,7 @@ export class LocalStepFunctions {
 
   constructor(private readonly options: LocalStepFunctionsOptions) {
     this.journal = options.dataDir ? new Journal(options.dataDir) : undefined;
+    this.retained = options.retainedExecutions ?? RETAINED_EXECUTIONS;
     void statesTimeout('').catch(() => {}); // warm the engine's timeout class before the first timeout
   }
 
@@ -137,9 +156,10 @@ export class LocalStepFunctions {
       machine.type === 'EXPRESS'
         ? `${this.arn('express', machine.name)}:${name}:${randomUUID()}`
         : `${this.arn('execution', machine.name)}:${name}`;
-    const existing = this.executions.get(executionArn)?.record;
+    const existing = this.executions.get(executionArn);
     if (existing) {
-      if (existing.status === 'RUNNING' && existing.input === input) return existing;
+      const record = existing instanceof Execution ? existing.record : undefined;
+      if (record?.status === 'RUNNING' && record.input === input) return record;
       throw new AwsError('ExecutionAlreadyExists', `Execution Already Exists: '${executionArn}'`);
     }
     const start: ExecutionStart = {
@@ -179,13 +199,14 @@ export class LocalStepFunctions {
   }
 
   describeExecution(executionArn: string): ExecutionRecord {
-    return this.execution(executionArn).record;
+    return this.record(executionArn);
   }
 
-  listExecutions(stateMachineArn: string, statusFilter?: ExecutionStatus): ExecutionRecord[] {
+  /** ListExecutions, newest first: what is listed is held in memory, evicted executions included. */
+  listExecutionSummaries(stateMachineArn: string, statusFilter?: ExecutionStatus): ExecutionSummary[] {
     this.machine(stateMachineArn);
     return [...this.executions.values()]
-      .map((execution) => execution.record)
+      .map((execution) => (execution instanceof Execution ? execution.record : execution))
       .filter(
         (record) =>
           record.stateMachineArn === stateMachineArn && (!statusFilter || record.status === statusFilter),
@@ -193,13 +214,22 @@ export class LocalStepFunctions {
       .sort((a, b) => b.startDate - a.startDate);
   }
 
+  /** The same executions as whole records (for tools and tests); evicted ones are read back from disk. */
+  listExecutions(stateMachineArn: string, statusFilter?: ExecutionStatus): ExecutionRecord[] {
+    return this.listExecutionSummaries(stateMachineArn, statusFilter).map((summary) =>
+      this.record(summary.executionArn),
+    );
+  }
+
   /** Resolves with the record once the execution has ended (or the service closed). */
   waitForExecution(executionArn: string): Promise<ExecutionRecord> {
-    return this.execution(executionArn).done;
+    const execution = this.execution(executionArn);
+    return execution instanceof Execution ? execution.done : Promise.resolve(this.record(executionArn));
   }
 
   stopExecution(executionArn: string, error?: string, cause?: string): ExecutionRecord {
     const execution = this.execution(executionArn);
+    if (!(execution instanceof Execution)) return this.record(executionArn); // evicted: already ended
     if (execution.record.status === 'RUNNING') execution.stop(error, cause);
     return execution.record;
   }
@@ -221,6 +251,14 @@ export class LocalStepFunctions {
     return Object.fromEntries(this.counters);
   }
 
+  /** How many executions are held whole in memory, and how many only as a summary (evicted). */
+  memoryStats(): { executionsInMemory: number; executionsEvicted: number } {
+    let executionsInMemory = 0;
+    for (const execution of this.executions.values())
+      if (execution instanceof Execution) executionsInMemory++;
+    return { executionsInMemory, executionsEvicted: this.executions.size - executionsInMemory };
+  }
+
   /**
    * After a restart: every journalled Standard execution is known again; one that was waiting
    * on a token waits again with the same token and the rest of its timeout; one interrupted
@@ -228,23 +266,32 @@ export class LocalStepFunctions {
    */
   async resume(): Promise<{ resumed: string[] }> {
     const resumed: string[] = [];
+    const finished: Execution[] = [];
     for (const entries of this.journal?.readAll() ?? []) {
       const start = (entries[0] as Extract<JournalEntry, { t: 'start' }>).start;
       if (this.executions.has(start.executionArn)) continue;
       const loaded = this.load(start.definition);
       const { record, point } = replay(start, entries, loaded.topLevelStates);
       const execution = this.register(record, loaded);
-      if (record.status !== 'RUNNING') continue;
+      if (record.status !== 'RUNNING') {
+        finished.push(execution);
+        // The same bound as while running: only the latest finished stay whole (trimmed in batches).
+        if (finished.length >= 2 * this.retained) this.evictAllBut(finished);
+        continue;
+      }
       execution.start(point);
       resumed.push(start.executionArn);
     }
+    this.evictAllBut(finished);
+    for (const execution of finished) this.finishedStandard.push(execution.record.executionArn);
     return { resumed };
   }
 
   /** Stops timers and suspends running executions (their journals stay open for `resume()`). */
   async close(): Promise<void> {
     const running = [...this.executions.values()].filter(
-      (execution) => execution.record.status === 'RUNNING',
+      (execution): execution is Execution =>
+        execution instanceof Execution && execution.record.status === 'RUNNING',
     );
     for (const execution of running) execution.suspend();
     await Promise.all(running.map((execution) => execution.done));
@@ -297,6 +344,9 @@ export class LocalStepFunctions {
     if (field) this.count(record.stateMachineArn, field);
     if (record.type !== 'EXPRESS') {
       this.options.sendEvent?.(statusChangeEvent(record));
+      if (!this.journal) return; // memory only: nothing to read an evicted execution back from
+      this.finishedStandard.push(record.executionArn);
+      if (this.finishedStandard.length > this.retained) this.evict(this.finishedStandard.shift()!);
       return;
     }
     this.count(
@@ -306,6 +356,39 @@ export class LocalStepFunctions {
     );
     this.finishedExpress.push(record.executionArn);
     if (this.finishedExpress.length > EXPRESS_RETAINED) this.executions.delete(this.finishedExpress.shift()!);
+  }
+
+  /** Keeps the `retained` latest-stopped of these finished executions whole; the rest become summaries. */
+  private evictAllBut(finished: Execution[]): void {
+    finished.sort((a, b) => (a.record.stopDate ?? 0) - (b.record.stopDate ?? 0));
+    for (const execution of finished.splice(0, Math.max(0, finished.length - this.retained)))
+      this.evict(execution.record.executionArn);
+  }
+
+  /** Replaces a finished Standard execution by its summary, in place; its journal keeps the rest. */
+  private evict(executionArn: string): void {
+    const execution = this.executions.get(executionArn);
+    if (!(execution instanceof Execution) || !this.journal) return;
+    const { stateMachineArn, name, type, status, startDate, stopDate } = execution.record;
+    this.executions.set(executionArn, {
+      executionArn,
+      stateMachineArn,
+      name,
+      type,
+      status,
+      startDate,
+      stopDate,
+    });
+  }
+
+  /** The whole record: held in memory, or rebuilt from the journal of an evicted execution. */
+  private record(executionArn: string): ExecutionRecord {
+    const execution = this.execution(executionArn);
+    if (execution instanceof Execution) return execution.record;
+    const entries = this.journal?.read(executionArn);
+    if (!entries) throw new AwsError('ExecutionDoesNotExist', `Execution Does Not Exist: '${executionArn}'`);
+    const start = (entries[0] as Extract<JournalEntry, { t: 'start' }>).start;
+    return replay(start, entries, NO_STATES).record;
   }
 
   /**
@@ -365,7 +448,7 @@ export class LocalStepFunctions {
     return machine;
   }
 
-  private execution(executionArn: string): Execution {
+  private execution(executionArn: string): Execution | ExecutionSummary {
     if (
       !/^arn:aws[\w-]*:states:[\w-]+:\d{12}:(execution|express):[^:]+:[^:]+(:[^:]+)?$/.test(
         executionArn ?? '',
@@ -392,6 +475,8 @@ export class LocalStepFunctions {
     stats[field] += by;
   }
 }
+
+const NO_STATES: ReadonlySet<string> = new Set();
 
 const EMPTY_STATS: MachineStats = {
   executionsStarted: 0,

@@ -1,0 +1,171 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { LocalStepFunctions, stepFunctionsApi } from '../../../local/cloud/stepfunctions';
+import {
+  ACCOUNT,
+  createMachine,
+  eventually,
+  fakeIntegrations,
+  REGION,
+  sleep,
+  waitForCourierTask,
+} from './stepfunctions-helpers';
+
+/** A long `npm start` must not keep every finished execution whole: only the latest few. */
+const RETAINED = 3;
+
+let dataDir: string;
+let open: LocalStepFunctions[] = [];
+
+beforeEach(() => {
+  dataDir = mkdtempSync(join(tmpdir(), 'sfn-retention-'));
+});
+
+afterEach(async () => {
+  await Promise.all(open.map((service) => service.close()));
+  open = [];
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+function startService(options: { dataDir?: string; tokens?: string[] } = {}) {
+  const integrations = fakeIntegrations({
+    waitForCourier: async (payload) => {
+      options.tokens?.push((payload as { taskToken: string }).taskToken);
+      return { payload: {} };
+    },
+  });
+  const service = new LocalStepFunctions({
+    region: REGION,
+    accountId: ACCOUNT,
+    integrations,
+    dataDir: options.dataDir,
+    retainedExecutions: RETAINED,
+  });
+  open.push(service);
+  const arn = createMachine(service, 'ticket', ticket);
+  const courierArn = createMachine(service, 'courier', courier);
+  return { service, api: stepFunctionsApi(service), arn, courierArn };
+}
+
+const ticket = {
+  StartAt: 'Print',
+  States: {
+    Print: { Type: 'Pass', Result: { printed: true }, ResultPath: '$.ticket', Next: 'Done' },
+    Done: { Type: 'Succeed' },
+  },
+};
+
+const courier = {
+  StartAt: 'WaitForCourier',
+  States: { WaitForCourier: waitForCourierTask({ End: true }) },
+};
+
+type Api = ReturnType<typeof stepFunctionsApi>;
+
+/** Everything a client can read of one execution: description, history (whole, paged, reversed). */
+async function readAll(api: Api, executionArn: string) {
+  const firstPage = await api.GetExecutionHistory({ executionArn, maxResults: 2 });
+  return {
+    description: await api.DescribeExecution({ executionArn }),
+    machine: await api.DescribeStateMachineForExecution({ executionArn }),
+    history: await api.GetExecutionHistory({ executionArn }),
+    firstPage,
+    secondPage: await api.GetExecutionHistory({
+      executionArn,
+      maxResults: 2,
+      nextToken: firstPage.nextToken,
+    }),
+    reversed: await api.GetExecutionHistory({ executionArn, reverseOrder: true }),
+  };
+}
+
+/** Eight orders' tickets run to the end, one after another (distinct start times). */
+async function runEight(service: LocalStepFunctions, arn: string) {
+  const arns: string[] = [];
+  for (let i = 1; i <= 8; i++) {
+    const { executionArn } = service.startExecution({
+      stateMachineArn: arn,
+      name: `order-${i}`,
+      input: JSON.stringify({ orderId: `o-${i}` }),
+    });
+    await service.waitForExecution(executionArn);
+    arns.push(executionArn);
+    await sleep(2);
+  }
+  return arns;
+}
+
+async function listedNames(api: Api, stateMachineArn: string) {
+  const { executions } = await api.ListExecutions({ stateMachineArn });
+  return executions.map((e) => `${e.name}:${e.status}:${e.stopDate! >= e.startDate!}`);
+}
+
+const NEWEST_FIRST = [8, 7, 6, 5, 4, 3, 2, 1].map((i) => `order-${i}:SUCCEEDED:true`);
+
+test('only the latest finished executions stay whole in memory; older ones read the same from disk', async () => {
+  const { service, api, arn } = startService({ dataDir });
+  const { executionArn: first } = service.startExecution({
+    stateMachineArn: arn,
+    name: 'order-0',
+    input: '{"orderId":"o-0"}',
+  });
+  await service.waitForExecution(first);
+  const before = await readAll(api, first);
+  expect(before.history.events.map((e) => e.type)).toEqual([
+    'ExecutionStarted',
+    'PassStateEntered',
+    'PassStateExited',
+    'SucceedStateEntered',
+    'SucceedStateExited',
+    'ExecutionSucceeded',
+  ]);
+
+  await sleep(2);
+  await runEight(service, arn);
+
+  expect(service.memoryStats()).toEqual({ executionsInMemory: RETAINED, executionsEvicted: 9 - RETAINED });
+  expect(await readAll(api, first)).toEqual(before);
+  expect(await listedNames(api, arn)).toEqual([...NEWEST_FIRST, 'order-0:SUCCEEDED:true']);
+  const paged = await api.ListExecutions({ stateMachineArn: arn, maxResults: 4 });
+  expect(paged.executions.map((e) => e.name)).toEqual(['order-8', 'order-7', 'order-6', 'order-5']);
+  // An evicted execution's name is still taken, as on AWS.
+  expect(() =>
+    service.startExecution({ stateMachineArn: arn, name: 'order-0', input: '{"orderId":"o-0"}' }),
+  ).toThrow(expect.objectContaining({ code: 'ExecutionAlreadyExists' }));
+  await service.close();
+
+  const after = startService({ dataDir });
+  await after.service.resume();
+  expect(after.service.memoryStats()).toEqual({
+    executionsInMemory: RETAINED,
+    executionsEvicted: 9 - RETAINED,
+  });
+  const read = await readAll(after.api, first);
+  // The machine itself was created again at the restart: only its date differs.
+  expect({ ...read, machine: { ...read.machine, updateDate: before.machine.updateDate } }).toEqual(before);
+  expect(await listedNames(after.api, arn)).toEqual([...NEWEST_FIRST, 'order-0:SUCCEEDED:true']);
+});
+
+test('a running execution is never evicted, however many finish after it', async () => {
+  const tokens: string[] = [];
+  const { service, api, arn, courierArn } = startService({ dataDir, tokens });
+  const { executionArn: waiting } = service.startExecution({
+    stateMachineArn: courierArn,
+    input: '{"orderId":"o-waiting"}',
+  });
+  const token = await eventually(() => tokens[0]);
+  await runEight(service, arn);
+
+  expect(service.memoryStats().executionsInMemory).toBe(RETAINED + 1);
+  service.sendTaskSuccess(token, '{"courier":"here"}');
+  expect((await service.waitForExecution(waiting)).status).toBe('SUCCEEDED');
+  expect((await api.DescribeExecution({ executionArn: waiting })).output).toBe('{"courier":"here"}');
+});
+
+test('without a dataDir nothing is evicted (there is nothing to read it back from)', async () => {
+  const { service, api, arn } = startService();
+  await runEight(service, arn);
+  expect(service.memoryStats()).toEqual({ executionsInMemory: 8, executionsEvicted: 0 });
+  expect(await listedNames(api, arn)).toEqual(NEWEST_FIRST);
+});
