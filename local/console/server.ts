@@ -177,6 +177,25 @@ const ROUTES: Route[] = [
       ),
     ),
   ),
+  // The same order delivered again, as partners retry: `{"times","concurrent"}`.
+  route('POST', '/api/simulators/orders/{partner}/{partnerOrderId}/redeliver', async (system, request) =>
+    simulator(
+      system,
+      'partner',
+      'POST',
+      `/_control/orders/${partnerOf(request)}/${enc(request.params.partnerOrderId!)}/redeliver`,
+      await request.body(),
+    ),
+  ),
+  // What the partner saw of its order: its state, deny reason and the updates it was sent.
+  route('GET', '/api/simulators/orders/{partner}/{partnerOrderId}', (system, request) =>
+    simulator(
+      system,
+      'partner',
+      'GET',
+      `/_control/orders/${partnerOf(request)}/${enc(request.params.partnerOrderId!)}`,
+    ),
+  ),
   route('GET', '/api/simulators/pos/orders', (system) => simulator(system, 'pos', 'GET', '/_control/orders')),
   route('GET', '/api/dead-letters', (system) => system.api('GET', '/operations/dead-letters')),
   route('GET', '/api/dead-letters/{name}/messages', (system, request) => {

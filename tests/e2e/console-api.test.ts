@@ -201,6 +201,27 @@ test('the live feed sends an order placed after it opened, with the counts', asy
   }
 }, 30_000);
 
+test('a partner’s redelivery of its order comes through and keeps one order; what the partner saw is shown', async () => {
+  const { orderId, partnerOrderId } = await placeOrder('ubereats');
+  const order = `/api/simulators/orders/ubereats/${partnerOrderId}`;
+
+  const again = await consoleCall('POST', `${order}/redeliver`, { times: 2, concurrent: true });
+
+  expect(again.status).toBe(200);
+  expect(again.body.webhookStatuses).toEqual([202, 202]);
+  const seen = await eventually(async () => {
+    const view = await consoleCall('GET', order);
+    return view.body?.state === 'accepted' ? view : undefined;
+  }, `the partner to show ${partnerOrderId} accepted`);
+  expect(seen.status).toBe(200);
+  expect(
+    (await consoleCall('GET', '/api/simulators/pos/orders')).body.filter(
+      (o: { reference: string }) => o.reference === orderId,
+    ),
+  ).toHaveLength(1);
+  expect((await consoleCall('GET', '/api/simulators/orders/ubereats/no-such-order')).status).toBe(404);
+}, 30_000);
+
 test('stores, the partners view of them, and the dead-letter queues come through', async () => {
   const stores = await consoleCall('GET', '/api/stores');
   expect(stores.status).toBe(200);

@@ -144,17 +144,19 @@ function PartnerActions(props: { placed: Placed[] }) {
   const [answer, setAnswer] = useState<Answer | undefined>(undefined);
   const [partner, setPartner] = useState('ubereats');
   const [partnerOrderId, setPartnerOrderId] = useState('');
+  const orderPath = (who: { partner: string; partnerOrderId: string }) =>
+    `/api/simulators/orders/${who.partner}/${encodeURIComponent(who.partnerOrderId)}`;
   const say = async (who: { partner: string; partnerOrderId: string }, what: 'release' | 'cancel') =>
-    setAnswer(
-      await call(
-        'POST',
-        `/api/simulators/orders/${who.partner}/${encodeURIComponent(who.partnerOrderId)}/${what}`,
-      ),
-    );
+    setAnswer(await call('POST', `${orderPath(who)}/${what}`));
+  // Partners retry a webhook they think was lost: twice more, at once, each freshly signed.
+  const redeliver = async (who: { partner: string; partnerOrderId: string }) =>
+    setAnswer(await call('POST', `${orderPath(who)}/redeliver`, { times: 2, concurrent: true }));
+  const partnerView = async (who: { partner: string; partnerOrderId: string }) =>
+    setAnswer(await call('GET', orderPath(who)));
   return (
     <article>
       <header>
-        <strong>Release or cancel as the partner</strong>
+        <strong>Act as the partner: release, cancel, redeliver</strong>
       </header>
       <Table
         caption="Placed from this page"
@@ -194,6 +196,22 @@ function PartnerActions(props: { placed: Placed[] }) {
                 <button type="button" class="outline secondary small" onClick={() => say(row, 'cancel')}>
                   Customer cancelled
                 </button>
+                <button
+                  type="button"
+                  class="outline secondary small"
+                  onClick={() => redeliver(row)}
+                  data-testid="sim-redeliver"
+                >
+                  Redeliver ×2
+                </button>
+                <button
+                  type="button"
+                  class="outline secondary small"
+                  onClick={() => partnerView(row)}
+                  data-testid="sim-partner-view"
+                >
+                  What the partner saw
+                </button>
               </div>
             ),
           },
@@ -223,6 +241,12 @@ function PartnerActions(props: { placed: Placed[] }) {
           <button type="submit">Release</button>
           <button type="button" class="secondary" onClick={() => say({ partner, partnerOrderId }, 'cancel')}>
             Cancel
+          </button>
+          <button type="button" class="secondary" onClick={() => redeliver({ partner, partnerOrderId })}>
+            Redeliver ×2
+          </button>
+          <button type="button" class="secondary" onClick={() => partnerView({ partner, partnerOrderId })}>
+            What the partner saw
           </button>
         </div>
       </form>
