@@ -196,6 +196,10 @@ const ROUTES: Route[] = [
       `/_control/orders/${partnerOf(request)}/${enc(request.params.partnerOrderId!)}`,
     ),
   ),
+  // The partners forget what they were told about a store (online, every item available): a clean slate.
+  route('DELETE', '/api/simulators/stores/{storeId}', (system, request) =>
+    simulator(system, 'partner', 'DELETE', `/_control/stores/${enc(request.params.storeId!)}`),
+  ),
   route('GET', '/api/simulators/pos/orders', (system) => simulator(system, 'pos', 'GET', '/_control/orders')),
   route('GET', '/api/dead-letters', (system) => system.api('GET', '/operations/dead-letters')),
   route('GET', '/api/dead-letters/{name}/messages', (system, request) => {

@@ -243,6 +243,16 @@ test('stores, the partners view of them, and the dead-letter queues come through
   expect(busy).toMatchObject({ status: 200, body: { busy: { extraPrepMinutes: 10 } } });
   expect((await consoleCall('DELETE', '/api/stores/store-001/busy')).status).toBe(200);
 
+  // The partners forget what they were told of store-002 (offline): each shows it online again.
+  const forgot = await consoleCall('DELETE', '/api/simulators/stores/store-002');
+  expect(forgot.status).toBeLessThan(300);
+  const shown = (await consoleCall('GET', '/api/stores/store-002')).body.partners.partners;
+  expect(Object.values(shown).map((p) => (p as { status: string }).status)).toEqual([
+    'online',
+    'online',
+    'online',
+  ]);
+
   const queues = await consoleCall('GET', '/api/dead-letters');
   expect(queues.status).toBe(200);
   expect(queues.body.queues.length).toBeGreaterThanOrEqual(2);

@@ -227,34 +227,48 @@ function Menu({ store, act }: { store: Store; act: Act }) {
   );
 }
 
-function PartnersView({ partners }: { partners: StoreDetail['partners'] }) {
+function PartnersView({ partners, act }: { partners: StoreDetail['partners']; act: Act }) {
   if (!partners) return <p class="muted">The partner simulator is not reachable from this console.</p>;
   const rows = Object.entries(partners.partners).map(([partner, shown]) => ({ partner, ...shown }));
   return (
-    <Table
-      caption="What each partner shows"
-      testId="partner-views"
-      rows={rows}
-      rowKey={(row) => row.partner}
-      columns={[
-        { title: 'Partner', cell: (row) => row.partner },
-        { title: 'Their store id', cell: (row) => <code>{row.partnerStoreId}</code> },
-        {
-          title: 'Status',
-          cell: (row) => (
-            <>
-              <StatusBadge status={row.status} /> {row.pausedUntil && <Time at={row.pausedUntil} />}
-            </>
-          ),
-        },
-        { title: 'Extra prep', cell: (row) => (row.extraPrepMinutes ? `+${row.extraPrepMinutes} min` : '—') },
-        {
-          title: 'Unavailable items',
-          cell: (row) => (row.unavailableItems.length ? row.unavailableItems.join(', ') : 'none'),
-        },
-        { title: 'Calls received', cell: (row) => row.updates?.length ?? 0 },
-      ]}
-    />
+    <>
+      <Table
+        caption="What each partner shows"
+        testId="partner-views"
+        rows={rows}
+        rowKey={(row) => row.partner}
+        columns={[
+          { title: 'Partner', cell: (row) => row.partner },
+          { title: 'Their store id', cell: (row) => <code>{row.partnerStoreId}</code> },
+          {
+            title: 'Status',
+            cell: (row) => (
+              <>
+                <StatusBadge status={row.status} /> {row.pausedUntil && <Time at={row.pausedUntil} />}
+              </>
+            ),
+          },
+          {
+            title: 'Extra prep',
+            cell: (row) => (row.extraPrepMinutes ? `+${row.extraPrepMinutes} min` : '—'),
+          },
+          {
+            title: 'Unavailable items',
+            cell: (row) => (row.unavailableItems.length ? row.unavailableItems.join(', ') : 'none'),
+          },
+          { title: 'Calls received', cell: (row) => row.updates?.length ?? 0 },
+        ]}
+      />
+      {/* The partner simulator's own reset; the next sync (a change, or the minute's sweep) tells them again. */}
+      <button
+        type="button"
+        class="outline secondary small"
+        onClick={() => act('DELETE', `/api/simulators/stores/${encodeURIComponent(partners.storeId)}`)}
+        data-testid="partners-forget"
+      >
+        Partners forget this store (simulator)
+      </button>
+    </>
   );
 }
 
@@ -305,7 +319,7 @@ function StoreCard({ storeId }: { storeId: string }) {
       <StatusControls store={store} act={act} />
       <BusyAndThrottle store={store} act={act} />
       <Menu store={store} act={act} />
-      <PartnersView partners={detail.partners} />
+      <PartnersView partners={detail.partners} act={act} />
     </article>
   );
 }
