@@ -73,7 +73,9 @@ function stop(child: ChildProcess): Promise<void> {
       clearTimeout(timer);
       resolve();
     });
-    if (child.connected) child.send('close');
+    // Ctrl-C reaches dynalite too (same process group): it may be gone before the message is, which
+    // the callback takes as an error instead of an unhandled EPIPE on the way out.
+    if (child.connected) child.send('close', (error) => error && child.kill('SIGTERM'));
     else child.kill('SIGTERM');
   });
 }

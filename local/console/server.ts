@@ -430,7 +430,8 @@ export async function startConsole(options: ConsoleOptions): Promise<RunningCons
       // Live feeds never end by themselves: their sockets are closed with the server.
       for (const socket of sockets) socket.destroy();
       await new Promise<void>((resolve) => server.close(() => resolve()));
-      system.close();
+      // A feed's poll may still be under way: it ends before the system it calls is taken away.
+      await system.close();
     },
   };
 }

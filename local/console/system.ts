@@ -53,13 +53,24 @@ export class ConsoleSystem {
     return base === undefined ? undefined : this.call(method, `${base}${path}`, body);
   }
 
-  close(): void {
+  /** Waits for the calls under way (a live feed's poll may be one), then lets the clients go. */
+  async close(): Promise<void> {
+    await Promise.allSettled([...this.inFlight]);
     this.sfn.destroy();
     this.logs.destroy();
     this.dynamo.destroy();
   }
 
-  private async call(method: string, url: string, body?: unknown): Promise<Answer> {
+  private readonly inFlight = new Set<Promise<Answer>>();
+
+  private call(method: string, url: string, body?: unknown): Promise<Answer> {
+    const call = this.send(method, url, body);
+    this.inFlight.add(call);
+    void call.finally(() => this.inFlight.delete(call)).catch(() => {});
+    return call;
+  }
+
+  private async send(method: string, url: string, body?: unknown): Promise<Answer> {
     // The standard chain's credentials, refreshed by the SDK; temporary ones come with a new key id.
     const credentials = this.endpoints.credentials ?? (await this.sfn.config.credentials());
     let response: Response;
