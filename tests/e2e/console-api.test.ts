@@ -100,7 +100,10 @@ test('an order placed as a partner is listed with the counts, waits in WaitForCo
   const waiting = await eventually(async () => {
     const detail = await consoleCall('GET', `/api/orders/${orderId}`);
     const workflow = detail.body?.executions?.find((e: { role: string }) => e.role === 'workflow');
-    return workflow?.currentState === 'WaitForCourier' ? detail.body : undefined;
+    // The record and the executions are read side by side: one answer may catch the record a moment
+    // before the execution, as the page's next refresh would not.
+    const accepted = detail.body?.order?.status === 'ACCEPTED';
+    return accepted && workflow?.currentState === 'WaitForCourier' ? detail.body : undefined;
   }, `${orderId} to wait for its courier`);
 
   const list = await consoleCall('GET', '/api/orders?storeId=store-001');
