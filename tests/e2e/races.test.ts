@@ -186,8 +186,10 @@ onlyInProcess(
   'release × cancel, ten orders: one winner each, and the two answers say which',
   async () => {
     const orders = await givenWaitingOrders(ORDERS, 60);
-    // Negative: the cancel goes first by that much; positive: the release does. The middle ones race.
-    const leads = [-150, -40, -10, -3, 0, 0, 3, 10, 40, 150];
+    // Negative: the cancel goes first by that much; positive: the release does. The middle ones race;
+    // the outer ones lead by more than a cold sandbox or a queue of ten at one function's two
+    // sandboxes can take back, so each side wins at least once.
+    const leads = [-1000, -300, -10, -3, 0, 0, 3, 10, 300, 1000];
     const answers = await Promise.all(
       orders.map(async ({ partner, partnerOrderId }, i) => {
         const lead = leads[i]!;
