@@ -97,19 +97,27 @@ export function functionNameOf(nameOrArn: string): string {
   return parts[0] ?? '';
 }
 
+/** How often a warm sandbox's heap is sampled for Max Memory Used: each sample interrupts its worker. */
+const HEAP_SAMPLE_EVERY_MS = 1000;
+
 /**
  * Lambda's own lines around each invocation, in the sandbox's stream: `START`, then `END` and
  * `REPORT` (duration, billed duration, memory size, max memory used, init duration when cold).
- * Max Memory Used is the sandbox's V8 heap: the most sampled at each START, or just after a cold one.
+ * Max Memory Used is the sandbox's V8 heap: the most sampled at a START (at most once a second), or
+ * just after a cold one.
  */
 function withReportLines(sandbox: Sandbox, config: FunctionConfig, log: (line: string) => void): Sandbox {
   const invoke = sandbox.invoke.bind(sandbox);
   let maxHeapMb = 0;
+  let sampledAt = Number.NEGATIVE_INFINITY;
   sandbox.invoke = (requestId, event, traceId) => {
     log(`START RequestId: ${requestId} Version: $LATEST`);
-    void sandbox.heapUsedMb().then((mb) => {
-      maxHeapMb = Math.max(maxHeapMb, mb ?? 0);
-    });
+    if (performance.now() - sampledAt >= HEAP_SAMPLE_EVERY_MS) {
+      sampledAt = performance.now();
+      void sandbox.heapUsedMb().then((mb) => {
+        maxHeapMb = Math.max(maxHeapMb, mb ?? 0);
+      });
+    }
     return invoke(requestId, event, traceId).then(async (outcome) => {
       // A cold sandbox's worker was not running yet at START: sample it now, briefly.
       if (maxHeapMb === 0) maxHeapMb = (await Promise.race([sandbox.heapUsedMb(), sleep(10)])) ?? 0;
