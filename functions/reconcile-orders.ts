@@ -4,8 +4,9 @@ import { stepHandler } from './lib/step';
 
 /**
  * Every minute (an EventBridge schedule), and by hand (`npm run reconcile`, or an invoke with
- * `{"everything":true}`): pays what ended orders still owe — POS voids, partner notices — with
- * backoff per order, and reports how many still owe work after failures (the alarm's metric).
+ * `{"everything":true}`): pays what ended orders still owe — POS voids, partner notices, outcome
+ * events their ending could not put on the bus — with backoff per order, and reports how many
+ * still owe work after failures (the alarm's metric).
  */
 const ReconcileEventSchema = z.looseObject({ everything: z.boolean().optional() });
 

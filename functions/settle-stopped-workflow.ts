@@ -1,5 +1,4 @@
 import { z } from 'zod';
-import { publishOrderEvent } from './lib/adapters/event-bus';
 import { logger } from './lib/powertools';
 import { settleStoppedWorkflow } from './lib/services/kitchen';
 import { stepHandler } from './lib/step';
@@ -26,7 +25,8 @@ const StoppedWorkflowSchema = z
 
 /**
  * Ends the order FAILED when the stopped execution still owned it unended, pays what that owes, and
- * publishes OrderFailed. A failed publish throws, so the invocation is retried (asynchronous Lambda).
+ * publishes OrderFailed. The event is owed from the ending's write: a failed publish throws, so the
+ * invocation is retried (asynchronous Lambda) and the retry publishes it; the reconciler, if no retry can.
  */
 export const handler = stepHandler(
   StoppedWorkflowSchema,
@@ -34,7 +34,6 @@ export const handler = stepHandler(
     logger.setCorrelationId(orderId);
     const outcome = await settleStoppedWorkflow(orderId, { executionArn, status, cause: cause ?? undefined });
     if (!outcome) return { settled: false };
-    await publishOrderEvent(outcome.detailType, outcome.detail);
     logger.warn('order ended by its stopped workflow', { executionArn, status, owed: outcome.owed });
     return { settled: true, owed: outcome.owed };
   },

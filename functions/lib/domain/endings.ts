@@ -11,15 +11,26 @@ import type { ReportedStatus } from '../schemas/partners/signing';
 /** What the partner must hear: a denial with its reason, or a status update. */
 export type PartnerNotice = { call: 'deny'; reason: DenyReason } | { call: 'status'; status: ReportedStatus };
 
-/** Work an ending leaves to do. `posVoid`: every POS order made under our order id is voided. */
+/**
+ * An outcome event the code that ends the order puts on the bus itself. The workflows put theirs
+ * (OrderRejected, OrderFailed, OrderReleasedToKitchen) from their own putEvents states, which retry.
+ */
+export type OwedEvent = 'OrderCancelled' | 'OrderFailed';
+
+/**
+ * Work an ending leaves to do. `posVoid`: every POS order made under our order id is voided;
+ * `event`: the outcome event, until the bus has taken it.
+ */
 export interface OwedWork {
   posVoid: boolean;
   partner?: PartnerNotice;
+  event?: OwedEvent;
 }
 
 export type Ending =
   | { status: 'REJECTED'; reason: DenyReason }
-  | { status: 'FAILED'; reason: DenyReason; wasAccepted: boolean }
+  /** `workflowStopped`: ended by settleStoppedOrder, no workflow left to announce it. */
+  | { status: 'FAILED'; reason: DenyReason; wasAccepted: boolean; workflowStopped?: boolean }
   | { status: 'CANCELLED'; by: 'partner' | 'operator' }
   | { status: 'RELEASED' };
 
@@ -38,19 +49,22 @@ export function owedBy(ending: Ending, heldInPos: boolean): OwedWork {
         partner: ending.wasAccepted
           ? { call: 'status', status: 'FAILED' }
           : { call: 'deny', reason: ending.reason },
+        ...(ending.workflowStopped ? { event: 'OrderFailed' as const } : {}),
       };
     case 'CANCELLED':
       // The partner asked, so it needs no answer; an operator's cancel must reach the partner.
       return {
         posVoid: true,
         ...(ending.by === 'operator' ? { partner: { call: 'status', status: 'CANCELLED' } as const } : {}),
+        event: 'OrderCancelled',
       };
     case 'RELEASED':
       return { posVoid: false, partner: { call: 'status', status: 'RELEASED' } };
   }
 }
 
-export const isOwing = (work: OwedWork): boolean => work.posVoid || work.partner !== undefined;
+export const isOwing = (work: OwedWork): boolean =>
+  work.posVoid || work.partner !== undefined || work.event !== undefined;
 
 /** A partner notice as one short line for the timeline. */
 export function describeNotice(notice: PartnerNotice): string {

@@ -128,6 +128,10 @@ export const OrderRecordSchema = z.object({
       z.object({ call: z.literal('status'), status: z.enum(['RELEASED', 'CANCELLED', 'FAILED']) }),
     ])
     .optional(),
+  /** The outcome event the ending puts on the bus itself, until the bus has taken it. */
+  owesEvent: z.enum(['OrderCancelled', 'OrderFailed']).optional(),
+  /** Who cancelled a CANCELLED order (its OrderCancelled says so too). */
+  cancelledBy: z.enum(['partner', 'operator']).optional(),
   /** The reconciler's queue (a sparse index): present while work is owed, `owedAt` the next try. */
   owedQueue: z.literal('owed').optional(),
   owedAt: IsoTimeSchema.optional(),

@@ -1,3 +1,4 @@
+import { publishOrderEvent } from '../adapters/event-bus';
 import {
   changeOrder,
   countOrdersOwingAfterFailures,
@@ -13,6 +14,7 @@ import {
   isOwing,
   lateWriteHorizonPassed,
   nextAttemptAt,
+  type OwedEvent,
   type OwedWork,
   owedBy,
   type PartnerNotice,
@@ -20,9 +22,15 @@ import {
 import { PartnerRefused, PosOrderMismatch } from '../domain/errors';
 import { logger, metrics } from '../powertools';
 import type { OrderRecord } from '../schemas/order';
+import { orderEventDetail } from './events';
 
 /** Attributes that put an order on the reconciler's queue; all removed once nothing is owed. */
 const QUEUE_ATTRIBUTES = ['owedQueue', 'owedAt', 'owedSince', 'owedAttempts'] as const;
+
+/** What an ending can owe, as the order record carries it; each removed once paid. */
+const DEBTS = ['owesPosVoid', 'owesPartner', 'owesEvent'] as const;
+type Debt = (typeof DEBTS)[number];
+const owesAnything = (record: OrderRecord) => DEBTS.some((debt) => record[debt] !== undefined);
 
 /**
  * The attributes an ending writes with its status, in the same conditional write: what it owes and
@@ -33,6 +41,7 @@ export function owedAttributes(work: OwedWork, now: Date, failures = 0): Record<
   return {
     ...(work.posVoid ? { owesPosVoid: true } : {}),
     ...(work.partner ? { owesPartner: work.partner } : {}),
+    ...(work.event ? { owesEvent: work.event } : {}),
     owedQueue: 'owed',
     owedAt: nextAttemptAt(failures, now, retryPolicy()).toISOString(),
     owedSince: now.toISOString(),
@@ -96,16 +105,54 @@ async function tellPartner(record: OrderRecord, notice: PartnerNotice): Promise<
 const describe = (error: unknown) => (error instanceof Error ? error.message : String(error)).slice(0, 200);
 
 /**
- * Pays what an ended order owes — the POS void, the partner notice — and records the result on the
- * order. Work that fails stays owed with its next try scheduled (backoff with jitter) and a line on
- * the timeline; `owed` says whether any failed, which the workflow reports as unsettled.
+ * The outcome event as the ending made it — who cancelled, why it failed, and when it ended — so
+ * a later put (a retry, the reconciler) carries the same facts as the first.
  */
-export async function payOwedWork(record: OrderRecord, now = new Date()): Promise<{ owed: boolean }> {
-  if (!record.owesPosVoid && !record.owesPartner) {
-    if (record.owedQueue) await leaveQueue(record, [], []);
-    return { owed: false };
+function publishOwedEvent(record: OrderRecord, event: OwedEvent): Promise<void> {
+  const endedAt = record.owedSince ? new Date(record.owedSince) : new Date();
+  return event === 'OrderCancelled'
+    ? publishOrderEvent(
+        event,
+        orderEventDetail(event, record, { cancelledBy: record.cancelledBy ?? 'partner' }, endedAt),
+      )
+    : publishOrderEvent(
+        event,
+        orderEventDetail(event, record, { reason: record.denyReason ?? 'POS_UNAVAILABLE' }, endedAt),
+      );
+}
+
+/**
+ * Puts the outcome event an ending still owes on the bus, then clears it in one conditional write
+ * (the order leaves the reconciler's queue too when nothing else is owed). A failed put throws and
+ * leaves it owed: the request's retry or the reconciler puts it later. So under faults (or a repeat
+ * racing the first request) it can reach the bus twice, as EventBridge can deliver twice anyway:
+ * consumers dedupe on the detail's `eventId`, `{orderId}/{detail-type}`, the same at every put.
+ */
+export async function payOwedEvent(record: OrderRecord): Promise<OrderRecord> {
+  if (!record.owesEvent) return record;
+  await publishOwedEvent(record, record.owesEvent);
+  return clearDebts(record, ['owesEvent']);
+}
+
+/**
+ * Pays what an ended order owes — the POS void, the partner notice, and with `withEvent` (the
+ * reconciler) an outcome event still owed — and records the result on the order. Work that fails
+ * stays owed with its next try scheduled (backoff with jitter) and a line on the timeline; `owed`
+ * says whether any failed, which the workflow reports as unsettled. An event owed by a cancel is
+ * left to the cancel (its request is still putting it) unless `withEvent`.
+ */
+export async function payOwedWork(
+  record: OrderRecord,
+  now = new Date(),
+  { withEvent = false } = {},
+): Promise<{ owed: boolean; record: OrderRecord }> {
+  const event = withEvent ? record.owesEvent : undefined;
+  if (!record.owesPosVoid && !record.owesPartner && !event) {
+    // Queued with nothing owed: a payer that still saw another's debt left it there.
+    if (record.owedQueue && !record.owesEvent) return { owed: false, record: await clearDebts(record, []) };
+    return { owed: false, record };
   }
-  const done: string[] = [];
+  const done: Debt[] = [];
   const lines: string[] = [];
   const failures: string[] = [];
   let waiting = false;
@@ -130,11 +177,18 @@ export async function payOwedWork(record: OrderRecord, now = new Date()): Promis
       failures.push(`partner ${describeNotice(record.owesPartner)}: ${describe(error)}`);
     }
   }
-  const attempts = record.owedAttempts ?? 0;
-  if (failures.length === 0 && !waiting) {
-    await leaveQueue(record, done, lines, attempts > 0);
-    return { owed: false };
+  if (event) {
+    try {
+      await publishOwedEvent(record, event);
+      done.push('owesEvent');
+      lines.push(`${event} published`);
+    } catch (error) {
+      failures.push(`event ${event}: ${describe(error)}`);
+    }
   }
+  const attempts = record.owedAttempts ?? 0;
+  if (failures.length === 0 && !waiting)
+    return { owed: false, record: await settleDebts(record, done, lines, attempts > 0) };
   if (failures.length > 0) {
     metrics.addMetric('CompensationFailed', 'Count', failures.length);
     logger.warn('owed work failed; the reconciler will try again', {
@@ -143,7 +197,7 @@ export async function payOwedWork(record: OrderRecord, now = new Date()): Promis
       attempts,
     });
   }
-  await changeOrder(
+  const change = await changeOrder(
     record.orderId,
     {
       from: [record.status],
@@ -162,23 +216,42 @@ export async function payOwedWork(record: OrderRecord, now = new Date()): Promis
     },
     now,
   );
-  return { owed: failures.length > 0 };
+  return { owed: failures.length > 0, record: change.applied ? change.record : (change.current ?? record) };
 }
 
-async function leaveQueue(record: OrderRecord, done: string[], lines: string[], afterFailures = false) {
+/** Clears the debts just paid, with a timeline line saying what was done. */
+function settleDebts(record: OrderRecord, done: Debt[], lines: string[], afterFailures: boolean) {
   if (afterFailures) metrics.addMetric('CompensationCompleted', 'Count', 1);
-  await changeOrder(record.orderId, {
+  return clearDebts(
+    record,
+    done,
+    lines.length > 0
+      ? { event: afterFailures ? 'compensation-done' : 'ending-settled', detail: lines.join('; ') }
+      : undefined,
+  );
+}
+
+/**
+ * Removes the debts just paid in one conditional write, and the queue attributes too when the
+ * record shows nothing else owed. Debts are written only with the ending, so one seen gone stays
+ * gone; two payers clearing at the same moment may each still see the other's debt, and then the
+ * later write, answered with nothing left owed, takes the order off the queue itself.
+ */
+async function clearDebts(
+  record: OrderRecord,
+  paid: readonly Debt[],
+  timeline?: { event: string; detail: string },
+): Promise<OrderRecord> {
+  const othersOwed = DEBTS.some((debt) => !paid.includes(debt) && record[debt] !== undefined);
+  const change = await changeOrder(record.orderId, {
     from: [record.status],
-    remove: [...done, ...QUEUE_ATTRIBUTES],
-    ...(lines.length > 0
-      ? {
-          timeline: {
-            event: afterFailures ? 'compensation-done' : 'ending-settled',
-            detail: lines.join('; '),
-          },
-        }
-      : {}),
+    remove: othersOwed ? paid : [...paid, ...QUEUE_ATTRIBUTES],
+    ...(timeline ? { timeline } : {}),
   });
+  if (!change.applied) return change.current ?? record;
+  if (othersOwed && change.record.owedQueue && !owesAnything(change.record))
+    return clearDebts(change.record, []);
+  return change.record;
 }
 
 /**
@@ -198,8 +271,8 @@ export async function payDueOwedWork(
         // The index is eventually consistent: decide from the record itself.
         const record = await getOrderRecord(orderId);
         if (!record?.owedQueue) return undefined;
-        const before = Boolean(record.owesPosVoid || record.owesPartner);
-        const { owed } = await payOwedWork(record, now);
+        const before = owesAnything(record);
+        const { owed } = await payOwedWork(record, now, { withEvent: true });
         return { owed, before };
       }),
     );

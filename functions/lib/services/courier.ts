@@ -1,12 +1,10 @@
-import { publishOrderEvent } from '../adapters/event-bus';
 import { changeOrder, type OrderChange } from '../adapters/order-store';
 import { failWorkflowTask, resumeWorkflow } from '../adapters/task-tokens';
 import { NotFound, OrderCancelled, OrderConflict, OrderEnded } from '../domain/errors';
 import { cancelDecision, releaseDecision } from '../domain/status';
 import { metrics } from '../powertools';
 import type { OrderRecord, OrderStatus } from '../schemas/order';
-import { owedAttributesFor } from './compensation';
-import { orderEventDetail } from './events';
+import { owedAttributesFor, payOwedEvent } from './compensation';
 
 /** Conditional writes can lose a race; decide again from what the failed write found, a few times. */
 const MAX_RACE_ROUNDS = 5;
@@ -84,6 +82,8 @@ const CANCELLED_BY_PARTNER: Canceller = { by: 'partner' };
 /**
  * The partner (or an operator) cancels. Exactly one of cancel, release and timeout wins, by
  * conditional write. An operator's cancel also owes the partner a CANCELLED status (endings.ts).
+ * OrderCancelled is owed by that same write and cleared once on the bus, so a put that fails is
+ * made by the partner's retry (which finds the order CANCELLED) or by the reconciler.
  */
 export async function cancelOrder(
   orderId: string,
@@ -104,8 +104,11 @@ export async function cancelOrder(
     (from) => ({
       from,
       to: 'CANCELLED',
-      // The void is owed from this very write: whoever holds the order in the POS, it cannot be lost.
-      set: owedAttributesFor({ status: 'CANCELLED', by: canceller.by }, true, now),
+      // The void and the event are owed from this very write: whatever fails next, neither is lost.
+      set: {
+        cancelledBy: canceller.by,
+        ...owedAttributesFor({ status: 'CANCELLED', by: canceller.by }, true, now),
+      },
       // Once the kitchen is being told, the order can no longer be taken back.
       alsoRequire: 'attribute_not_exists(releasingAt)',
       timeline: {
@@ -119,6 +122,9 @@ export async function cancelOrder(
     // the workflow heard): tell the waiting workflow again; a token already spent is no error.
     if (record.status === 'CANCELLED' && record.taskToken)
       await failWorkflowTask(record.taskToken, 'OrderCancelled', 'The order was cancelled.');
+    // …and puts OrderCancelled on the bus if the first request could not (the repeat of a cancel
+    // that succeeded finds nothing owed, so the event is put once).
+    if (record.status === 'CANCELLED') await payOwedEvent(record);
     return record.status;
   }
   // A waiting workflow leaves its wait and pays the void; one still preparing sees the status and
@@ -130,10 +136,7 @@ export async function cancelOrder(
       canceller.by === 'operator' ? 'An operator cancelled the order.' : 'The partner cancelled the order.',
     );
   }
-  await publishOrderEvent(
-    'OrderCancelled',
-    orderEventDetail('OrderCancelled', record, { cancelledBy: canceller.by }),
-  );
+  await payOwedEvent(record);
   metrics.addMetric('OrderCancelled', 'Count', 1);
   return 'CANCELLED';
 }

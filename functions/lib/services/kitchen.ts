@@ -24,7 +24,7 @@ import { logger, metrics } from '../powertools';
 import type { CanonicalOrder, DenyReason } from '../schemas/order';
 import { DenyReasonSchema } from '../schemas/order';
 import type { PartnerId } from '../schemas/partners/index';
-import { owedAttributesFor, payOwedWork } from './compensation';
+import { owedAttributesFor, payOwedEvent, payOwedWork } from './compensation';
 import { orderEventDetail } from './events';
 import { countFailedOrderAgainstPos, countPosSuccess } from './pos-health';
 import { claimThrottleWindow, giveBackThrottlePlace } from './throttle';
@@ -202,6 +202,8 @@ export async function settleUnplacedOrder(
   throttleWindow: string | null = null,
   /** Only this workflow execution may end the order (or any, while no execution has claimed it). */
   owner?: string,
+  /** Ended for a stopped workflow: no workflow will put OrderFailed, so the ending owes it. */
+  workflowStopped = false,
 ) {
   const { reason, failed } = outcomeOf(error);
   const to = failed ? 'FAILED' : 'REJECTED';
@@ -213,7 +215,7 @@ export async function settleUnplacedOrder(
     if (record.status !== 'RECEIVED' && !(failed && record.status === 'ACCEPTED'))
       throw new Error(`order ${orderId} is ${record.status}; it cannot become ${to}`);
     const ending: Ending = failed
-      ? { status: 'FAILED', reason, wasAccepted: record.status === 'ACCEPTED' }
+      ? { status: 'FAILED', reason, wasAccepted: record.status === 'ACCEPTED', workflowStopped }
       : { status: 'REJECTED', reason };
     const change = await changeOrder(
       orderId,
@@ -241,7 +243,8 @@ export async function settleUnplacedOrder(
   }
   if (record?.status !== to) throw new Error(`order ${orderId} is ${record?.status ?? 'missing'}`);
   await giveBackThrottlePlace(record.storeId, record.throttleWindow ?? throttleWindow, orderId);
-  const { owed } = await payOwedWork(record, now);
+  const { owed, record: paid } = await payOwedWork(record, now);
+  if (workflowStopped) await payOwedEvent(paid);
   logger.info(failed ? 'order failed' : 'order rejected', { reason, owed });
   return failed
     ? {
@@ -268,8 +271,10 @@ const STOPPED_AS = {
  * a person — before the order reached its ending: FAILED, owing the POS void and the partner's answer
  * like any FAILED order, so nobody is left waiting on an order no execution works on any more. Only
  * the execution that claimed the order may end it this way (another may still be working on it);
- * an order that already ended is left as it is (whatever it owes is the reconciler's). Answers the
- * outcome event to publish, or undefined when there was nothing to end.
+ * an order that already ended is left as it is (whatever it owes is the reconciler's). OrderFailed
+ * is owed by the ending's write and put on the bus here; when the put fails this throws, and
+ * Lambda's retry (finding the order FAILED, still owing it) puts it. Answers the outcome, or
+ * undefined when there was nothing to end.
  */
 export async function settleStoppedWorkflow(
   orderId: string,
@@ -277,10 +282,11 @@ export async function settleStoppedWorkflow(
   now = new Date(),
 ) {
   const record = await getOrderRecord(orderId);
-  if (record?.status !== 'RECEIVED' && record?.status !== 'ACCEPTED') return undefined;
+  const oursStillOwing = record?.status === 'FAILED' && record.owesEvent === 'OrderFailed';
+  if (record?.status !== 'RECEIVED' && record?.status !== 'ACCEPTED' && !oursStillOwing) return undefined;
   const error = { Error: STOPPED_AS[execution.status], Cause: execution.cause };
   try {
-    return await settleUnplacedOrder(orderId, error, now, null, execution.executionArn);
+    return await settleUnplacedOrder(orderId, error, now, null, execution.executionArn, true);
   } catch (failure) {
     // Another execution owns the order, or it ended meanwhile (a cancel won): not ours to end.
     if (failure instanceof OrderEnded || failure instanceof OrderCancelled) return undefined;

@@ -1,4 +1,9 @@
-import { lateWriteHorizonPassed, nextAttemptAt, owedBy } from '../../../functions/lib/domain/endings';
+import {
+  isOwing,
+  lateWriteHorizonPassed,
+  nextAttemptAt,
+  owedBy,
+} from '../../../functions/lib/domain/endings';
 
 describe('what each ending owes', () => {
   it('a rejection: the partner hears the reason; a void only when the POS had the order', () => {
@@ -21,11 +26,32 @@ describe('what each ending owes', () => {
   });
 
   it('a cancel by the partner owes it nothing; by an operator it owes the partner the news', () => {
-    expect(owedBy({ status: 'CANCELLED', by: 'partner' }, false)).toEqual({ posVoid: true });
+    expect(owedBy({ status: 'CANCELLED', by: 'partner' }, false)).toEqual({
+      posVoid: true,
+      event: 'OrderCancelled',
+    });
     expect(owedBy({ status: 'CANCELLED', by: 'operator' }, true)).toEqual({
       posVoid: true,
       partner: { call: 'status', status: 'CANCELLED' },
+      event: 'OrderCancelled',
     });
+  });
+
+  it('owes its outcome event only where the ending publishes it itself: a cancel, a stopped workflow', () => {
+    // The workflows put OrderRejected, OrderFailed and OrderReleasedToKitchen from their own states.
+    expect(owedBy({ status: 'REJECTED', reason: 'STORE_OFFLINE' }, false).event).toBeUndefined();
+    expect(
+      owedBy({ status: 'FAILED', reason: 'POS_UNAVAILABLE', wasAccepted: true }, true).event,
+    ).toBeUndefined();
+    expect(owedBy({ status: 'RELEASED' }, true).event).toBeUndefined();
+    expect(
+      owedBy({ status: 'FAILED', reason: 'POS_UNAVAILABLE', wasAccepted: true, workflowStopped: true }, true),
+    ).toEqual({ posVoid: true, partner: { call: 'status', status: 'FAILED' }, event: 'OrderFailed' });
+  });
+
+  it('an outcome event alone is still owed work', () => {
+    expect(isOwing({ posVoid: false, event: 'OrderCancelled' })).toBe(true);
+    expect(isOwing({ posVoid: false })).toBe(false);
   });
 
   it('a release owes the partner its RELEASED status and never a void', () => {

@@ -341,7 +341,10 @@ describe('POST /orders/{orderId}/cancel', () => {
       event: 'cancelled',
       detail: 'by operator: store is out of masa',
     });
-    expect(dynamo.sent.filter((name) => name === 'UpdateItemCommand')).toHaveLength(1);
+    // The cancel's write, then the one that clears OrderCancelled once it is on the bus.
+    expect(dynamo.sent.filter((name) => name === 'UpdateItemCommand')).toHaveLength(2);
+    expect(stored).toMatchObject({ cancelledBy: 'operator' });
+    expect(stored.owesEvent).toBeUndefined();
     expect(sfn.commandCalls(SendTaskFailureCommand).map((call) => call.args[0].input)).toEqual([
       { taskToken: TOKEN, error: 'OrderCancelled', cause: 'An operator cancelled the order.' },
     ]);

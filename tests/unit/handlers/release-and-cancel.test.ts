@@ -330,3 +330,102 @@ describe('cancel', () => {
     expect(dynamo.sent).toEqual([]);
   });
 });
+
+describe('cancel: OrderCancelled is owed by the cancel until the bus has it', () => {
+  const waitingOrder = () =>
+    ordersTableHolds(record({ status: 'ACCEPTED', taskToken: TOKEN, posReference: 'pos-1' }));
+  const owedEventOf = (stored: OrderRecord) => ({
+    owesEvent: stored.owesEvent,
+    cancelledBy: stored.cancelledBy,
+  });
+  /** The bus answers as PutEvents does when an entry fails: 200, with the entry's error. */
+  const theBusFailsTheEntry = () =>
+    bus.on(PutEventsCommand).resolvesOnce({
+      FailedEntryCount: 1,
+      Entries: [{ ErrorCode: 'InternalFailure', ErrorMessage: 'Internal service error' }],
+    });
+
+  it('publishes once and clears the debt in one more write; a second cancel publishes nothing', async () => {
+    await waitingOrder();
+
+    expect((await callCancel()).statusCode).toBe(202);
+
+    expect(published().map((entry) => entry.DetailType)).toEqual(['OrderCancelled']);
+    const stored = await orders.read(order.orderId);
+    expect(owedEventOf(stored)).toEqual({ owesEvent: undefined, cancelledBy: 'partner' });
+    // The void is still the workflow's to pay, so the order stays on the reconciler's queue.
+    expect(stored).toMatchObject({ owesPosVoid: true, owedQueue: 'owed' });
+    // The cancel's write, then the clear: nothing else.
+    expect(dynamo.sent).toEqual(['UpdateItemCommand', 'UpdateItemCommand']);
+
+    expect((await callCancel()).statusCode).toBe(202);
+    expect(published()).toHaveLength(1);
+    expect(await orders.read(order.orderId)).toEqual(stored);
+  });
+
+  it('keeps OrderCancelled owed on the order when the bus fails the entry, and answers 500 so the partner retries', async () => {
+    await waitingOrder();
+    theBusFailsTheEntry();
+
+    const result = await callCancel();
+
+    expect(result).toEqual({
+      statusCode: 500,
+      body: { error: { code: 'INTERNAL_ERROR', message: 'internal error' } },
+    });
+    const stored = await orders.read(order.orderId);
+    expect(stored).toMatchObject({
+      status: 'CANCELLED',
+      owesEvent: 'OrderCancelled',
+      cancelledBy: 'partner',
+      owedQueue: 'owed',
+    });
+    expect(await orders.owedWork()).toEqual([
+      { orderId: order.orderId, owedAt: stored.owedAt, owedAttempts: 0 },
+    ]);
+  });
+
+  it('publishes the owed event on the partner’s retry, once, and clears it', async () => {
+    await waitingOrder();
+    bus.on(PutEventsCommand).rejectsOnce(new Error('ServiceUnavailable')).resolves({ FailedEntryCount: 0 });
+    expect((await callCancel()).statusCode).toBe(500);
+
+    expect((await callCancel()).statusCode).toBe(202);
+
+    // Two tries reached the bus; the second one took.
+    expect(published().map((entry) => entry.DetailType)).toEqual(['OrderCancelled', 'OrderCancelled']);
+    expect(JSON.parse(published()[1]?.Detail ?? '{}')).toMatchObject({
+      eventId: `${order.orderId}/OrderCancelled`,
+      cancelledBy: 'partner',
+    });
+    const stored = await orders.read(order.orderId);
+    expect(stored.owesEvent).toBeUndefined();
+    expect(stored).toMatchObject({ status: 'CANCELLED', owesPosVoid: true, owedQueue: 'owed' });
+
+    expect((await callCancel()).statusCode).toBe(202);
+    expect(published()).toHaveLength(2);
+  });
+
+  it('takes the order off the queue when the event was the last thing owed (the void was paid meanwhile)', async () => {
+    await waitingOrder();
+    // The workflow's void step pays the void between the cancel's write and its clear, and keeps
+    // the order queued because it still saw the event owed.
+    dynamo.beforeNext('UpdateItemCommand', async () => undefined);
+    dynamo.beforeNext('UpdateItemCommand', async () => {
+      await tables.doc.send(
+        new UpdateCommand({
+          TableName: ORDERS_TABLE,
+          Key: { orderId: order.orderId },
+          UpdateExpression: 'REMOVE owesPosVoid',
+        }),
+      );
+    });
+
+    expect((await callCancel()).statusCode).toBe(202);
+
+    const stored = await orders.read(order.orderId);
+    for (const attribute of ['owesEvent', 'owesPosVoid', 'owedQueue', 'owedAt', 'owedSince', 'owedAttempts'])
+      expect(stored).not.toHaveProperty(attribute);
+    expect(await orders.owedWork()).toEqual([]);
+  });
+});

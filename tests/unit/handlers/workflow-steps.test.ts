@@ -71,11 +71,24 @@ const given = async (overrides: Partial<OrderRecord> = {}, of: CanonicalOrder = 
   return record;
 };
 
-const OWED_ATTRIBUTES = ['owesPosVoid', 'owesPartner', 'owedQueue', 'owedAt', 'owedSince', 'owedAttempts'];
+const OWED_ATTRIBUTES = [
+  'owesPosVoid',
+  'owesPartner',
+  'owesEvent',
+  'owedQueue',
+  'owedAt',
+  'owedSince',
+  'owedAttempts',
+];
 const owedPartOf = (record: OrderRecord) =>
   Object.fromEntries(Object.entries(record).filter(([key]) => OWED_ATTRIBUTES.includes(key)));
 const events = (record: OrderRecord) => record.timeline.map((entry) => entry.event);
 const lineOf = (record: OrderRecord, event: string) => record.timeline.find((entry) => entry.event === event);
+/** The detail-types of every PutEvents the functions sent, failed tries included. */
+const putOnTheBus = () =>
+  bus.commandCalls(PutEventsCommand).map((call) => call.args[0].input.Entries?.[0]?.DetailType);
+const detailOf = (n: number) =>
+  JSON.parse(bus.commandCalls(PutEventsCommand)[n]?.args[0].input.Entries?.[0]?.Detail ?? '{}');
 
 const denial = (message: string) => ({
   Error: 'OrderDenied',
@@ -656,6 +669,29 @@ describe('void-pos-order', () => {
     expect(await orders.owedWork()).toEqual([{ orderId, owedAt: stored.owedAt, owedAttempts: 0 }]);
   });
 
+  it('pays the void but leaves an OrderCancelled the bus refused owed, the order still on the queue', async () => {
+    const held = apis.posHolds(order);
+    await given({ status: 'ACCEPTED', posReference: held.posOrderId });
+    bus.on(PutEventsCommand).rejectsOnce(new Error('ServiceUnavailable'));
+    await expect(cancelOrder(orderId)).rejects.toThrow('ServiceUnavailable');
+
+    expect(await voidPosOrder({ orderId }, ctx())).toEqual({ owed: false });
+
+    expect(apis.posOrder(held.posOrderId)?.status).toBe('voided');
+    // The workflow does not publish the cancel's event (that would put it twice on the bus when
+    // the cancel's own request is still publishing it): the cancel's retry or the reconciler will.
+    expect(putOnTheBus()).toEqual(['OrderCancelled']);
+    const stored = await orders.read(orderId);
+    expect(owedPartOf(stored)).toEqual({
+      owesEvent: 'OrderCancelled',
+      owedQueue: 'owed',
+      owedAt: expect.any(String),
+      owedSince: expect.any(String),
+      owedAttempts: 0,
+    });
+    expect(await orders.owedWork()).toEqual([{ orderId, owedAt: stored.owedAt, owedAttempts: 0 }]);
+  });
+
   it('settles the void as "nothing was made" once the late-write horizon after the cancel has passed', async () => {
     await given();
     await cancelOrder(orderId, new Date(Date.now() - (HORIZON_SECONDS + 60) * 1000));
@@ -956,6 +992,55 @@ describe('reconcile-orders', () => {
     expect(await orders.owedWork()).toEqual([]);
   });
 
+  it('publishes an outcome event still owed once it is due, as the ending made it, and clears it', async () => {
+    const held = apis.posHolds(order);
+    await given({ status: 'ACCEPTED', posReference: held.posOrderId });
+    apis.partnerHolds(order, 'accepted');
+    const cancelledAt = new Date(Date.now() - 30_000);
+    bus.on(PutEventsCommand).rejectsOnce(new Error('ServiceUnavailable')).resolves({ FailedEntryCount: 0 });
+    await expect(
+      cancelOrder(orderId, cancelledAt, { by: 'operator', reason: 'the customer called' }),
+    ).rejects.toThrow();
+    expect(await reconcile({}, ctx())).toEqual({ checked: 0, settled: 0, stillOwed: 0 });
+    await nextTryIn(orderId, -1);
+
+    const result = await reconcile({}, ctx());
+
+    expect(result).toEqual({ checked: 1, settled: 1, stillOwed: 0 });
+    expect(putOnTheBus()).toEqual(['OrderCancelled', 'OrderCancelled']);
+    // Who cancelled and when come from the record, not from the reconciler's run.
+    expect(detailOf(1)).toMatchObject({
+      eventId: `${orderId}/OrderCancelled`,
+      orderId,
+      cancelledBy: 'operator',
+      occurredAt: cancelledAt.toISOString(),
+    });
+    const stored = await orders.read(orderId);
+    expect(owedPartOf(stored)).toEqual({});
+    expect(lineOf(stored, 'ending-settled')?.detail).toContain('OrderCancelled published');
+    expect(apis.posOrder(held.posOrderId)?.status).toBe('voided');
+    expect(apis.partnerView(order)?.state).toBe('cancelled');
+    expect(await orders.owedWork()).toEqual([]);
+  });
+
+  it('keeps an outcome event the bus refuses again owed, one more attempt counted', async () => {
+    await given({ status: 'ACCEPTED' });
+    bus.on(PutEventsCommand).rejects(new Error('ServiceUnavailable'));
+    await expect(
+      cancelOrder(orderId, new Date(Date.now() - (HORIZON_SECONDS + 60) * 1000)),
+    ).rejects.toThrow();
+    await nextTryIn(orderId, -1);
+
+    const result = await reconcile({}, ctx());
+
+    expect(result).toEqual({ checked: 1, settled: 0, stillOwed: 1 });
+    const stored = await orders.read(orderId);
+    expect(stored).toMatchObject({ owesEvent: 'OrderCancelled', owedQueue: 'owed', owedAttempts: 1 });
+    // The void was paid (nothing was ever made in the POS); only the event is left.
+    expect(stored.owesPosVoid).toBeUndefined();
+    expect(lineOf(stored, 'compensation-owed')?.detail).toContain('event OrderCancelled');
+  });
+
   it('keeps work that fails again owed, one more attempt counted and its next try later', async () => {
     const owing = await failedOwingTheDeny('dd-5001');
     await nextTryIn(owing.orderId, -60);
@@ -1014,6 +1099,38 @@ describe('settle-stopped-workflow', () => {
       .commandCalls(PutEventsCommand)
       .map((call) => call.args[0].input.Entries?.[0]?.DetailType);
     expect(published).toEqual(['OrderFailed']);
+  });
+
+  it('keeps OrderFailed owed when the bus refuses it and throws for Lambda’s retry, which publishes it once and clears it', async () => {
+    const held = await acceptedAndHeld();
+    bus.on(PutEventsCommand).rejectsOnce(new Error('ServiceUnavailable')).resolves({ FailedEntryCount: 0 });
+
+    const error = await stepError(settleStopped(stopped(EXECUTION, 'TIMED_OUT'), ctx()));
+
+    expect(error.message).toContain('ServiceUnavailable');
+    const failed = await orders.read(orderId);
+    expect(failed).toMatchObject({ status: 'FAILED', owesEvent: 'OrderFailed', owedQueue: 'owed' });
+    // What could be paid was: the POS voided, the partner told.
+    expect(failed.owesPosVoid).toBeUndefined();
+    expect(failed.owesPartner).toBeUndefined();
+    expect(apis.posOrder(held.posOrderId)?.status).toBe('voided');
+
+    // Lambda runs the same event again.
+    expect(await settleStopped(stopped(EXECUTION, 'TIMED_OUT'), ctx())).toEqual({
+      settled: true,
+      owed: false,
+    });
+
+    expect(putOnTheBus()).toEqual(['OrderFailed', 'OrderFailed']);
+    expect(detailOf(1)).toMatchObject({ eventId: `${orderId}/OrderFailed`, reason: 'POS_UNAVAILABLE' });
+    const settled = await orders.read(orderId);
+    expect(owedPartOf(settled)).toEqual({});
+    expect(await orders.owedWork()).toEqual([]);
+    expect(apis.posCalls.filter((call) => call.path.endsWith('/void'))).toHaveLength(1);
+
+    // A third delivery finds nothing owed and publishes nothing.
+    expect(await settleStopped(stopped(EXECUTION, 'TIMED_OUT'), ctx())).toEqual({ settled: false });
+    expect(putOnTheBus()).toHaveLength(2);
   });
 
   it('denies an order its execution claimed but stopped before accepting, with the partner told', async () => {
