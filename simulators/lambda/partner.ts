@@ -58,7 +58,6 @@ const partnerModel: SimulatorModel<PartnerSimulatorState> = {
       orders,
       stores,
       faults,
-      changed: () => {},
       persist: () => hooks.persist(),
       amendOrder(key, change) {
         const order = orders.get(key);

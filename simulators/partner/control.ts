@@ -219,7 +219,6 @@ function remember(
         createdAt: ctx.now().toISOString(),
       };
   ctx.state.orders.set(key, order);
-  ctx.state.changed();
   return order;
 }
 
@@ -283,7 +282,6 @@ function forgetStore(ctx: ControlContext, storeId: string) {
     if (ctx.state.stores.delete(storeKey(partner, ctx.catalog.partnerStoreId(storeId, partner))))
       forgotten += 1;
   }
-  ctx.state.changed();
   return { storeId, forgotten };
 }
 
@@ -307,7 +305,6 @@ export function controlRoutes(ctx: ControlContext): Route[] {
       handle() {
         const forgotten = ctx.state.orders.size;
         ctx.state.orders.clear();
-        ctx.state.changed();
         return json(200, { forgotten });
       },
     },

@@ -107,7 +107,8 @@ export function partnerApiRoutes(ctx: ApiContext): Route[] {
           try {
             return json(200, handlers[endpoint](ctx, order, request));
           } finally {
-            ctx.state.changed();
+            // Counted (and changed) even when refused: stored again so that the change is kept.
+            ctx.state.orders.set(orderKey(order.partner, order.partnerOrderId), order);
           }
         },
       },

@@ -4,6 +4,7 @@ import { type PartnerId, PartnerIdSchema } from '../../functions/lib/schemas/par
 import { REPORTED_STATUSES, type ReportedStatus } from '../../functions/lib/schemas/partners/signing';
 import type { FaultInjector } from '../shared/faults';
 import { isPlainObject } from '../shared/merge';
+import type { RecordStore } from '../shared/record-store';
 import type { Payload } from './types';
 
 /** The order API's endpoints. */
@@ -59,13 +60,11 @@ export interface PartnerStore {
 }
 
 export interface PartnerSimulatorState {
-  /** Keyed by `partner/partnerOrderId`. */
-  orders: Map<string, PartnerOrder>;
+  /** Keyed by `partner/partnerOrderId`. An order changed in place is `set` again (record-store.ts). */
+  orders: RecordStore<PartnerOrder>;
   /** Keyed by `partner/partnerStoreId`; a store the partner was never told about is online with everything. */
-  stores: Map<string, PartnerStore>;
+  stores: RecordStore<PartnerStore>;
   faults: FaultInjector<PartnerEndpoint>;
-  /** Call after every change to `orders`: with a data folder, it reaches the snapshot file. */
-  changed(): void;
   /**
    * Before a webhook leaves: resolves once the changes so far are where the middleware's calls back
    * will read them. Locally at once (one process, one memory); the Lambda simulator writes them.
@@ -77,6 +76,13 @@ export interface PartnerSimulatorState {
    */
   amendOrder(key: string, change: (order: PartnerOrder) => void): void;
 }
+
+/**
+ * An order whose story is told: denied, cancelled, or released to the kitchen. Only a late status
+ * report changes it now (the middleware's at-least-once calls); the local process may keep it on disk.
+ */
+export const isFinishedPartnerOrder = (order: PartnerOrder) =>
+  order.state === 'denied' || order.state === 'cancelled' || order.releasedAt !== undefined;
 
 export const orderKey = (partner: string, partnerOrderId: string) => `${partner}/${partnerOrderId}`;
 
@@ -104,7 +110,7 @@ export function orderView(order: PartnerOrder) {
 const PayloadSchema = z.custom<Payload>(isPlainObject, 'expected a JSON object');
 const count = z.number().int().nonnegative();
 
-const PartnerOrderSchema = z.object({
+export const PartnerOrderSchema = z.object({
   partner: PartnerIdSchema,
   partnerOrderId: z.string(),
   storeId: z.string(),
@@ -123,7 +129,7 @@ const PartnerOrderSchema = z.object({
   createdAt: z.string(),
 }) satisfies z.ZodType<PartnerOrder>;
 
-const PartnerStoreSchema = z.object({
+export const PartnerStoreSchema = z.object({
   partner: PartnerIdSchema,
   partnerStoreId: z.string(),
   status: z.enum(['online', 'paused']),
@@ -136,8 +142,9 @@ const PartnerStoreSchema = z.object({
 }) satisfies z.ZodType<PartnerStore>;
 
 /**
- * What `partner-simulator.json` holds: every order the partners sent and what they were told since,
- * and what each partner shows for each store (absent in files written before stores were kept).
+ * What the local process's `partner-simulator.json` held before its journal (imported once): every
+ * order the partners sent and what they were told since, and what each partner shows for each store
+ * (absent in files written before stores were kept).
  */
 export const PartnerSnapshotSchema = z.object({
   version: z.literal(1),
@@ -146,24 +153,7 @@ export const PartnerSnapshotSchema = z.object({
 });
 export type PartnerSnapshot = z.infer<typeof PartnerSnapshotSchema>;
 
-export function snapshotOf(
-  orders: Map<string, PartnerOrder>,
-  stores: Map<string, PartnerStore> = new Map(),
-): PartnerSnapshot {
-  return { version: 1, orders: [...orders.values()], stores: [...stores.values()] };
-}
-
-export function restoreOrders(orders: Map<string, PartnerOrder>, snapshot: PartnerSnapshot): void {
-  orders.clear();
-  for (const order of snapshot.orders) orders.set(orderKey(order.partner, order.partnerOrderId), order);
-}
-
 export const storeKey = (partner: string, partnerStoreId: string) => `${partner}/${partnerStoreId}`;
-
-export function restoreStores(stores: Map<string, PartnerStore>, snapshot: PartnerSnapshot): void {
-  stores.clear();
-  for (const store of snapshot.stores) stores.set(storeKey(store.partner, store.partnerStoreId), store);
-}
 
 /** A store as the partner shows it before being told anything: online, everything on sale. */
 export function unknownStore(partner: PartnerId, partnerStoreId: string): PartnerStore {

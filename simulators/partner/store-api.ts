@@ -141,7 +141,6 @@ export function storeApiRoutes(ctx: StoreApiContext): Route[] {
         ...(request.rawBody.trim() === '' ? {} : { body: JSON.parse(request.rawBody) }),
       });
       ctx.state.stores.set(key, store);
-      ctx.state.changed();
       if (answer.body !== undefined) return json(answer.status, answer.body);
       return { status: answer.status };
     },

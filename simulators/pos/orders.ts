@@ -3,6 +3,7 @@
  * ticket), and the idempotency keys of creates. A key seen before returns the first order (Stripe's
  * rule), a key reused with a different request is refused. Order numbers are never reused.
  */
+import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import {
   type CreatePosOrderRequest,
@@ -11,6 +12,7 @@ import {
   type PosOrderView,
   PosOrderViewSchema,
 } from '../../functions/lib/schemas/pos';
+import type { RecordStore } from '../shared/record-store';
 import { HttpError } from '../shared/routes';
 
 export type PosOrderStatus = 'held' | 'fired' | 'voided';
@@ -30,7 +32,7 @@ export interface PosOrder {
   voidedAt?: string;
 }
 
-const PosOrderRecordSchema = z.object({
+export const PosOrderRecordSchema = z.object({
   posOrderId: z.string(),
   reference: z.string(),
   storeId: z.string(),
@@ -43,14 +45,34 @@ const PosOrderRecordSchema = z.object({
   voidedAt: z.string().optional(),
 });
 
-/** What `pos-simulator.json` holds: the whole book, so numbering and idempotency survive a restart. */
+/** What an idempotency key remembers: the order it made, and a fingerprint of the request it came with. */
+export const IdempotencyRecordSchema = z.object({ posOrderId: z.string(), fingerprint: z.string() });
+export type IdempotencyRecord = z.infer<typeof IdempotencyRecordSchema>;
+
+/**
+ * The whole book in one document: what the Lambda simulator reads from and writes to its table, and
+ * what the local process's `pos-simulator.json` held before its journal (imported once).
+ */
 export const PosBookSnapshotSchema = z.object({
   version: z.literal(1),
   sequence: z.number().int().nonnegative(),
   orders: z.array(PosOrderRecordSchema),
-  idempotencyKeys: z.array(z.object({ key: z.string(), posOrderId: z.string(), fingerprint: z.string() })),
+  idempotencyKeys: z.array(z.object({ key: z.string(), ...IdempotencyRecordSchema.shape })),
 });
 export type PosBookSnapshot = z.infer<typeof PosBookSnapshotSchema>;
+
+/** Where the book keeps its records: Maps by default; the local process passes its journal's. */
+export interface PosBookRecords {
+  /** By POS order number, oldest first. */
+  orders: RecordStore<PosOrder>;
+  /** By idempotency key: small (a number and a digest), so always whole in memory. */
+  keys: RecordStore<IdempotencyRecord>;
+  /** `sequence`: the last order number given. */
+  counters: RecordStore<number>;
+}
+
+/** A held order may still be fired or voided; a fired one only voided (rarely), a voided one never again. */
+export const isFinishedPosOrder = (order: PosOrder) => order.status !== 'held';
 
 /** JSON with object keys sorted, so the same request always has the same fingerprint. */
 function stableJson(value: unknown): string {
@@ -63,16 +85,32 @@ function stableJson(value: unknown): string {
   return JSON.stringify(value);
 }
 
-export class PosOrderBook {
-  readonly orders = new Map<string, PosOrder>();
-  private readonly byKey = new Map<string, { posOrderId: string; fingerprint: string }>();
-  private sequence = 0;
+/** A request's fingerprint: the digest of its stable JSON (43 characters, whatever the order's size). */
+const fingerprintOf = (json: string) => createHash('sha256').update(json).digest('base64url');
 
-  /** `changed` runs after every change (the snapshot file listens). */
+const SEQUENCE = 'sequence';
+
+export class PosOrderBook {
+  readonly orders: RecordStore<PosOrder>;
+  private readonly keys: RecordStore<IdempotencyRecord>;
+  private readonly counters: RecordStore<number>;
+  /** Our order id → the POS orders made under it: a lookup never scans the book. */
+  private readonly references = new Map<string, string[]>();
+
+  /** `records`: stores already holding a book (the local journal's) are indexed here. */
   constructor(
     private readonly now: () => Date,
-    private readonly changed: () => void = () => {},
-  ) {}
+    records: Partial<PosBookRecords> = {},
+  ) {
+    this.orders = records.orders ?? new Map();
+    this.keys = records.keys ?? new Map();
+    this.counters = records.counters ?? new Map();
+    for (const order of this.orders.values()) this.indexReference(order);
+  }
+
+  private get sequence(): number {
+    return this.counters.get(SEQUENCE) ?? 0;
+  }
 
   /** Creates a held order, or returns the one this key already made. */
   create(
@@ -80,12 +118,13 @@ export class PosOrderBook {
     idempotencyKey: string,
     request: CreatePosOrderRequest,
   ): { order: PosOrder; replayed: boolean } {
-    const fingerprint = stableJson({ storeId, request });
-    const seen = this.byKey.get(idempotencyKey);
-    if (seen) return { order: this.replay(seen, fingerprint, idempotencyKey), replayed: true };
-    this.sequence += 1;
+    const json = stableJson({ storeId, request });
+    const seen = this.keys.get(idempotencyKey);
+    if (seen) return { order: this.replay(seen, json, idempotencyKey), replayed: true };
+    const sequence = this.sequence + 1;
+    this.counters.set(SEQUENCE, sequence);
     const order: PosOrder = {
-      posOrderId: `pos-${String(this.sequence).padStart(6, '0')}`,
+      posOrderId: `pos-${String(sequence).padStart(6, '0')}`,
       reference: request.reference,
       storeId,
       status: 'held',
@@ -95,17 +134,14 @@ export class PosOrderBook {
       createdAt: this.now().toISOString(),
     };
     this.orders.set(order.posOrderId, order);
-    this.byKey.set(idempotencyKey, { posOrderId: order.posOrderId, fingerprint });
-    this.changed();
+    this.indexReference(order);
+    this.keys.set(idempotencyKey, { posOrderId: order.posOrderId, fingerprint: fingerprintOf(json) });
     return { order, replayed: false };
   }
 
-  private replay(
-    seen: { posOrderId: string; fingerprint: string },
-    fingerprint: string,
-    key: string,
-  ): PosOrder {
-    if (seen.fingerprint !== fingerprint) {
+  private replay(seen: IdempotencyRecord, json: string, key: string): PosOrder {
+    // A key kept before fingerprints were digests holds the request's JSON itself.
+    if (seen.fingerprint !== fingerprintOf(json) && seen.fingerprint !== json) {
       throw new HttpError(
         422,
         'IDEMPOTENCY_KEY_REUSED',
@@ -114,7 +150,7 @@ export class PosOrderBook {
     }
     const order = this.find(seen.posOrderId);
     order.createRequests += 1;
-    this.changed();
+    this.orders.set(order.posOrderId, order);
     return order;
   }
 
@@ -126,7 +162,7 @@ export class PosOrderBook {
 
   /** Every order made under this reference (our order id), oldest first. */
   byReference(reference: string): PosOrder[] {
-    return [...this.orders.values()].filter((order) => order.reference === reference);
+    return (this.references.get(reference) ?? []).map((posOrderId) => this.find(posOrderId));
   }
 
   /** The kitchen starts cooking. Firing twice is a no-op; a voided order cannot be fired. */
@@ -136,7 +172,7 @@ export class PosOrderBook {
     if (order.status === 'held') {
       order.status = 'fired';
       order.firedAt = this.now().toISOString();
-      this.changed();
+      this.orders.set(order.posOrderId, order);
     }
   }
 
@@ -145,7 +181,7 @@ export class PosOrderBook {
     if (order.status !== 'voided') {
       order.status = 'voided';
       order.voidedAt = this.now().toISOString();
-      this.changed();
+      this.orders.set(order.posOrderId, order);
     }
   }
 
@@ -153,8 +189,8 @@ export class PosOrderBook {
   clear(): number {
     const forgotten = this.orders.size;
     this.orders.clear();
-    this.byKey.clear();
-    this.changed();
+    this.keys.clear();
+    this.references.clear();
     return forgotten;
   }
 
@@ -163,18 +199,26 @@ export class PosOrderBook {
       version: 1,
       sequence: this.sequence,
       orders: [...this.orders.values()],
-      idempotencyKeys: [...this.byKey].map(([key, seen]) => ({ key, ...seen })),
+      idempotencyKeys: [...this.keys.entries()].map(([key, seen]) => ({ key, ...seen })),
     };
   }
 
   /** Takes over a snapshot's state (at start, before any call). */
   restore(snapshot: PosBookSnapshot): void {
-    this.orders.clear();
-    this.byKey.clear();
-    for (const order of snapshot.orders) this.orders.set(order.posOrderId, order);
+    this.clear();
+    for (const order of snapshot.orders) {
+      this.orders.set(order.posOrderId, order);
+      this.indexReference(order);
+    }
     for (const { key, posOrderId, fingerprint } of snapshot.idempotencyKeys)
-      this.byKey.set(key, { posOrderId, fingerprint });
-    this.sequence = snapshot.sequence;
+      this.keys.set(key, { posOrderId, fingerprint });
+    this.counters.set(SEQUENCE, snapshot.sequence);
+  }
+
+  private indexReference(order: PosOrder): void {
+    const made = this.references.get(order.reference);
+    if (made) made.push(order.posOrderId);
+    else this.references.set(order.reference, [order.posOrderId]);
   }
 }
 

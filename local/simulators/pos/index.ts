@@ -1,9 +1,18 @@
 /**
  * The POS simulator as a local process (default port 4020): the routes of simulators/pos/routes.ts
- * behind a local HTTP server, its order book kept across restarts in `<dataDir>/pos-simulator.json`.
+ * behind a local HTTP server, its order book kept across restarts in `<dataDir>/pos-simulator.jsonl`
+ * (a journal: shared/journal.ts), with only the held orders and the newest finished ones in memory.
  */
 
-import { PosBookSnapshotSchema, PosOrderBook } from '../../../simulators/pos/orders';
+import { z } from 'zod';
+import {
+  IdempotencyRecordSchema,
+  isFinishedPosOrder,
+  PosBookSnapshotSchema,
+  type PosOrder,
+  PosOrderBook,
+  PosOrderRecordSchema,
+} from '../../../simulators/pos/orders';
 import {
   DEV_POS_API_KEY,
   newPosState,
@@ -13,7 +22,7 @@ import {
 } from '../../../simulators/pos/routes';
 import { seededRandom } from '../../../simulators/shared/faults';
 import { startJsonServer } from '../shared/http';
-import { SnapshotFile } from '../shared/snapshot-file';
+import { Journal, retainedOrdersFromEnv } from '../shared/journal';
 
 export type { PosOrder, PosOrderStatus } from '../../../simulators/pos/orders';
 export {
@@ -23,6 +32,8 @@ export {
   type PosSimulatorState,
 } from '../../../simulators/pos/routes';
 
+export const POS_JOURNAL_FILE = 'pos-simulator.jsonl';
+/** The whole-book file of earlier versions, read once into the journal. */
 export const POS_SNAPSHOT_FILE = 'pos-simulator.json';
 
 export interface PosSimulatorOptions {
@@ -36,16 +47,25 @@ export interface PosSimulatorOptions {
   /** Seeds the PRNG behind errorRate and dropResponseAfterWrite, for repeatable runs. */
   seed?: number;
   now?: () => Date;
-  /** Keeps the order book in `<dataDir>/pos-simulator.json` across restarts. Default: memory only. */
+  /**
+   * Keeps the order book in `<dataDir>/pos-simulator.jsonl` across restarts, with only the held and
+   * the newest finished orders in memory. Default: memory only, every order kept whole in memory.
+   */
   dataDir?: string;
-  /** With `dataDir`: start with an empty book and overwrite the file. */
+  /** With `dataDir`: start with an empty book and remove the file. */
   fresh?: boolean;
+  /** With `dataDir`: finished orders kept whole in memory. Default: LOCAL_SIMULATOR_RETAINED_ORDERS or 500. */
+  retainedOrders?: number;
 }
 
 export interface PosSimulator {
   port: number;
   url: string;
   state: PosSimulatorState;
+  /** Orders in the book, and how many of them are whole in memory (all of them without `dataDir`). */
+  memoryStats(): { orders: number; ordersInMemory: number };
+  /** Writes what changed to the journal now (with `dataDir`; it happens by itself within 100 ms). */
+  flush(): void;
   /** Stops serving and writes the order book (with `dataDir`). */
   close(): Promise<void>;
 }
@@ -53,19 +73,8 @@ export interface PosSimulator {
 export async function startPosSimulator(options: PosSimulatorOptions = {}): Promise<PosSimulator> {
   const host = options.host ?? '127.0.0.1';
   const random = options.seed === undefined ? Math.random : seededRandom(options.seed);
-  let snapshotFile: SnapshotFile<typeof PosBookSnapshotSchema> | undefined;
-  const book = new PosOrderBook(options.now ?? (() => new Date()), () => snapshotFile?.changed());
-  if (options.dataDir) {
-    snapshotFile = new SnapshotFile({
-      dataDir: options.dataDir,
-      fileName: POS_SNAPSHOT_FILE,
-      fresh: options.fresh ?? false,
-      schema: PosBookSnapshotSchema,
-      snapshot: () => book.snapshot(),
-    });
-    const saved = snapshotFile.load();
-    if (saved) book.restore(saved);
-  }
+  const journal = options.dataDir ? posJournal(options.dataDir, options) : undefined;
+  const book = new PosOrderBook(options.now ?? (() => new Date()), journal?.records);
   const state = newPosState(book, random, options.offlineStores);
   const ctx: PosContext = { state, apiKey: options.apiKey ?? DEV_POS_API_KEY };
   const server = await startJsonServer(posSimulatorRoutes(ctx), options.port ?? 4020, host);
@@ -73,12 +82,48 @@ export async function startPosSimulator(options: PosSimulatorOptions = {}): Prom
     port: server.port,
     url: `http://${host}:${server.port}`,
     state,
+    memoryStats: () => ({
+      orders: book.orders.size,
+      ordersInMemory: journal?.records.orders.inMemory ?? book.orders.size,
+    }),
+    flush: () => journal?.file.flush(),
     async close() {
       try {
         await server.close();
       } finally {
-        await snapshotFile?.close();
+        journal?.file.close();
       }
     },
   };
+}
+
+/** The book's three kinds of record in one journal, loaded (and compacted) now. */
+function posJournal(dataDir: string, options: PosSimulatorOptions) {
+  const file = new Journal({
+    dataDir,
+    fileName: POS_JOURNAL_FILE,
+    fresh: options.fresh ?? false,
+    legacy: { fileName: POS_SNAPSHOT_FILE, lines: legacyLines },
+  });
+  const records = {
+    orders: file.collection<PosOrder>('orders', {
+      schema: PosOrderRecordSchema,
+      finished: isFinishedPosOrder,
+      retained: options.retainedOrders ?? retainedOrdersFromEnv(),
+    }),
+    keys: file.collection('keys', { schema: IdempotencyRecordSchema }),
+    counters: file.collection('counters', { schema: z.number().int().nonnegative() }),
+  };
+  file.load();
+  return { file, records };
+}
+
+/** `pos-simulator.json` as journal lines. */
+function legacyLines(json: unknown) {
+  const { sequence, orders, idempotencyKeys } = PosBookSnapshotSchema.parse(json);
+  return [
+    { c: 'counters', k: 'sequence', v: sequence },
+    ...orders.map((order) => ({ c: 'orders', k: order.posOrderId, v: order })),
+    ...idempotencyKeys.map(({ key, ...seen }) => ({ c: 'keys', k: key, v: seen })),
+  ];
 }

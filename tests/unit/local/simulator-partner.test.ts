@@ -727,20 +727,20 @@ describe('the partners’ orders across restarts', () => {
     expect(lastWebhook().rawBody).toBe(sentBody);
   });
 
-  test('each change reaches partner-simulator.json soon, without waiting for close', async () => {
+  test('each change reaches partner-simulator.jsonl soon, without waiting for close', async () => {
     const at = await start();
     const placed = await place(at, { partner: 'grubhub' });
 
     const deadline = Date.now() + 2000;
-    let saved: { orders: { partnerOrderId: string }[] } | undefined;
-    while (!saved && Date.now() < deadline) {
-      try {
-        saved = JSON.parse(readFileSync(path.join(dataDir, 'partner-simulator.json'), 'utf8'));
-      } catch {
-        await new Promise((resolve) => setTimeout(resolve, 20));
-      }
+    let saved: { c: string; v: { partnerOrderId: string } }[] = [];
+    while (saved.length === 0 && Date.now() < deadline) {
+      const lines = readFileSync(path.join(dataDir, 'partner-simulator.jsonl'), 'utf8').split('\n');
+      saved = lines.filter(Boolean).map((line) => JSON.parse(line));
+      if (saved.length === 0) await new Promise((resolve) => setTimeout(resolve, 20));
     }
-    expect(saved?.orders.map((order) => order.partnerOrderId)).toEqual([placed.partnerOrderId]);
+    expect(saved.filter((line) => line.c === 'orders').map((line) => line.v.partnerOrderId)).toEqual([
+      placed.partnerOrderId,
+    ]);
   });
 
   test('a restart keeps what each partner shows for each store', async () => {

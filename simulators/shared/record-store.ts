@@ -1,0 +1,20 @@
+/**
+ * The Map operations the simulators make on the records they keep (orders, idempotency keys, what
+ * a partner shows for a store). A plain `Map` serves them wherever the whole state is in memory
+ * anyway (tests, the Lambda simulators, which read it from DynamoDB per request); the local
+ * processes pass a store that journals each change to disk and keeps in memory only the orders
+ * that may still change plus the newest finished ones (local/simulators/shared/journal.ts).
+ *
+ * The one rule for callers: a record changed in place is `set` again, so such a store hears of it.
+ */
+export interface RecordStore<T> {
+  get(key: string): T | undefined;
+  has(key: string): boolean;
+  set(key: string, value: T): unknown;
+  delete(key: string): boolean;
+  clear(): void;
+  /** In the order the keys were first set. */
+  values(): Iterable<T>;
+  entries(): Iterable<[string, T]>;
+  readonly size: number;
+}
