@@ -284,14 +284,18 @@ export class Journal {
         `${legacyFile} does not hold a simulator snapshot (${(error as Error).message}); start with --fresh to clear it`,
       );
     }
-    const fd = openSync(this.file, 'w');
+    // Whole or not at all: a crash here leaves the old file to import again.
+    const temp = `${this.file}.${process.pid}.tmp`;
+    const fd = openSync(temp, 'w');
     try {
       const out = new LineWriter(fd);
       for (const line of records) out.line(Buffer.from(JSON.stringify(line)));
       out.end();
+      fsyncSync(fd);
     } finally {
       closeSync(fd);
     }
+    renameSync(temp, this.file);
     rmSync(legacyFile);
   }
 
