@@ -18,8 +18,10 @@
 import {
   closeSync,
   existsSync,
+  fstatSync,
   fsyncSync,
   ftruncateSync,
+  mkdirSync,
   openSync,
   readFileSync,
   readSync,
@@ -104,6 +106,7 @@ export class Journal {
   /** Reads the file into the collections, compacting it (or starts it empty when `fresh`). */
   load(): void {
     const { dataDir, fresh, legacy } = this.options;
+    mkdirSync(dataDir, { recursive: true });
     const legacyFile = legacy && path.join(dataDir, legacy.fileName);
     if (fresh) {
       rmSync(this.file, { force: true });
@@ -155,6 +158,17 @@ export class Journal {
   /** Appends the records changed since the last write, once each, then lets old finished ones go. */
   private write(): void {
     if (this.fd === undefined) return;
+    if (!(fstatSync(this.fd).nlink === 0 ? this.rewrite() : this.append())) return;
+    this.clears.clear();
+    for (const collection of this.collections.values()) {
+      collection.dirty.clear();
+      collection.evict();
+    }
+  }
+
+  /** False when the write failed (the changes stay pending). */
+  private append(): boolean {
+    const fd = this.fd!;
     const parts: Buffer[] = [];
     const placed: { entry: Entry<unknown>; offset: number; length: number }[] = [];
     let offset = this.size;
@@ -173,12 +187,12 @@ export class Journal {
     }
     if (parts.length > 0) {
       try {
-        writeAll(this.fd, Buffer.concat(parts));
+        writeAll(fd, Buffer.concat(parts));
       } catch (error) {
         // Keep serving; the changes stay pending for the next write. No half line is left behind.
-        ftruncateSync(this.fd, this.size);
+        ftruncateSync(fd, this.size);
         console.error(`could not write ${this.file}: ${(error as Error).message}`);
-        return;
+        return false;
       }
     }
     this.size = offset;
@@ -186,10 +200,51 @@ export class Journal {
       entry.offset = at;
       entry.length = length;
     }
-    this.clears.clear();
-    for (const collection of this.collections.values()) {
-      collection.dirty.clear();
-      collection.evict();
+    return true;
+  }
+
+  /**
+   * The file was removed while open (a fresh start of the local cloud empties the data folder after
+   * the simulators started): every record is written again, whole, to a new file.
+   */
+  private rewrite(): boolean {
+    try {
+      this.rewriteWhole();
+      return true;
+    } catch (error) {
+      console.error(`could not write ${this.file} again: ${(error as Error).message}`);
+      return false;
+    }
+  }
+
+  private rewriteWhole(): void {
+    const old = this.fd!;
+    mkdirSync(this.options.dataDir, { recursive: true });
+    const temp = `${this.file}.${process.pid}.tmp`;
+    const fd = openSync(temp, 'w');
+    const placed: { entry: Entry<unknown>; offset: number; length: number }[] = [];
+    try {
+      const out = new LineWriter(fd);
+      for (const [c, collection] of this.collections) {
+        for (const [k, entry] of collection.records) {
+          const bytes = Buffer.from(
+            JSON.stringify({ c, k, v: entry.value ?? readValue(old, entry as Location) }),
+          );
+          placed.push({ entry, offset: out.size, length: bytes.length });
+          out.line(bytes);
+        }
+      }
+      out.end();
+      this.size = out.size;
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(temp, this.file);
+    closeSync(old);
+    this.fd = openSync(this.file, 'a+');
+    for (const { entry, offset, length } of placed) {
+      entry.offset = offset;
+      entry.length = length;
     }
   }
 

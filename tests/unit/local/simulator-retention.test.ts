@@ -202,6 +202,21 @@ describe('the POS simulator with a data folder', () => {
     expect((await create(pos, 7))[0]?.body.posOrderId).toBe(posOrderId(7));
   });
 
+  test('a data folder emptied while it runs (the cloud started fresh after it) is written again whole', async () => {
+    let pos = await start();
+    for (let n = 1; n <= 5; n += 1) {
+      await create(pos, n);
+      await act(pos, 'fire', n);
+    }
+    pos.flush();
+    rmSync(dataDir, { recursive: true, force: true });
+    await create(pos, 6);
+    await stop(pos);
+    pos = await start();
+
+    await expectSameAsTwin(pos, 6);
+  });
+
   test('a damaged line before the last stops the start with the file name', async () => {
     const pos = await start();
     await create(pos, 1);
