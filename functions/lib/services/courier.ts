@@ -117,28 +117,25 @@ export async function cancelOrder(
       },
     }),
   );
-  if (!applied) {
-    // A repeat (the partner retries when our first answer failed, perhaps after the write but before
-    // the workflow heard): tell the waiting workflow again; a token already spent is no error.
-    if (record.status === 'CANCELLED' && record.taskToken)
-      await failWorkflowTask(record.taskToken, 'OrderCancelled', 'The order was cancelled.');
-    // …and puts OrderCancelled on the bus if the first request could not (the repeat of a cancel
-    // that succeeded finds nothing owed, so the event is put once).
-    if (record.status === 'CANCELLED') await payOwedEvent(record);
-    return record.status;
+  // A repeat (the partner retries when our first answer failed, perhaps after the write) does what
+  // the first could not: a token already spent is no error, and an event already put is owed no
+  // more, so a cancel sent twice puts OrderCancelled once.
+  const cause = !applied
+    ? 'The order was cancelled.'
+    : canceller.by === 'operator'
+      ? 'An operator cancelled the order.'
+      : 'The partner cancelled the order.';
+  try {
+    // The event first: the workflow's void step, told next, then finds it paid and takes the order
+    // off the reconciler's queue in its own write (told first, both would race to clear the queue).
+    await payOwedEvent(record);
+  } finally {
+    // A waiting workflow leaves its wait and pays the void, even when the event waits for a retry;
+    // one still preparing sees the status and does the same once it reaches the wait.
+    if (record.taskToken) await failWorkflowTask(record.taskToken, 'OrderCancelled', cause);
   }
-  // A waiting workflow leaves its wait and pays the void; one still preparing sees the status and
-  // does the same once it reaches the wait; the reconciler pays it if neither can.
-  if (record.taskToken) {
-    await failWorkflowTask(
-      record.taskToken,
-      'OrderCancelled',
-      canceller.by === 'operator' ? 'An operator cancelled the order.' : 'The partner cancelled the order.',
-    );
-  }
-  await payOwedEvent(record);
-  metrics.addMetric('OrderCancelled', 'Count', 1);
-  return 'CANCELLED';
+  if (applied) metrics.addMetric('OrderCancelled', 'Count', 1);
+  return record.status;
 }
 
 /**

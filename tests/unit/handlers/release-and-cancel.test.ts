@@ -347,10 +347,21 @@ describe('cancel: OrderCancelled is owed by the cancel until the bus has it', ()
 
   it('publishes once and clears the debt in one more write; a second cancel publishes nothing', async () => {
     await waitingOrder();
+    const heard: string[] = [];
+    bus.on(PutEventsCommand).callsFake(() => {
+      heard.push('the bus');
+      return { FailedEntryCount: 0 };
+    });
+    sfn.on(SendTaskFailureCommand).callsFake(() => {
+      heard.push('the workflow');
+      return {};
+    });
 
     expect((await callCancel()).statusCode).toBe(202);
 
     expect(published().map((entry) => entry.DetailType)).toEqual(['OrderCancelled']);
+    // The bus first: the workflow's void step, told next, finds the event already paid.
+    expect(heard).toEqual(['the bus', 'the workflow']);
     const stored = await orders.read(order.orderId);
     expect(owedEventOf(stored)).toEqual({ owesEvent: undefined, cancelledBy: 'partner' });
     // The void is still the workflow's to pay, so the order stays on the reconciler's queue.
@@ -382,6 +393,10 @@ describe('cancel: OrderCancelled is owed by the cancel until the bus has it', ()
     });
     expect(await orders.owedWork()).toEqual([
       { orderId: order.orderId, owedAt: stored.owedAt, owedAttempts: 0 },
+    ]);
+    // The waiting workflow is told all the same, and goes to pay the void.
+    expect(sfn.commandCalls(SendTaskFailureCommand).map((call) => call.args[0].input.error)).toEqual([
+      'OrderCancelled',
     ]);
   });
 
