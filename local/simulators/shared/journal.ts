@@ -42,11 +42,14 @@ export const JOURNAL_DELAY_MS = 100;
  */
 export const RETAINED_FINISHED_ORDERS = 500;
 
-export function retainedOrdersFromEnv(): number {
-  const value = Number(process.env['LOCAL_SIMULATOR_RETAINED_ORDERS']);
-  return Number.isInteger(value) && value >= 0 && process.env['LOCAL_SIMULATOR_RETAINED_ORDERS'] !== ''
-    ? value
-    : RETAINED_FINISHED_ORDERS;
+export function retainedOrdersFromEnv(setting = process.env['LOCAL_SIMULATOR_RETAINED_ORDERS']): number {
+  if (setting === undefined || setting.trim() === '') return RETAINED_FINISHED_ORDERS;
+  const retained = Number(setting);
+  if (!Number.isInteger(retained) || retained < 0)
+    throw new Error(
+      `LOCAL_SIMULATOR_RETAINED_ORDERS must be a whole number of orders (0 or more), not "${setting}"`,
+    );
+  return retained;
 }
 
 type Line = { c: string; k: string; v: unknown } | { c: string; clear: true };

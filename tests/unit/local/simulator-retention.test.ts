@@ -217,6 +217,28 @@ describe('the POS simulator with a data folder', () => {
     await expectSameAsTwin(pos, 6);
   });
 
+  test('LOCAL_SIMULATOR_RETAINED_ORDERS sets the bound; a value that is no number stops the start', async () => {
+    const withSetting = async (setting: string) => {
+      process.env['LOCAL_SIMULATOR_RETAINED_ORDERS'] = setting;
+      try {
+        const pos = await startPosSimulator({ port: 0, apiKey: API_KEY, now: () => clock, dataDir });
+        running.push(pos);
+        return pos;
+      } finally {
+        delete process.env['LOCAL_SIMULATOR_RETAINED_ORDERS'];
+      }
+    };
+    const pos = await withSetting('1');
+    for (let n = 1; n <= 3; n += 1) {
+      await create(pos, n);
+      await act(pos, 'fire', n);
+    }
+    pos.flush();
+
+    expect(pos.memoryStats()).toEqual({ orders: 3, ordersInMemory: 1 });
+    await expect(withSetting('lots')).rejects.toThrow('LOCAL_SIMULATOR_RETAINED_ORDERS');
+  });
+
   test('a damaged line before the last stops the start with the file name', async () => {
     const pos = await start();
     await create(pos, 1);
