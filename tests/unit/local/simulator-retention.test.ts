@@ -239,6 +239,25 @@ describe('the POS simulator with a data folder', () => {
     await expect(withSetting('lots')).rejects.toThrow('LOCAL_SIMULATOR_RETAINED_ORDERS');
   });
 
+  test('forgetting every order is kept across a restart, and numbering goes on', async () => {
+    let pos = await start();
+    for (let n = 1; n <= 5; n += 1) {
+      await create(pos, n);
+      await act(pos, 'fire', n);
+    }
+    pos.flush();
+    await both(pos, 'DELETE', '/_control/orders');
+    await create(pos, 6);
+    await stop(pos);
+    pos = await start();
+
+    const [listing, twinListing] = await both(pos, 'GET', '/_control/orders');
+    expect(listing).toEqual(twinListing);
+    expect(listing?.body.map((row: { posOrderId: string }) => row.posOrderId)).toEqual([posOrderId(6)]);
+    expect(pos.memoryStats()).toEqual({ orders: 1, ordersInMemory: 1 });
+    expect((await create(pos, 1))[0]?.body.posOrderId).toBe(posOrderId(7));
+  });
+
   test('a damaged line before the last stops the start with the file name', async () => {
     const pos = await start();
     await create(pos, 1);
@@ -449,5 +468,28 @@ describe('the partner simulator with a data folder', () => {
     await expectSameAsTwin(partner, 8);
     const [view] = await both(partner, 'GET', `/_control/orders/ubereats/${id(2)}`);
     expect(view?.body.updates).toEqual([expect.objectContaining({ status: 'RELEASED' })]);
+  });
+
+  test('a store paused on a partner, then forgotten, stays forgotten across a restart', async () => {
+    const shown = async (at: PartnerSimulator) =>
+      (await call(at.url, 'GET', '/_control/stores/store-001')).body.partners.ubereats.status;
+    let partner = await start();
+    const paused = await call(
+      partner.url,
+      'POST',
+      ue.storeApi.storeStatus!.path.replace('{storeId}', 'ue-7c1f0a52-store-001'),
+      { status: 'PAUSED' },
+      ueAuth,
+    );
+    expect(paused.status).toBe(204);
+    await stop(partner);
+    partner = await start();
+    const pausedAfterRestart = await shown(partner);
+    await call(partner.url, 'DELETE', '/_control/stores/store-001');
+    await stop(partner);
+    partner = await start();
+
+    expect(pausedAfterRestart).toBe('paused');
+    expect(await shown(partner)).toBe('online');
   });
 });
