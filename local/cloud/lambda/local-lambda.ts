@@ -34,6 +34,11 @@ export interface LocalLambdaOptions {
   sandboxBudget?: number;
   /** An idle sandbox is ended after this long; env `LOCAL_LAMBDA_IDLE_SECONDS`. */
   idleSandboxMs?: number;
+  /**
+   * A function adds a sandbox (up to its concurrency) only for an invocation waiting behind sandboxes
+   * that have all been busy this long (pool.ts); env `LOCAL_LAMBDA_SCALE_AFTER_MS`.
+   */
+  scaleAfterMs?: number;
 }
 
 /** Why an async event was given up: its last error, how often it ran, and Lambda's condition name. */
@@ -59,6 +64,11 @@ const printLine = (functionName: string, line: string) => console.log(`[${functi
 const DEFAULT_CONCURRENCY = 2;
 const DEFAULT_SANDBOX_BUDGET = 16;
 const DEFAULT_IDLE_SECONDS = 60;
+/**
+ * Longer than an invocation takes on a busy laptop (a few to a few hundred ms), shorter than a slow
+ * downstream holds one (a POS or partner past its 5 s client timeout).
+ */
+const DEFAULT_SCALE_AFTER_MS = 500;
 
 /** A positive number from the environment, or the default; anything else stops start-up with its name. */
 function positiveFromEnv(name: string, fallback: number): number {
@@ -241,6 +251,7 @@ export class LocalLambda {
         return withReportLines(sandbox, config, log);
       },
       this.budget,
+      this.options.scaleAfterMs ?? positiveFromEnv('LOCAL_LAMBDA_SCALE_AFTER_MS', DEFAULT_SCALE_AFTER_MS),
     );
     const stats = {
       invocations: 0,

@@ -1,9 +1,15 @@
 /**
- * The execution environments of one function: grows up to its concurrency, reuses warm sandboxes
- * (most recently used first, so the same few stay warm), and queues further invocations in order.
+ * The execution environments of one function: reuses warm sandboxes (most recently used first, so
+ * the same few stay warm) and queues further invocations in order. It starts with one sandbox and
+ * adds another, up to its concurrency, only when an invocation is waiting and every sandbox's handler
+ * has been running for `scaleAfterMs` (one still initializing will be free soon): on a laptop's few
+ * cores a second sandbox adds orders per second only while the first waits on something slow (a POS
+ * past its timeout, a partner's latency), never while the cores are simply busy — then it adds a V8
+ * heap and nothing else (npm run bench).
  * Which idle sandboxes stay warm, and for how long, the budget shared by every function decides
  * (budget.ts).
  */
+import { performance } from 'node:perf_hooks';
 import type { BudgetedPool, SandboxBudget } from './budget';
 import type { Sandbox, SandboxOutcome } from './sandbox';
 
@@ -20,12 +26,14 @@ export class FunctionPool implements BudgetedPool {
   private readonly sandboxes = new Set<Sandbox>();
   private readonly idle: Sandbox[] = [];
   private readonly waiting: Waiter[] = [];
+  private scaleCheck: NodeJS.Timeout | undefined;
   private closed = false;
 
   constructor(
     private readonly concurrency: number,
     private readonly createSandbox: (onExit: () => void) => Sandbox,
     private readonly budget: SandboxBudget,
+    private readonly scaleAfterMs = 0,
   ) {}
 
   async run(requestId: string, event: string, traceId: string): Promise<SandboxOutcome> {
@@ -39,6 +47,7 @@ export class FunctionPool implements BudgetedPool {
 
   close(): void {
     this.closed = true;
+    clearInterval(this.scaleCheck);
     for (const waiter of this.waiting.splice(0))
       waiter.reject(new PoolClosedError('the local Lambda is closed'));
     for (const sandbox of this.idle) this.budget.forget(sandbox);
@@ -59,8 +68,11 @@ export class FunctionPool implements BudgetedPool {
       this.budget.forget(warm);
       return Promise.resolve(warm);
     }
-    if (this.sandboxes.size < this.concurrency) return Promise.resolve(this.spawn());
-    return new Promise((resolve, reject) => this.waiting.push({ resolve, reject }));
+    if (this.sandboxes.size === 0 || (this.mayGrow() && this.allRunningLong()))
+      return Promise.resolve(this.spawn());
+    const waited = new Promise<Sandbox>((resolve, reject) => this.waiting.push({ resolve, reject }));
+    this.armScaleCheck();
+    return waited;
   }
 
   private spawn(): Sandbox {
@@ -89,5 +101,31 @@ export class FunctionPool implements BudgetedPool {
     if (this.closed) return;
     const next = this.waiting.shift();
     if (next) next.resolve(this.spawn());
+  }
+
+  private mayGrow(): boolean {
+    return this.sandboxes.size < this.concurrency;
+  }
+
+  /** Every sandbox is busy with a handler that has run for scaleAfterMs or more (none is idle here). */
+  private allRunningLong(): boolean {
+    const now = performance.now();
+    for (const sandbox of this.sandboxes)
+      if (!((sandbox.handlerRunningMs(now) ?? 0) >= this.scaleAfterMs)) return false;
+    return true;
+  }
+
+  /** While invocations wait and the pool may grow, looks again a few times per scaleAfterMs. */
+  private armScaleCheck(): void {
+    if (this.scaleCheck || this.closed) return;
+    this.scaleCheck = setInterval(
+      () => {
+        if (this.waiting.length === 0 || !this.mayGrow() || this.closed) {
+          clearInterval(this.scaleCheck);
+          this.scaleCheck = undefined;
+        } else if (this.allRunningLong()) this.waiting.shift()?.resolve(this.spawn());
+      },
+      Math.max(10, this.scaleAfterMs / 4),
+    );
   }
 }

@@ -34,6 +34,8 @@ interface Running {
   coldStart: boolean;
   initDurationMs?: number;
   startedAt: number;
+  /** When the handler was called: after the init phase of a cold start. */
+  handlerCalledAt?: number;
   timer: NodeJS.Timeout;
   resolve: (outcome: SandboxOutcome) => void;
 }
@@ -135,11 +137,18 @@ export class Sandbox {
         // The function's timeout counts from its handler's call, as on Lambda, not from the import.
         clearTimeout(running.timer);
         running.timer = setTimeout(() => this.timeOut(), timeoutMs);
+        running.handlerCalledAt = performance.now();
         const deadline = Date.now() + timeoutMs;
         const message: InvokeMessage = { type: 'invoke', requestId, event, deadline, traceId };
         this.worker.postMessage(message);
       });
     });
+  }
+
+  /** How long the current invocation's handler has run (ms); undefined while idle or still initializing. */
+  handlerRunningMs(now = performance.now()): number | undefined {
+    const calledAt = this.running?.handlerCalledAt;
+    return calledAt === undefined ? undefined : now - calledAt;
   }
 
   /** The worker's V8 heap in use (MB), for the REPORT line; undefined once it has ended. */
