@@ -93,6 +93,19 @@ test('the limit never makes an invocation wait: with every sandbox busy, a funct
   expect(local.sandboxes()).toBe(2);
 });
 
+test('quick invocations queue for the one warm sandbox: a second starts only behind a handler that runs long', async () => {
+  // On a laptop's two cores a second V8 heap adds no throughput while the first is merely busy.
+  const local = start([fn('count', 'counter.mjs', { concurrency: 2 })], { scaleAfterMs: 500 });
+
+  const answers = await Promise.all([...Array(10).keys()].map(() => local.invoke('count', {})));
+
+  expect(answers.filter((a) => a.coldStart)).toHaveLength(1);
+  expect(
+    answers.map((a) => (a.payload as { invocations: number }).invocations).sort((a, b) => a - b),
+  ).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+  expect(local.sandboxes()).toBe(1);
+});
+
 test('a slow import does not count against the function timeout: the init phase has its own', async () => {
   const local = start(
     [fn('print-ticket', 'slow-init.mjs', { timeout: 0.5, environment: { INIT_MS: '900' }, concurrency: 1 })],
