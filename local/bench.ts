@@ -12,6 +12,9 @@
  *    threads) plus its children (dynalite), sampled through every phase;
  *  - idleRssMb: the same once started, after one order, settled (idle sandboxes reaped, then 3 s);
  *  - startMs: start of the local cloud, simulators and seed to ready, with the package cached;
+ *  - cpuMsPerOrder: CPU time per order over the ordersPerSecond phase, the whole local cloud (its
+ *    main thread with this benchmark's own client, the sandboxes' and V8's threads, dynalite), from
+ *    /proc: what bounds orders/s on a machine whose cores are all busy (split in the report file);
  *  - dynamoCallsPerOrder: in a second local cloud whose functions reach dynalite through a counting
  *    proxy (so the throughput figures above carry no proxy), the functions' DynamoDB calls plus the
  *    state machines' `dynamodb:*` tasks, per happy order.
@@ -27,7 +30,7 @@ import { diffDynamoUsage } from './tools/dynamo-meter';
 import { inPool, PARTNERS, partnerSays, placeOrder, StatusWatcher } from './tools/orders';
 import { say, writeResult } from './tools/report';
 import { percentile, round } from './tools/stats';
-import { dynamoTasks, openExecutionWindow, quiesce, residentMb } from './tools/usage';
+import { cpuTimes, dynamoTasks, openExecutionWindow, quiesce, residentMb } from './tools/usage';
 
 const { values: args } = parseArgs({
   options: {
@@ -75,12 +78,23 @@ async function ordersPerSecond(t: ToolCloud, watcher: StatusWatcher) {
   say(`orders end to end: ${ORDERS} at concurrency ${CONCURRENCY}`);
   let released = 0;
   const startedAt = performance.now();
+  const cpuBefore = cpuTimes();
   await inPool([...Array(ORDERS).keys()], CONCURRENCY, async (i) => {
     if (await happyOrder(t, watcher, i)) released += 1;
   });
   const seconds = (performance.now() - startedAt) / 1000;
+  const cpu = cpuTimes();
   await quiesce(t);
-  return { ordersPerSecond: released / seconds, released, seconds };
+  const perOrder = (ms: number) => round(ms / Math.max(1, released), 1);
+  const cpuMsPerOrder = {
+    // The emulators, the simulators and this benchmark's own client share the main thread.
+    mainThread: perOrder(cpu.mainThread - cpuBefore.mainThread),
+    // The Lambda sandboxes' threads, and V8's and libuv's helper threads.
+    sandboxesAndHelpers: perOrder(cpu.process - cpu.mainThread - (cpuBefore.process - cpuBefore.mainThread)),
+    dynalite: perOrder(cpu.children - cpuBefore.children),
+    total: perOrder(cpu.process + cpu.children - cpuBefore.process - cpuBefore.children),
+  };
+  return { ordersPerSecond: released / seconds, released, seconds, cpuMsPerOrder };
 }
 
 async function dynaliteWritesPerSecond(t: ToolCloud, writes = 3000, concurrency = 32) {
@@ -268,6 +282,7 @@ async function run() {
     idleRssMb: Math.round(idle.idleRssMb),
     startMs: Math.round(startMs),
     webhookAckP99MsAtHalfLoad: round(percentile(halfLoadAcks, 99) ?? Number.NaN, 1),
+    cpuMsPerOrder: orders.cpuMsPerOrder.total,
   };
   const details = {
     tool: 'bench',
@@ -305,6 +320,7 @@ async function run() {
       '',
       'Local cloud benchmark (this machine)',
       `  orders end to end       ${result.ordersPerSecond} orders/s (${orders.released} orders at concurrency ${CONCURRENCY}, ${round(orders.seconds, 1)} s)`,
+      `  CPU per order           ${result.cpuMsPerOrder} ms: main thread ${orders.cpuMsPerOrder.mainThread}, sandboxes and helpers ${orders.cpuMsPerOrder.sandboxesAndHelpers}, dynalite ${orders.cpuMsPerOrder.dynalite}`,
       `  dynalite writes         ${result.dynaliteWritesPerSecond} conditional PutItem/s through the SDK`,
       `  DynamoDB calls/order    ${result.dynamoCallsPerOrder} (functions: ${JSON.stringify(dynamo.functionsByOperation)} over ${dynamo.released} orders; state machine dynamodb tasks: ${dynamo.stateMachineTasks})`,
       `  webhook ack at half load p50 ${details.webhookAckAtHalfLoad.p50} ms, p99 ${result.webhookAckP99MsAtHalfLoad} ms (${details.webhookAckAtHalfLoad.offeredPerSecond}/s offered)`,

@@ -76,3 +76,45 @@ export function residentMb(root = process.pid): number {
   visit(root);
   return (pages * 4096) / 1024 / 1024;
 }
+
+/** CPU time (ms) so far: this process's main thread, the whole process (its sandboxes' threads and V8's helpers too), and its children (dynalite). */
+export interface CpuTimes {
+  mainThread: number;
+  process: number;
+  children: number;
+}
+
+/** utime + stime of a /proc stat line, in ms (Linux counts them in 1/100 s). */
+function cpuMsOf(statPath: string): number {
+  try {
+    const stat = readFileSync(statPath, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return 0; // ended while we looked
+  }
+}
+
+/** Where the CPU goes, read from /proc (Linux); zeros elsewhere. */
+export function cpuTimes(root = process.pid): CpuTimes {
+  let entries: string[];
+  try {
+    entries = readdirSync('/proc');
+  } catch {
+    return { mainThread: 0, process: 0, children: 0 };
+  }
+  const children = entries.map(Number).filter((pid) => {
+    if (!Number.isInteger(pid) || pid === root) return false;
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === root;
+    } catch {
+      return false; // ended while we looked
+    }
+  });
+  return {
+    mainThread: cpuMsOf(`/proc/${root}/task/${root}/stat`),
+    process: cpuMsOf(`/proc/${root}/stat`),
+    children: children.reduce((sum, pid) => sum + cpuMsOf(`/proc/${pid}/stat`), 0),
+  };
+}
