@@ -102,6 +102,8 @@ export interface OrderAcrossSystems {
     status: string;
     owesPosVoid?: boolean;
     owesPartner?: unknown;
+    /** An outcome event (OrderCancelled, OrderFailed) the bus has not taken yet. */
+    owesEvent?: string;
     owedQueue?: string;
   };
   posOrders: ReadonlyArray<{ posOrderId: string; status: string }>;
@@ -127,8 +129,14 @@ export function endingDisagreements({ orderId, record, posOrders, partner }: Ord
   const problems: string[] = [];
   if (!record) return [`${orderId}: no order record`];
   if (!isTerminal(record.status)) return [`${orderId}: ${record.status}, not ended`];
-  if (record.owesPosVoid || record.owesPartner || record.owedQueue)
-    problems.push(`${orderId}: ${record.status} still owes work`);
+  if (record.owesPosVoid || record.owesPartner || record.owesEvent || record.owedQueue) {
+    const owed = [
+      record.owesPosVoid ? 'the POS void' : undefined,
+      record.owesPartner ? 'the partner notice' : undefined,
+      record.owesEvent ? `its ${record.owesEvent} event` : undefined,
+    ].filter(Boolean);
+    problems.push(`${orderId}: ${record.status} still owes ${owed.join(', ') || 'work (queued)'}`);
+  }
   if (record.status === 'RELEASED') {
     const fired = posOrders.filter((order) => order.status === 'fired');
     if (posOrders.length !== 1 || fired.length !== 1)

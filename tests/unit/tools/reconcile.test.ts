@@ -117,7 +117,18 @@ describe('endingDisagreements: the rule every ending must satisfy', () => {
         posOrders: [],
         partner: { state: 'pending' },
       }),
-    ).toEqual(['o: REJECTED still owes work', 'o: REJECTED but the partner shows pending']);
+    ).toEqual(['o: REJECTED still owes the partner notice', 'o: REJECTED but the partner shows pending']);
+  });
+
+  it('names an outcome event the bus has not taken yet as work still owed', () => {
+    expect(
+      endingDisagreements({
+        orderId: 'o',
+        record: ended('CANCELLED', { owesEvent: 'OrderCancelled', owedQueue: 'owed' }),
+        posOrders: pos('voided'),
+        partner: { state: 'cancelled' },
+      }),
+    ).toEqual(['o: CANCELLED still owes its OrderCancelled event']);
   });
 
   it('accepts a failed order the partner denied or cancelled, and a cancelled one with its ticket voided', () => {
