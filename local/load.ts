@@ -369,7 +369,7 @@ async function run() {
     const startedAt = Date.now();
     const outage = args.outage ? new StoreOutage(t) : undefined;
     const outageAt = Math.floor(settings.orders * settings.outageAfter);
-    const growth = new MemoryGrowth();
+    const growth = new MemoryGrowth(() => t.cloud.lambda.sandboxes());
     await inPool(plans(settings.orders), settings.concurrency, async (plan, index) => {
       if (index === outageAt) outage?.begin();
       await driveOrder(t, watcher, plan, tracked, outage).catch((error: Error) =>
@@ -410,6 +410,7 @@ async function run() {
       ...buildReport(t, tracked, drivenMs, reconciliation),
       rssGrowthMbPer1000Orders: growth.mbPer1000Orders(),
       mainHeapGrowthMbPer1000Orders: growth.mainHeapMbPer1000Orders(),
+      memoryGrowth: growth.breakdown(),
       orderApiErrors,
       ...(outage && { outage: outageReport ?? null }),
     };
@@ -515,13 +516,36 @@ class MemoryGrowth {
   private readonly samples: Array<[orders: number, mb: number]> = [];
   /** The same for this process's own V8 heap (the emulators' state), apart from the sandboxes' heaps. */
   private readonly heapSamples: Array<[orders: number, mb: number]> = [];
+  /** The child processes' part of `samples` (dynalite). */
+  private readonly childSamples: Array<[orders: number, mb: number]> = [];
   private readonly warmUp = Math.max(50, Math.floor(settings.orders / 2));
+  /** Sandboxes alive when the measured half begins and at its end: each one started adds its own heap. */
+  readonly sandboxes = { atWarmUp: 0, atEnd: 0 };
+
+  constructor(private readonly liveSandboxes: () => number) {}
 
   orderDone(): void {
     this.done += 1;
+    if (this.done === this.warmUp) this.sandboxes.atWarmUp = this.liveSandboxes();
+    this.sandboxes.atEnd = this.liveSandboxes();
     if (this.done < this.warmUp || this.done % 10 !== 0) return;
-    this.samples.push([this.done, residentMb()]);
-    this.heapSamples.push([this.done, process.memoryUsage().heapUsed / 1024 / 1024]);
+    const { rss, heapUsed } = process.memoryUsage();
+    const all = residentMb();
+    this.samples.push([this.done, all]);
+    this.heapSamples.push([this.done, heapUsed / 1024 / 1024]);
+    this.childSamples.push([this.done, all - rss / 1024 / 1024]);
+  }
+
+  /** The growth split between this process (emulators, simulators, sandboxes) and dynalite. */
+  breakdown() {
+    const dynalite = slopePer1000(this.childSamples);
+    const total = slopePer1000(this.samples);
+    return {
+      localCloudProcessMbPer1000Orders:
+        total === null || dynalite === null ? null : round(total - dynalite, 1),
+      dynaliteMbPer1000Orders: dynalite,
+      sandboxes: this.sandboxes,
+    };
   }
 
   mbPer1000Orders(): number | null {
@@ -604,6 +628,7 @@ function printReport(
   report: ReturnType<typeof buildReport> & {
     rssGrowthMbPer1000Orders: number | null;
     mainHeapGrowthMbPer1000Orders: number | null;
+    memoryGrowth: ReturnType<MemoryGrowth['breakdown']>;
     orderApiErrors: number;
     outage?: ReturnType<StoreOutage['report']> | null;
   },
@@ -618,7 +643,7 @@ function printReport(
     `  outcomes: ${Object.entries(report.outcomes)
       .map(([s, n]) => `${s} ${n}`)
       .join(', ')}`,
-    `  memory: ${report.rssGrowthMbPer1000Orders ?? '–'} MB more resident per 1,000 orders after the first half (${report.mainHeapGrowthMbPer1000Orders ?? '–'} MB of it in this process's own heap)`,
+    `  memory: ${report.rssGrowthMbPer1000Orders ?? '–'} MB more resident per 1,000 orders after the first half (${report.mainHeapGrowthMbPer1000Orders ?? '–'} MB of it in this process's own heap, ${report.memoryGrowth.dynaliteMbPer1000Orders ?? '–'} MB in dynalite; sandboxes ${report.memoryGrowth.sandboxes.atWarmUp} → ${report.memoryGrowth.sandboxes.atEnd})`,
     `  webhook ack (${report.webhookAck.count} deliveries): p50 ${report.webhookAck.p50} ms, p95 ${report.webhookAck.p95} ms, p99 ${report.webhookAck.p99} ms`,
     `  time to accept: p50 ${report.timeToAcceptMs.p50} ms, p99 ${report.timeToAcceptMs.p99} ms`,
     `  time to release: p50 ${report.timeToReleaseMs.p50} ms, p99 ${report.timeToReleaseMs.p99} ms`,
