@@ -57,9 +57,9 @@ interface DeployedFunction {
 const printLine = (functionName: string, line: string) => console.log(`[${functionName}] ${line}`);
 
 /**
- * Sandboxes per function, warm sandboxes kept across every function, and how long one is kept idle:
- * measured with `npm run bench` (README, "Measured"), each sandbox being a V8 heap of its own. Two
- * per function complete as many orders on two cores as four did, in two thirds of the memory.
+ * Sandboxes per function at most, warm sandboxes kept across every function, and how long one is
+ * kept idle: measured with `npm run bench` (README, "Measured"), each sandbox being a V8 heap of its
+ * own. A function starts with one and adds the second only behind a slow handler (pool.ts).
  */
 const DEFAULT_CONCURRENCY = 2;
 const DEFAULT_SANDBOX_BUDGET = 16;
