@@ -48,7 +48,7 @@ import { progressBar, say, writeResult } from './tools/report';
 import { runStoreSchedulesIn } from './tools/scheduled';
 import { percentiles, round, tally } from './tools/stats';
 import { loadTarget } from './tools/target-load';
-import { quiesce, residentMb } from './tools/usage';
+import { anonymousResidentMb, quiesce, residentMb } from './tools/usage';
 
 const { values: args } = parseArgs({
   options: {
@@ -518,6 +518,8 @@ class MemoryGrowth {
   private readonly heapSamples: Array<[orders: number, mb: number]> = [];
   /** The child processes' part of `samples` (dynalite). */
   private readonly childSamples: Array<[orders: number, mb: number]> = [];
+  /** The anonymous part of `samples`: without mapped file pages (dynalite's LevelDB tables). */
+  private readonly anonSamples: Array<[orders: number, mb: number]> = [];
   private readonly warmUp = Math.max(50, Math.floor(settings.orders / 2));
   /** Sandboxes alive when the measured half begins and at its end: each one started adds its own heap. */
   readonly sandboxes = { atWarmUp: 0, atEnd: 0 };
@@ -534,6 +536,7 @@ class MemoryGrowth {
     this.samples.push([this.done, all]);
     this.heapSamples.push([this.done, heapUsed / 1024 / 1024]);
     this.childSamples.push([this.done, all - rss / 1024 / 1024]);
+    this.anonSamples.push([this.done, anonymousResidentMb()]);
   }
 
   /** The growth split between this process (emulators, simulators, sandboxes) and dynalite. */
@@ -544,6 +547,7 @@ class MemoryGrowth {
       localCloudProcessMbPer1000Orders:
         total === null || dynalite === null ? null : round(total - dynalite, 1),
       dynaliteMbPer1000Orders: dynalite,
+      anonymousMbPer1000Orders: slopePer1000(this.anonSamples),
       sandboxes: this.sandboxes,
     };
   }
@@ -643,7 +647,7 @@ function printReport(
     `  outcomes: ${Object.entries(report.outcomes)
       .map(([s, n]) => `${s} ${n}`)
       .join(', ')}`,
-    `  memory: ${report.rssGrowthMbPer1000Orders ?? '–'} MB more resident per 1,000 orders after the first half (${report.mainHeapGrowthMbPer1000Orders ?? '–'} MB of it in this process's own heap, ${report.memoryGrowth.dynaliteMbPer1000Orders ?? '–'} MB in dynalite; sandboxes ${report.memoryGrowth.sandboxes.atWarmUp} → ${report.memoryGrowth.sandboxes.atEnd})`,
+    `  memory: ${report.rssGrowthMbPer1000Orders ?? '–'} MB more resident per 1,000 orders after the first half (${report.mainHeapGrowthMbPer1000Orders ?? '–'} MB of it in this process's own heap, ${report.memoryGrowth.dynaliteMbPer1000Orders ?? '–'} MB in dynalite; ${report.memoryGrowth.anonymousMbPer1000Orders ?? '–'} MB without mapped files; sandboxes ${report.memoryGrowth.sandboxes.atWarmUp} → ${report.memoryGrowth.sandboxes.atEnd})`,
     `  webhook ack (${report.webhookAck.count} deliveries): p50 ${report.webhookAck.p50} ms, p95 ${report.webhookAck.p95} ms, p99 ${report.webhookAck.p99} ms`,
     `  time to accept: p50 ${report.timeToAcceptMs.p50} ms, p99 ${report.timeToAcceptMs.p99} ms`,
     `  time to release: p50 ${report.timeToReleaseMs.p50} ms, p99 ${report.timeToReleaseMs.p99} ms`,

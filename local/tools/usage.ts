@@ -51,6 +51,24 @@ export async function quiesce(t: ToolCloud, timeoutMs = 30_000): Promise<boolean
   }
 }
 
+/**
+ * The anonymous part of the resident memory (MB) of this process and its children: what they hold
+ * themselves (heaps, malloc), without the pages of files they map, which the kernel can drop at any
+ * time (the node binary, dynalite's LevelDB table files).
+ */
+export function anonymousResidentMb(root = process.pid): number {
+  const pids = [root, ...childrenOf(root)];
+  let kb = 0;
+  for (const pid of pids) {
+    try {
+      kb += Number(/RssAnon:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0);
+    } catch {
+      // ended while we looked
+    }
+  }
+  return kb / 1024;
+}
+
 /** Resident memory (MB) of this process and every process under it (dynalite runs in a child). */
 export function residentMb(root = process.pid): number {
   const children = new Map<number, number[]>();
@@ -95,15 +113,15 @@ function cpuMsOf(statPath: string): number {
   }
 }
 
-/** Where the CPU goes, read from /proc (Linux); zeros elsewhere. */
-export function cpuTimes(root = process.pid): CpuTimes {
+/** The direct children of a process, from /proc (Linux); none elsewhere. */
+function childrenOf(root: number): number[] {
   let entries: string[];
   try {
     entries = readdirSync('/proc');
   } catch {
-    return { mainThread: 0, process: 0, children: 0 };
+    return [];
   }
-  const children = entries.map(Number).filter((pid) => {
+  return entries.map(Number).filter((pid) => {
     if (!Number.isInteger(pid) || pid === root) return false;
     try {
       const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
@@ -112,6 +130,11 @@ export function cpuTimes(root = process.pid): CpuTimes {
       return false; // ended while we looked
     }
   });
+}
+
+/** Where the CPU goes, read from /proc (Linux); zeros elsewhere. */
+export function cpuTimes(root = process.pid): CpuTimes {
+  const children = childrenOf(root);
   return {
     mainThread: cpuMsOf(`/proc/${root}/task/${root}/stat`),
     process: cpuMsOf(`/proc/${root}/stat`),
