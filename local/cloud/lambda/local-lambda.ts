@@ -36,7 +36,7 @@ export interface LocalLambdaOptions {
   idleSandboxMs?: number;
   /**
    * A function adds a sandbox (up to its concurrency) only for an invocation waiting behind sandboxes
-   * that have all been busy this long (pool.ts); env `LOCAL_LAMBDA_SCALE_AFTER_MS`.
+   * whose handlers have all run this long (pool.ts); env `LOCAL_LAMBDA_SCALE_AFTER_MS`.
    */
   scaleAfterMs?: number;
 }
