@@ -14,10 +14,18 @@ export interface ExecutionWindow {
 
 /** Opens a window: executions that exist now are left out of it. */
 export function openExecutionWindow(t: ToolCloud): ExecutionWindow {
-  const machines = t.cloud.stepFunctions.listStateMachines();
-  const all = () => machines.flatMap((m) => t.cloud.stepFunctions.listExecutions(m.stateMachineArn));
-  const before = new Set(all().map((e) => e.executionArn));
-  return { executions: () => all().filter((e) => !before.has(e.executionArn)) };
+  const sfn = t.cloud.stepFunctions;
+  const machines = sfn.listStateMachines();
+  // Summaries to tell old from new; whole records (read back from disk when evicted) only for the new.
+  const arns = () =>
+    machines.flatMap((m) => sfn.listExecutionSummaries(m.stateMachineArn)).map((e) => e.executionArn);
+  const before = new Set(arns());
+  return {
+    executions: () =>
+      arns()
+        .filter((arn) => !before.has(arn))
+        .map((arn) => sfn.describeExecution(arn)),
+  };
 }
 
 /** The `dynamodb:*` service-integration calls the state machines made in these executions. */
@@ -42,7 +50,7 @@ export async function quiesce(t: ToolCloud, timeoutMs = 30_000): Promise<boolean
   for (;;) {
     await settle(t);
     const running = machines.reduce(
-      (sum, m) => sum + t.cloud.stepFunctions.listExecutions(m.stateMachineArn, 'RUNNING').length,
+      (sum, m) => sum + t.cloud.stepFunctions.listExecutionSummaries(m.stateMachineArn, 'RUNNING').length,
       0,
     );
     if (running === 0) return true;
