@@ -7,6 +7,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { dirname } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { AwsError } from '../aws-error';
+import { positiveFromEnv } from '../env';
 import { SandboxBudget } from './budget';
 import { type LambdaInvoker, lambdaInvoker } from './invoker';
 import { FunctionPool } from './pool';
@@ -69,15 +70,6 @@ const DEFAULT_IDLE_SECONDS = 60;
  * downstream holds one (a POS or partner past its 5 s client timeout).
  */
 const DEFAULT_SCALE_AFTER_MS = 500;
-
-/** A positive number from the environment, or the default; anything else stops start-up with its name. */
-function positiveFromEnv(name: string, fallback: number): number {
-  const value = process.env[name];
-  if (value === undefined || value === '') return fallback;
-  const parsed = Number(value);
-  if (!(parsed > 0)) throw new Error(`${name}=${value} is not a positive number`);
-  return parsed;
-}
 
 /** Lambda's payload quotas: 6 MB each way for a synchronous invocation, 1 MB for an Event one. */
 export const SYNC_PAYLOAD_LIMIT_BYTES = 6 * 1024 * 1024;
@@ -151,6 +143,7 @@ export class LocalLambda {
   private readonly closing = new AbortController();
   private readonly log: (functionName: string, line: string, logStreamName?: string) => void;
   private readonly budget: SandboxBudget;
+  private readonly scaleAfterMs: number;
 
   constructor(private readonly options: LocalLambdaOptions) {
     this.log = options.log ?? printLine;
@@ -159,6 +152,8 @@ export class LocalLambda {
       idleMs:
         options.idleSandboxMs ?? positiveFromEnv('LOCAL_LAMBDA_IDLE_SECONDS', DEFAULT_IDLE_SECONDS) * 1000,
     });
+    this.scaleAfterMs =
+      options.scaleAfterMs ?? positiveFromEnv('LOCAL_LAMBDA_SCALE_AFTER_MS', DEFAULT_SCALE_AFTER_MS);
     for (const config of options.functions) this.deploy(config);
   }
 
@@ -251,7 +246,7 @@ export class LocalLambda {
         return withReportLines(sandbox, config, log);
       },
       this.budget,
-      this.options.scaleAfterMs ?? positiveFromEnv('LOCAL_LAMBDA_SCALE_AFTER_MS', DEFAULT_SCALE_AFTER_MS),
+      this.scaleAfterMs,
     );
     const stats = {
       invocations: 0,

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { AwsError } from '../aws-error';
+import { positiveFromEnv } from '../env';
 import { type LoadedDefinition, loadDefinition } from './definition';
 import { statesTimeout, TaskFailure } from './errors';
 import { Execution, type ExecutionHost, type ExecutionRecord, type ResumePoint } from './execution';
@@ -75,7 +76,7 @@ const EXPRESS_RETAINED = 1000;
  * their summary and are read back from their journal when asked for, so a long `npm start` does not
  * grow with every order. `LOCAL_SFN_RETAINED_EXECUTIONS` overrides it.
  */
-const RETAINED_EXECUTIONS = Number(process.env.LOCAL_SFN_RETAINED_EXECUTIONS) || 500;
+const RETAINED_EXECUTIONS = 500;
 // biome-ignore lint/suspicious/noControlCharactersInRegex: AWS names may not contain control characters
 const NAME = /^[^\s<>{}[\]?*"#%\\^|~`$&,;:/\u0000-\u001f\u007f-\u009f]{1,80}$/;
 
@@ -98,7 +99,8 @@ export class LocalStepFunctions {
 
   constructor(private readonly options: LocalStepFunctionsOptions) {
     this.journal = options.dataDir ? new Journal(options.dataDir) : undefined;
-    this.retained = options.retainedExecutions ?? RETAINED_EXECUTIONS;
+    this.retained =
+      options.retainedExecutions ?? positiveFromEnv('LOCAL_SFN_RETAINED_EXECUTIONS', RETAINED_EXECUTIONS);
     void statesTimeout('').catch(() => {}); // warm the engine's timeout class before the first timeout
   }
 

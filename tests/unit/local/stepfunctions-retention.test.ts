@@ -169,3 +169,15 @@ test('without a dataDir nothing is evicted (there is nothing to read it back fro
   expect(service.memoryStats()).toEqual({ executionsInMemory: 8, executionsEvicted: 0 });
   expect(await listedNames(api, arn)).toEqual(NEWEST_FIRST);
 });
+
+test('LOCAL_SFN_RETAINED_EXECUTIONS that is not a positive number stops the start, naming the variable', () => {
+  process.env.LOCAL_SFN_RETAINED_EXECUTIONS = 'lots';
+  try {
+    expect(
+      () =>
+        new LocalStepFunctions({ region: REGION, accountId: ACCOUNT, integrations: fakeIntegrations({}) }),
+    ).toThrow('LOCAL_SFN_RETAINED_EXECUTIONS=lots is not a positive number');
+  } finally {
+    delete process.env.LOCAL_SFN_RETAINED_EXECUTIONS;
+  }
+});
