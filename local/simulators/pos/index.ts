@@ -105,14 +105,17 @@ function posJournal(dataDir: string, options: PosSimulatorOptions) {
     fresh: options.fresh ?? false,
     legacy: { fileName: POS_SNAPSHOT_FILE, lines: legacyLines },
   });
+  // Each write puts the collections' lines in this order. The counter goes first: a write cut off
+  // by a crash then never keeps an order whose number the counter has not passed (it would be
+  // given again, over that order).
   const records = {
+    counters: file.collection('counters', { schema: z.number().int().nonnegative() }),
     orders: file.collection<PosOrder>('orders', {
       schema: PosOrderRecordSchema,
       finished: isFinishedPosOrder,
       retained: options.retainedOrders ?? retainedOrdersFromEnv(),
     }),
     keys: file.collection('keys', { schema: IdempotencyRecordSchema }),
-    counters: file.collection('counters', { schema: z.number().int().nonnegative() }),
   };
   file.load();
   return { file, records };

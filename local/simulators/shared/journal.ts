@@ -98,7 +98,7 @@ export class Journal {
     this.file = path.join(options.dataDir, options.fileName);
   }
 
-  /** A kind of record; every collection is named before `load()`. */
+  /** A kind of record; every collection is named before `load()`, and each write puts its lines in that order. */
   collection<T>(name: string, options: CollectionOptions<T>): JournalCollection<T> {
     if (this.fd !== undefined) throw new Error(`${this.file}: collection ${name} named after load()`);
     const collection = new JournalCollection<T>(this, name, options);

@@ -5,7 +5,15 @@
  * that gets the very same calls at the same clock: whatever was evicted must answer exactly as the
  * twin does — by id, by reference, in the `_control` listings, after a late change and a restart.
  */
-import { appendFileSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  appendFileSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  truncateSync,
+  writeFileSync,
+} from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
@@ -200,6 +208,30 @@ describe('the POS simulator with a data folder', () => {
 
     await expectSameAsTwin(pos, 6);
     expect((await create(pos, 7))[0]?.body.posOrderId).toBe(posOrderId(7));
+  });
+
+  test('a create torn off in its last line (a crash mid-write) never hands out a kept order number again', async () => {
+    let pos = await start();
+    await create(pos, 1);
+    pos.flush();
+    await create(pos, 2);
+    await stop(pos);
+    // Cut the file inside its last line: the end of the second create's lines is lost.
+    const kept = readFileSync(journal());
+    const lastLine = kept.lastIndexOf('\n', kept.length - 2) + 1;
+    truncateSync(journal(), lastLine + Math.floor((kept.length - lastLine) / 2));
+
+    pos = await start();
+    const numbers = (await call(pos.url, 'GET', '/_control/orders')).body.map(
+      (row: { posOrderId: string }) => row.posOrderId,
+    );
+    const next = await call(pos.url, 'POST', posPaths.createOrder('store-001'), request(3), {
+      ...auth,
+      [IDEMPOTENCY_KEY_HEADER]: reference(3),
+    });
+
+    expect(next.status).toBe(201);
+    expect(numbers).not.toContain(next.body.posOrderId);
   });
 
   test('a data folder emptied while it runs (the cloud started fresh after it) is written again whole', async () => {
