@@ -105,7 +105,15 @@ export class PosOrderBook {
     this.orders = records.orders ?? new Map();
     this.keys = records.keys ?? new Map();
     this.counters = records.counters ?? new Map();
-    for (const order of this.orders.values()) this.indexReference(order);
+    for (const order of this.orders.values()) {
+      this.indexReference(order);
+      // Each order carries its key and request: a key whose write a crash cut off is made again.
+      if (!this.keys.has(order.idempotencyKey))
+        this.keys.set(order.idempotencyKey, {
+          posOrderId: order.posOrderId,
+          fingerprint: fingerprintOf(stableJson({ storeId: order.storeId, request: order.request })),
+        });
+    }
   }
 
   private get sequence(): number {
