@@ -125,6 +125,8 @@ export async function cancelOrder(
     : canceller.by === 'operator'
       ? 'An operator cancelled the order.'
       : 'The partner cancelled the order.';
+  // Counted with the winning write: a put that fails next is retried by a request that did not win.
+  if (applied) metrics.addMetric('OrderCancelled', 'Count', 1);
   try {
     // The event first: the workflow's void step, told next, then finds it paid and takes the order
     // off the reconciler's queue in its own write (told first, both would race to clear the queue).
@@ -134,7 +136,6 @@ export async function cancelOrder(
     // one still preparing sees the status and does the same once it reaches the wait.
     if (record.taskToken) await failWorkflowTask(record.taskToken, 'OrderCancelled', cause);
   }
-  if (applied) metrics.addMetric('OrderCancelled', 'Count', 1);
   return record.status;
 }
 

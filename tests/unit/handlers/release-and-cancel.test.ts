@@ -4,10 +4,12 @@
  * is a real DynamoDB (dynalite, tables from resources/data.yml): the conditions that pick one
  * winner among cancel, release and timeout are DynamoDB's to evaluate, not the test's.
  */
+
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { SendTaskFailureCommand, SendTaskSuccessCommand, SFNClient, TaskTimedOut } from '@aws-sdk/client-sfn';
 import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { jest } from '@jest/globals';
 import { mockClient } from 'aws-sdk-client-mock';
 import type { OrderRecord, OrderStatus } from '../../../functions/lib/schemas/order';
 import { doorDashWebhook } from '../domain/fixtures';
@@ -419,6 +421,21 @@ describe('cancel: OrderCancelled is owed by the cancel until the bus has it', ()
 
     expect((await callCancel()).statusCode).toBe(202);
     expect(published()).toHaveLength(2);
+  });
+
+  it('counts the cancel once, on the request whose write won, even when its put failed', async () => {
+    const { metrics } = await import('../../../functions/lib/powertools');
+    const counted = jest.spyOn(metrics, 'addMetric');
+    try {
+      await waitingOrder();
+      bus.on(PutEventsCommand).rejectsOnce(new Error('ServiceUnavailable')).resolves({ FailedEntryCount: 0 });
+      expect((await callCancel()).statusCode).toBe(500);
+      expect((await callCancel()).statusCode).toBe(202);
+
+      expect(counted.mock.calls.filter(([name]) => name === 'OrderCancelled')).toHaveLength(1);
+    } finally {
+      counted.mockRestore();
+    }
   });
 
   it('takes the order off the queue when the event was the last thing owed (the void was paid meanwhile)', async () => {
