@@ -381,7 +381,9 @@ async function run() {
     await outage?.done();
     const drivenMs = Date.now() - startedAt;
     bar.stop();
-    await quiesce(t);
+    // Not quiet after the bound (a delivery still backing off, an execution still retrying) is part
+    // of the report: an order still running then reads as lost.
+    const quiesced = await quiesce(t);
     let orderApiErrors = 0;
     await inPool(tracked, 16, async (order) => {
       if (!order.orderId) return;
@@ -408,6 +410,7 @@ async function run() {
     const outageReport = outage?.report(tracked);
     const report = {
       ...buildReport(t, tracked, drivenMs, reconciliation),
+      quiesced,
       rssGrowthMbPer1000Orders: growth.mbPer1000Orders(),
       mainHeapGrowthMbPer1000Orders: growth.mainHeapMbPer1000Orders(),
       memoryGrowth: growth.breakdown(),
@@ -623,7 +626,16 @@ function buildReport(
           },
         ]),
     ),
+    eventBridge: t.cloud.eventBridge.stats(),
     examples,
+    // Where each lost order stopped, so that a rare one can be read without running again.
+    lostOrders: tracked
+      .filter((o) => o.orderId && examples.lost.includes(o.orderId))
+      .map((o) => ({
+        orderId: o.orderId,
+        status: o.order?.status ?? null,
+        timeline: o.order?.timeline.map((entry) => entry.event) ?? [],
+      })),
     passed: reconciled(counts),
   };
 }
@@ -634,6 +646,7 @@ function printReport(
     mainHeapGrowthMbPer1000Orders: number | null;
     memoryGrowth: ReturnType<MemoryGrowth['breakdown']>;
     orderApiErrors: number;
+    quiesced: boolean;
     outage?: ReturnType<StoreOutage['report']> | null;
   },
   file: string,
@@ -664,6 +677,8 @@ function printReport(
         ? ['  outage: did not take place (too few orders?)']
         : []),
     report.passed ? '  PASSED: nothing lost, nothing twice' : `  FAILED: ${JSON.stringify(report.examples)}`,
+    ...report.lostOrders.map((o) => `  lost ${o.orderId}: ${o.status ?? 'no record'} (${o.timeline.join(' → ')})`),
+    ...(report.quiesced ? [] : ['  still busy when the run was read: executions running or deliveries backing off']),
     `  report: ${file}`,
   ];
   process.stdout.write(`${lines.join('\n')}\n`);
