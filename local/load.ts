@@ -677,8 +677,12 @@ function printReport(
         ? ['  outage: did not take place (too few orders?)']
         : []),
     report.passed ? '  PASSED: nothing lost, nothing twice' : `  FAILED: ${JSON.stringify(report.examples)}`,
-    ...report.lostOrders.map((o) => `  lost ${o.orderId}: ${o.status ?? 'no record'} (${o.timeline.join(' → ')})`),
-    ...(report.quiesced ? [] : ['  still busy when the run was read: executions running or deliveries backing off']),
+    ...report.lostOrders.map(
+      (o) => `  lost ${o.orderId}: ${o.status ?? 'no record'} (${o.timeline.join(' → ')})`,
+    ),
+    ...(report.quiesced
+      ? []
+      : ['  still busy when the run was read: executions running or deliveries backing off']),
     `  report: ${file}`,
   ];
   process.stdout.write(`${lines.join('\n')}\n`);
