@@ -5,7 +5,8 @@
  */
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import {
   DeleteItemCommand,
@@ -86,16 +87,25 @@ function packageVersion(): string {
 /** Packages the service offline, exactly as a deployment would. */
 export function packageService(outDir: string, stage = 'local', env: Record<string, string> = {}): void {
   rmSync(outDir, { recursive: true, force: true });
-  execFileSync(path.resolve('node_modules/.bin/sls'), ['package', '--stage', stage, '--package', outDir], {
-    stdio: ['ignore', 'ignore', 'inherit'],
-    env: {
-      ...process.env,
-      AWS_ACCESS_KEY_ID: 'local',
-      AWS_SECRET_ACCESS_KEY: 'local',
-      SLS_TELEMETRY_DISABLED: '1',
-      ...env,
-    },
-  });
+  // serverless-esbuild stages each function's zip in a temp folder it never removes (its cleanup is
+  // not recursive and swallows the error): about 40 MB left in /tmp by every packaging. Its temp
+  // folder is ours, removed once the package is written.
+  const scratch = mkdtempSync(path.join(os.tmpdir(), 'order-middleware-sls-'));
+  try {
+    execFileSync(path.resolve('node_modules/.bin/sls'), ['package', '--stage', stage, '--package', outDir], {
+      stdio: ['ignore', 'ignore', 'inherit'],
+      env: {
+        ...process.env,
+        AWS_ACCESS_KEY_ID: 'local',
+        AWS_SECRET_ACCESS_KEY: 'local',
+        SLS_TELEMETRY_DISABLED: '1',
+        TMPDIR: scratch,
+        ...env,
+      },
+    });
+  } finally {
+    rmSync(scratch, { recursive: true, force: true });
+  }
 }
 
 /** Unzips each function's artifact so its worker imports exactly the bundle that would deploy. */

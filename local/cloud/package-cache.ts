@@ -4,7 +4,7 @@
  * workers from packaging at once (serverless-esbuild writes .esbuild/ in the project).
  */
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, utimesSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { packageService } from './index';
@@ -57,14 +57,38 @@ async function withLock<T>(lockDir: string, work: () => T): Promise<T> {
   }
 }
 
+/** A package no run has used for a day belongs to sources long since changed. */
+const UNUSED_PACKAGE_MS = 24 * 60 * 60 * 1000;
+
+/**
+ * Removes the packages of other source states that no run used for a day: every edit makes a new
+ * one (about 40 MB), and a day of work would otherwise leave hundreds in the temp folder. A package
+ * in use is touched at each use, so another checkout's run never loses its own.
+ */
+export function pruneUnusedPackages(tmp: string, keep: string, now = Date.now()): void {
+  for (const entry of readdirSync(tmp)) {
+    const dir = path.join(tmp, entry);
+    if (!entry.startsWith('order-middleware-pkg-') || dir === keep) continue;
+    const usedAt = statSync(dir, { throwIfNoEntry: false })?.mtimeMs;
+    if (usedAt !== undefined && now - usedAt > UNUSED_PACKAGE_MS)
+      rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 /** The packaged stack for `stage`, built at most once per source state. */
 export async function packagedStack(stage = 'local'): Promise<string> {
   const root = process.cwd();
   const dir = path.join(os.tmpdir(), `order-middleware-pkg-${stage}-${hashSources(root)}`);
   const template = path.join(dir, 'cloudformation-template-update-stack.json');
-  if (existsSync(template)) return dir;
+  const used = () => {
+    const now = new Date();
+    utimesSync(dir, now, now);
+    pruneUnusedPackages(os.tmpdir(), dir, now.getTime());
+    return dir;
+  };
+  if (existsSync(template)) return used();
   return withLock(path.join(os.tmpdir(), 'order-middleware-pkg.lock'), () => {
     if (!existsSync(template)) packageService(dir, stage);
-    return dir;
+    return used();
   });
 }

@@ -11,7 +11,7 @@ import { positiveFromEnv } from '../env';
 import { SandboxBudget } from './budget';
 import { type LambdaInvoker, lambdaInvoker } from './invoker';
 import { FunctionPool } from './pool';
-import { handlerSetting, Sandbox } from './sandbox';
+import { boundCompileCache, handlerSetting, Sandbox } from './sandbox';
 import type { FunctionConfig, FunctionStats, InvocationResult, LambdaError, SendToQueue } from './types';
 
 export interface LocalLambdaOptions {
@@ -154,6 +154,7 @@ export class LocalLambda {
     });
     this.scaleAfterMs =
       options.scaleAfterMs ?? positiveFromEnv('LOCAL_LAMBDA_SCALE_AFTER_MS', DEFAULT_SCALE_AFTER_MS);
+    boundCompileCache();
     for (const config of options.functions) this.deploy(config);
   }
 

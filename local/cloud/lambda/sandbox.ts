@@ -3,6 +3,7 @@
  * invocation at a time. A timeout or a crash ends the environment, as on Lambda; the pool replaces it.
  */
 import { randomBytes } from 'node:crypto';
+import { existsSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, extname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -15,6 +16,26 @@ const RUNTIME = new URL('./runtime.mjs', import.meta.url);
 const YOUNG_GENERATION_MB = 8;
 /** V8's code cache for the bundles and the SDK, shared by every sandbox (runtime.mjs). */
 const COMPILE_CACHE_DIR = join(tmpdir(), 'order-middleware-compile-cache');
+/**
+ * Node keys the cache by a module's path, and every local cloud unpacks its bundles under a path of
+ * its own: each run adds its bundles' entries (the SDK's stay shared). Past this size it starts over.
+ */
+const COMPILE_CACHE_MAX_BYTES = 256 * 1024 * 1024;
+
+/** Empties the compile cache once it has grown past `maxBytes` (one cold start each fills it again). */
+export function boundCompileCache(dir = COMPILE_CACHE_DIR, maxBytes = COMPILE_CACHE_MAX_BYTES): void {
+  let bytes = 0;
+  const measure = (path: string) => {
+    for (const entry of readdirSync(path, { withFileTypes: true })) {
+      const full = join(path, entry.name);
+      if (entry.isDirectory()) measure(full);
+      else bytes += statSync(full, { throwIfNoEntry: false })?.size ?? 0;
+    }
+  };
+  if (!existsSync(dir)) return;
+  measure(dir);
+  if (bytes > maxBytes) rmSync(dir, { recursive: true, force: true });
+}
 /** Lambda gives the init phase 10 s of its own before the invocation's timeout starts. */
 const INIT_LIMIT_MS = 10_000;
 
