@@ -19,6 +19,7 @@ import { parseArgs } from 'node:util';
 import { GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { localEndpoints, parseTarget, stackEndpoints } from '../tests/steps/targets';
+import type { LocalLambda } from './cloud/lambda/index';
 import { packagedStack } from './cloud/package-cache';
 import { type AuditReport, agrees, auditEndings, runReconcilerIn } from './tools/audit';
 import { runChaos } from './tools/chaos';
@@ -48,7 +49,7 @@ import { progressBar, say, writeResult } from './tools/report';
 import { runStoreSchedulesIn } from './tools/scheduled';
 import { percentiles, round, tally } from './tools/stats';
 import { loadTarget } from './tools/target-load';
-import { anonymousResidentMb, quiesce, residentMb } from './tools/usage';
+import { anonymousResidentMb, childrenResidentMb, quiesce, residentMb } from './tools/usage';
 
 const { values: args } = parseArgs({
   options: {
@@ -369,7 +370,7 @@ async function run() {
     const startedAt = Date.now();
     const outage = args.outage ? new StoreOutage(t) : undefined;
     const outageAt = Math.floor(settings.orders * settings.outageAfter);
-    const growth = new MemoryGrowth(() => t.cloud.lambda.sandboxes());
+    const growth = new MemoryGrowth(t.cloud.lambda);
     await inPool(plans(settings.orders), settings.concurrency, async (plan, index) => {
       if (index === outageAt) outage?.begin();
       await driveOrder(t, watcher, plan, tracked, outage).catch((error: Error) =>
@@ -516,51 +517,73 @@ async function runChaosMode() {
  */
 class MemoryGrowth {
   private done = 0;
-  private readonly samples: Array<[orders: number, mb: number]> = [];
-  /** The same for this process's own V8 heap (the emulators' state), apart from the sandboxes' heaps. */
-  private readonly heapSamples: Array<[orders: number, mb: number]> = [];
-  /** The child processes' part of `samples` (dynalite). */
-  private readonly childSamples: Array<[orders: number, mb: number]> = [];
-  /** The anonymous part of `samples`: without mapped file pages (dynalite's LevelDB tables). */
-  private readonly anonSamples: Array<[orders: number, mb: number]> = [];
+  /** Each series: [orders done, MB] samples of one part of the memory, from the end of the warm-up. */
+  private readonly series = {
+    /** Everything resident: this process (emulators, simulators, sandboxes) and dynalite. */
+    all: [] as Array<[number, number]>,
+    /** This process's own V8 heap in use (the emulators' state), apart from the sandboxes' heaps. */
+    mainHeapUsed: [] as Array<[number, number]>,
+    /** The same heap as V8 holds it, garbage between collections included: what its RSS follows. */
+    mainHeapCommitted: [] as Array<[number, number]>,
+    /** The child processes (dynalite): all, anonymous, and the pages of files they map (LevelDB's tables). */
+    children: [] as Array<[number, number]>,
+    childrenAnonymous: [] as Array<[number, number]>,
+    childrenFiles: [] as Array<[number, number]>,
+    /** Everything without mapped file pages. */
+    anonymous: [] as Array<[number, number]>,
+    /** The live sandboxes' V8 heaps (sampled every 250 orders: each sample asks every worker). */
+    sandboxHeaps: [] as Array<[number, number]>,
+  };
   private readonly warmUp = Math.max(50, Math.floor(settings.orders / 2));
   /** Sandboxes alive when the measured half begins and at its end: each one started adds its own heap. */
   readonly sandboxes = { atWarmUp: 0, atEnd: 0 };
 
-  constructor(private readonly liveSandboxes: () => number) {}
+  constructor(private readonly lambda: Pick<LocalLambda, 'sandboxes' | 'sandboxHeapsMb'>) {}
 
   orderDone(): void {
     this.done += 1;
-    if (this.done === this.warmUp) this.sandboxes.atWarmUp = this.liveSandboxes();
-    this.sandboxes.atEnd = this.liveSandboxes();
+    if (this.done === this.warmUp) this.sandboxes.atWarmUp = this.lambda.sandboxes();
+    this.sandboxes.atEnd = this.lambda.sandboxes();
     if (this.done < this.warmUp || this.done % 10 !== 0) return;
-    const { rss, heapUsed } = process.memoryUsage();
+    const at = this.done;
+    const { rss, heapUsed, heapTotal } = process.memoryUsage();
     const all = residentMb();
-    this.samples.push([this.done, all]);
-    this.heapSamples.push([this.done, heapUsed / 1024 / 1024]);
-    this.childSamples.push([this.done, all - rss / 1024 / 1024]);
-    this.anonSamples.push([this.done, anonymousResidentMb()]);
+    const children = childrenResidentMb();
+    const mb = (bytes: number) => bytes / 1024 / 1024;
+    this.series.all.push([at, all]);
+    this.series.mainHeapUsed.push([at, mb(heapUsed)]);
+    this.series.mainHeapCommitted.push([at, mb(heapTotal)]);
+    this.series.children.push([at, all - mb(rss)]);
+    this.series.childrenAnonymous.push([at, children.anonymous]);
+    this.series.childrenFiles.push([at, children.files]);
+    this.series.anonymous.push([at, anonymousResidentMb()]);
+    if (at % 250 === 0)
+      void this.lambda.sandboxHeapsMb().then((heaps) => this.series.sandboxHeaps.push([at, heaps]));
   }
 
-  /** The growth split between this process (emulators, simulators, sandboxes) and dynalite. */
+  /** The growth split between this process (emulators, simulators, sandboxes) and dynalite, and within each. */
   breakdown() {
-    const dynalite = slopePer1000(this.childSamples);
-    const total = slopePer1000(this.samples);
+    const dynalite = slopePer1000(this.series.children);
+    const total = slopePer1000(this.series.all);
     return {
       localCloudProcessMbPer1000Orders:
         total === null || dynalite === null ? null : round(total - dynalite, 1),
+      mainHeapCommittedMbPer1000Orders: slopePer1000(this.series.mainHeapCommitted),
+      sandboxHeapsMbPer1000Orders: slopePer1000(this.series.sandboxHeaps),
       dynaliteMbPer1000Orders: dynalite,
-      anonymousMbPer1000Orders: slopePer1000(this.anonSamples),
+      dynaliteAnonymousMbPer1000Orders: slopePer1000(this.series.childrenAnonymous),
+      dynaliteMappedFilesMbPer1000Orders: slopePer1000(this.series.childrenFiles),
+      anonymousMbPer1000Orders: slopePer1000(this.series.anonymous),
       sandboxes: this.sandboxes,
     };
   }
 
   mbPer1000Orders(): number | null {
-    return slopePer1000(this.samples);
+    return slopePer1000(this.series.all);
   }
 
   mainHeapMbPer1000Orders(): number | null {
-    return slopePer1000(this.heapSamples);
+    return slopePer1000(this.series.mainHeapUsed);
   }
 }
 
@@ -653,6 +676,7 @@ function printReport(
 ) {
   const r = report.reconciliation;
   const o = report.outage;
+  const m = report.memoryGrowth;
   const lines = [
     '',
     `Load run: ${report.ordersSent} orders sent in ${report.durationSeconds} s (${report.ordersPerSecond} orders/s), concurrency ${report.settings.concurrency}`,
@@ -660,7 +684,9 @@ function printReport(
     `  outcomes: ${Object.entries(report.outcomes)
       .map(([s, n]) => `${s} ${n}`)
       .join(', ')}`,
-    `  memory: ${report.rssGrowthMbPer1000Orders ?? '–'} MB more resident per 1,000 orders after the first half (${report.mainHeapGrowthMbPer1000Orders ?? '–'} MB of it in this process's own heap, ${report.memoryGrowth.dynaliteMbPer1000Orders ?? '–'} MB in dynalite; ${report.memoryGrowth.anonymousMbPer1000Orders ?? '–'} MB without mapped files; sandboxes ${report.memoryGrowth.sandboxes.atWarmUp} → ${report.memoryGrowth.sandboxes.atEnd})`,
+    `  memory: ${report.rssGrowthMbPer1000Orders ?? '–'} MB more resident per 1,000 orders after the first half, ${m.anonymousMbPer1000Orders ?? '–'} without mapped files`,
+    `    this process ${m.localCloudProcessMbPer1000Orders ?? '–'} (its V8 heap ${m.mainHeapCommittedMbPer1000Orders ?? '–'}, in use ${report.mainHeapGrowthMbPer1000Orders ?? '–'}; sandboxes' heaps ${m.sandboxHeapsMbPer1000Orders ?? '–'}, sandboxes ${m.sandboxes.atWarmUp} → ${m.sandboxes.atEnd})`,
+    `    dynalite ${m.dynaliteMbPer1000Orders ?? '–'} (anonymous ${m.dynaliteAnonymousMbPer1000Orders ?? '–'}, LevelDB's mapped table files ${m.dynaliteMappedFilesMbPer1000Orders ?? '–'})`,
     `  webhook ack (${report.webhookAck.count} deliveries): p50 ${report.webhookAck.p50} ms, p95 ${report.webhookAck.p95} ms, p99 ${report.webhookAck.p99} ms`,
     `  time to accept: p50 ${report.timeToAcceptMs.p50} ms, p99 ${report.timeToAcceptMs.p99} ms`,
     `  time to release: p50 ${report.timeToReleaseMs.p50} ms, p99 ${report.timeToReleaseMs.p99} ms`,

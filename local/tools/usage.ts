@@ -77,6 +77,22 @@ export function anonymousResidentMb(root = process.pid): number {
   return kb / 1024;
 }
 
+/** Resident memory (MB) of the processes under this one (dynalite), apart: anonymous, and mapped file pages. */
+export function childrenResidentMb(root = process.pid): { anonymous: number; files: number } {
+  let anonymous = 0;
+  let files = 0;
+  for (const pid of childrenOf(root)) {
+    try {
+      const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+      anonymous += Number(/RssAnon:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024;
+      files += Number(/RssFile:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024;
+    } catch {
+      // ended while we looked
+    }
+  }
+  return { anonymous, files };
+}
+
 /** Resident memory (MB) of this process and every process under it (dynalite runs in a child). */
 export function residentMb(root = process.pid): number {
   const children = new Map<number, number[]>();

@@ -227,6 +227,13 @@ export class LocalLambda {
     return this.budget.size;
   }
 
+  /** What the live sandboxes' V8 heaps hold in memory (MB), all together: `npm run load` splits growth with it. */
+  async sandboxHeapsMb(): Promise<number> {
+    const sandboxes = [...this.functions.values()].flatMap(({ pool }) => pool.live());
+    const sizes = await Promise.all(sandboxes.map((sandbox) => sandbox.heapResidentMb()));
+    return sizes.reduce((sum, mb) => sum + mb, 0);
+  }
+
   /** The adapter the edge (port 4566) serves `POST /2015-03-31/functions/{name}/invocations` with. */
   invoker(): LambdaInvoker {
     return lambdaInvoker(this);

@@ -45,6 +45,11 @@ export class FunctionPool implements BudgetedPool {
     }
   }
 
+  /** The sandboxes alive now (running, idle or starting). */
+  live(): Sandbox[] {
+    return [...this.sandboxes];
+  }
+
   close(): void {
     this.closed = true;
     clearInterval(this.scaleCheck);

@@ -181,6 +181,15 @@ export class Sandbox {
     }
   }
 
+  /** The worker's V8 heap resident in memory (MB), garbage not yet collected included; 0 once ended. */
+  async heapResidentMb(): Promise<number> {
+    try {
+      return (await this.worker.getHeapStatistics()).total_physical_size / (1024 * 1024);
+    } catch {
+      return 0;
+    }
+  }
+
   kill(): void {
     this.alive = false;
     void this.worker.terminate();
