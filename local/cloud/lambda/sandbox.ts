@@ -33,7 +33,11 @@ export function boundCompileCache(dir = COMPILE_CACHE_DIR, maxBytes = COMPILE_CA
     }
   };
   if (!existsSync(dir)) return;
-  measure(dir);
+  try {
+    measure(dir);
+  } catch {
+    return; // another local cloud is emptying it right now
+  }
   if (bytes > maxBytes) rmSync(dir, { recursive: true, force: true });
 }
 /** Lambda gives the init phase 10 s of its own before the invocation's timeout starts. */
