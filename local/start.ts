@@ -4,7 +4,8 @@
  * `npm start -- --fresh` empties tables, executions, queues and the simulators' orders first.
  */
 import path from 'node:path';
-import { iamModeFromEnv, packageService, startLocalCloud } from './cloud/index';
+import { iamModeFromEnv, startLocalCloud } from './cloud/index';
+import { packageService } from './cloud/package-cache';
 import { localEndpoints } from './console/endpoints';
 import { startConsole } from './console/server';
 import { formatLogLine } from './log-format';

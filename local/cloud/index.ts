@@ -5,8 +5,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import os from 'node:os';
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import {
   DeleteItemCommand,
@@ -81,30 +80,6 @@ function packageVersion(): string {
     return String(JSON.parse(readFileSync(path.resolve('package.json'), 'utf8')).version ?? '0.0.0');
   } catch {
     return '0.0.0';
-  }
-}
-
-/** Packages the service offline, exactly as a deployment would. */
-export function packageService(outDir: string, stage = 'local', env: Record<string, string> = {}): void {
-  rmSync(outDir, { recursive: true, force: true });
-  // serverless-esbuild stages each function's zip in a temp folder it never removes (its cleanup is
-  // not recursive and swallows the error): about 40 MB left in /tmp by every packaging. Its temp
-  // folder is ours, removed once the package is written.
-  const scratch = mkdtempSync(path.join(os.tmpdir(), 'order-middleware-sls-'));
-  try {
-    execFileSync(path.resolve('node_modules/.bin/sls'), ['package', '--stage', stage, '--package', outDir], {
-      stdio: ['ignore', 'ignore', 'inherit'],
-      env: {
-        ...process.env,
-        AWS_ACCESS_KEY_ID: 'local',
-        AWS_SECRET_ACCESS_KEY: 'local',
-        SLS_TELEMETRY_DISABLED: '1',
-        TMPDIR: scratch,
-        ...env,
-      },
-    });
-  } finally {
-    rmSync(scratch, { recursive: true, force: true });
   }
 }
 

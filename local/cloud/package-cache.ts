@@ -3,11 +3,20 @@
  * folder is keyed by a hash of what goes into the package, and a lock directory keeps two Jest
  * workers from packaging at once (serverless-esbuild writes .esbuild/ in the project).
  */
+import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, utimesSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  utimesSync,
+} from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { packageService } from './index';
 
 const SOURCES = [
   'serverless.yml',
@@ -19,7 +28,37 @@ const SOURCES = [
   'functions',
   // The simulators' Lambda handlers deploy with every non-production stage.
   'simulators',
+  // How a package is made is part of what it is.
+  'local/cloud/package-cache.ts',
 ];
+
+/** Packages the service offline, exactly as a deployment would. */
+export function packageService(outDir: string, stage = 'local', env: Record<string, string> = {}): void {
+  rmSync(outDir, { recursive: true, force: true });
+  // serverless-esbuild keeps its output folder between runs (keepOutputDirectory), and what an
+  // earlier packaging left there — another stage's simulators, a renamed function — ended up in
+  // this package's zips: built from a clean folder, a package holds only its own functions.
+  rmSync(path.resolve('.esbuild'), { recursive: true, force: true });
+  // serverless-esbuild stages each function's zip in a temp folder it never removes (its cleanup is
+  // not recursive and swallows the error): about 40 MB left in /tmp by every packaging. Its temp
+  // folder is ours, removed once the package is written.
+  const scratch = mkdtempSync(path.join(os.tmpdir(), 'order-middleware-sls-'));
+  try {
+    execFileSync(path.resolve('node_modules/.bin/sls'), ['package', '--stage', stage, '--package', outDir], {
+      stdio: ['ignore', 'ignore', 'inherit'],
+      env: {
+        ...process.env,
+        AWS_ACCESS_KEY_ID: 'local',
+        AWS_SECRET_ACCESS_KEY: 'local',
+        SLS_TELEMETRY_DISABLED: '1',
+        TMPDIR: scratch,
+        ...env,
+      },
+    });
+  } finally {
+    rmSync(scratch, { recursive: true, force: true });
+  }
+}
 
 function hashSources(root: string): string {
   const hash = createHash('sha256');
