@@ -45,7 +45,7 @@ async function run(): Promise<boolean> {
     else {
       const lines = [
         repaired
-          ? `Reconciler: ${repaired.checked} owing orders checked, ${repaired.settled} settled, ${repaired.stillOwed} still owe work after failures`
+          ? `Reconciler: ${repaired.checked} owing orders checked, ${repaired.settled} settled, ${repaired.stillOwed} still owe work after failures; ${repaired.restarted} never-started orders sent to their workflow again`
           : 'Reconciler not run (--audit-only)',
         `Audit of ${audit.ordersChecked} orders: not ended ${audit.notEnded}, still owing ${audit.stillOwing}, held tickets of ended orders ${audit.heldTicketsOfEndedOrders}, partner disagreements ${audit.partnerDisagreements}`,
         ...audit.examples.map((example) => `  ${example}`),

@@ -98,6 +98,8 @@ export interface ReconcilerRun {
   checked: number;
   settled: number;
   stillOwed: number;
+  /** Orders taken that no workflow had claimed, whose OrderReceived it published again. */
+  restarted: number;
 }
 
 /**

@@ -4,6 +4,7 @@
  * What a partner checks first: every retry is answered 202, and one order never becomes two.
  */
 import { randomUUID } from 'node:crypto';
+import { DynamoDBClient, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { DeleteMessageCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { orderIdFor } from '../../functions/lib/domain/order';
@@ -23,6 +24,7 @@ import {
   whenThePartnerRedelivers,
   whenThePartnerSays,
   whenThePartnerSendsAnOrder,
+  whenTheScheduledFunctionRuns,
 } from '../steps/local-cloud';
 
 let t: TestCloud;
@@ -477,5 +479,53 @@ describe('a workflow that cannot be started, whatever the bus retries', () => {
       expect(await thePosOrders(t, orderId)).toHaveLength(1);
     },
     60_000,
+  );
+});
+
+describe('an order whose OrderReceived never reached its workflow', () => {
+  onlyInProcess(
+    "injects a Step Functions outage at the emulator's seam",
+    'the reconciler starts its workflow again once it has waited two minutes, and the order goes on',
+    async () => {
+      const stepFunctions = t.cloud.stepFunctions;
+      stepFunctions.eventBridgeTarget = async () => {
+        throw new AwsError('ServiceUnavailable', 'Step Functions is unavailable (injected by the test)', 503);
+      };
+      let sent: Awaited<ReturnType<typeof whenThePartnerSendsAnOrder>>;
+      try {
+        sent = await whenThePartnerSendsAnOrder(t, { partner: 'doordash', storeId: 'store-001' });
+        expect(sent.webhookStatus).toBe(202);
+        // The bus gives up (its retries, then the DLQ, as the test above shows).
+        await t.cloud.eventBridge.idle();
+      } finally {
+        delete (stepFunctions as Partial<typeof stepFunctions>).eventBridgeTarget;
+      }
+      const orderId = sent.webhookBody.orderId as string;
+      expect((await theOrder(t, orderId)).body.status).toBe('RECEIVED');
+
+      // Too recent to be called lost: the bus may still be retrying.
+      expect(await whenTheScheduledFunctionRuns(t, 'ReconcileOrdersLambdaFunction')).toMatchObject({
+        restarted: 0,
+      });
+      // Three minutes later, still unclaimed: nobody would ever answer the partner.
+      await new DynamoDBClient(awsClientConfig()).send(
+        new UpdateItemCommand({
+          TableName: t.resource('OrdersTable'),
+          Key: { orderId: { S: orderId } },
+          UpdateExpression: 'SET createdAt = :then',
+          ExpressionAttributeValues: { ':then': { S: new Date(Date.now() - 3 * 60_000).toISOString() } },
+        }),
+      );
+      expect(await whenTheScheduledFunctionRuns(t, 'ReconcileOrdersLambdaFunction')).toMatchObject({
+        restarted: 1,
+      });
+      await theOrderReaches(t, orderId, 'ACCEPTED');
+      expect(await thePosOrders(t, orderId)).toEqual([expect.objectContaining({ status: 'held' })]);
+      await thePartnerIsTold(sent.partnerOrderId, { state: 'accepted' });
+      expect(await whenTheScheduledFunctionRuns(t, 'ReconcileOrdersLambdaFunction')).toMatchObject({
+        restarted: 0,
+      });
+    },
+    90_000,
   );
 });

@@ -150,6 +150,24 @@ export async function owedOrderIds(dueBy: Date | undefined, limit: number): Prom
   return Items.map((item) => String(item.orderId));
 }
 
+/**
+ * Orders still RECEIVED that were taken before `createdBefore`, oldest first, from the operator
+ * list's by-status index (eventually consistent: the caller decides from the record itself).
+ */
+export async function receivedOrderIdsBefore(createdBefore: Date, limit: number): Promise<string[]> {
+  const { Items = [] } = await dynamo.send(
+    new QueryCommand({
+      TableName: config.ordersTable,
+      IndexName: 'by-status',
+      KeyConditionExpression: '#status = :received AND createdAt < :before',
+      ExpressionAttributeNames: { '#status': 'status' },
+      ExpressionAttributeValues: { ':received': 'RECEIVED', ':before': createdBefore.toISOString() },
+      Limit: limit,
+    }),
+  );
+  return Items.map((item) => String(item.orderId));
+}
+
 /** How many orders still owe work that has failed at least once: the figure the alarm watches. */
 export async function countOrdersOwingAfterFailures(): Promise<number> {
   let count = 0;

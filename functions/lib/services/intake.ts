@@ -1,5 +1,10 @@
 import { publishOrderEvent } from '../adapters/event-bus';
-import { forgetUnpublishedOrder, getOrderRecord, insertOrderRecord } from '../adapters/order-store';
+import {
+  forgetUnpublishedOrder,
+  getOrderRecord,
+  insertOrderRecord,
+  receivedOrderIdsBefore,
+} from '../adapters/order-store';
 import { fetchUberEatsOrder } from '../adapters/partner-client';
 import { storeIdForPartner } from '../adapters/store-repo';
 import { adaptOrder, type OrderNotice, readOrderNotice } from '../domain/adapters/index';
@@ -15,6 +20,11 @@ import { orderEventDetail } from './events';
 
 /** An order still unclaimed this long after intake never reached the workflow (its intake crashed). */
 const UNSTARTED_AFTER_MS = 30_000;
+/**
+ * The reconciler waits longer before it starts an order's workflow again: EventBridge may still be
+ * retrying a throttled delivery, and a second start is harmless (one claim wins) but not free.
+ */
+const RESTART_UNSTARTED_AFTER_MS = 2 * 60_000;
 
 function newOrderRecord(order: CanonicalOrder, now: Date): OrderRecord {
   const at = now.toISOString();
@@ -125,4 +135,26 @@ export async function receiveOrder(
   metrics.addMetric('OrderReceived', 'Count', 1);
   logger.info('order received', { storeId: order.storeId, items: order.items.length, total: order.total });
   return answer;
+}
+
+/**
+ * The reconciler's part of intake: an order answered 202 whose workflow never claimed it (its
+ * OrderReceived lost between the bus and Step Functions) would wait for a partner redelivery that
+ * never comes. OrderReceived is published again; the claim makes a late original start harmless.
+ * Answers how many orders were started again.
+ */
+export async function restartUnstartedOrders(limit: number, now = new Date()): Promise<number> {
+  const createdBefore = new Date(now.getTime() - RESTART_UNSTARTED_AFTER_MS);
+  let restarted = 0;
+  for (const orderId of await receivedOrderIdsBefore(createdBefore, limit)) {
+    const record = await getOrderRecord(orderId);
+    if (record?.status !== 'RECEIVED' || record.claimedBy) continue;
+    logger.warn('order never reached its workflow; publishing OrderReceived again', {
+      orderId,
+      createdAt: record.createdAt,
+    });
+    await publishReceived(record);
+    restarted += 1;
+  }
+  return restarted;
 }

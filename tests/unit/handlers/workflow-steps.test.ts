@@ -878,7 +878,12 @@ describe('release-to-kitchen', () => {
 
     // The reconciler tells the partner once it is back, and the order leaves the queue.
     apis.healPartner();
-    expect(await reconcile({ everything: true }, ctx())).toEqual({ checked: 1, settled: 1, stillOwed: 0 });
+    expect(await reconcile({ everything: true }, ctx())).toEqual({
+      checked: 1,
+      settled: 1,
+      stillOwed: 0,
+      restarted: 0,
+    });
     expect(apis.partnerView(order)?.updates.map((update) => update.status)).toEqual(['RELEASED']);
     expect(owedPartOf(await orders.read(orderId))).toEqual({});
   });
@@ -967,7 +972,7 @@ describe('reconcile-orders', () => {
 
     const result = await reconcile({}, ctx());
 
-    expect(result).toEqual({ checked: 2, settled: 2, stillOwed: 0 });
+    expect(result).toEqual({ checked: 2, settled: 2, stillOwed: 0, restarted: 0 });
     expect(apis.partnerView(due)).toMatchObject({ state: 'denied', denyReason: 'POS_UNAVAILABLE' });
     expect(apis.posOrder(held.posOrderId)?.status).toBe('voided');
     for (const paid of [due, cancelled]) expect(owedPartOf(await orders.read(paid.orderId))).toEqual({});
@@ -984,7 +989,7 @@ describe('reconcile-orders', () => {
 
     const result = await reconcile({ everything: true }, ctx());
 
-    expect(result).toEqual({ checked: 2, settled: 2, stillOwed: 0 });
+    expect(result).toEqual({ checked: 2, settled: 2, stillOwed: 0, restarted: 0 });
     for (const paid of [first, second]) {
       expect(apis.partnerView(paid)?.state).toBe('denied');
       expect(owedPartOf(await orders.read(paid.orderId))).toEqual({});
@@ -1001,12 +1006,12 @@ describe('reconcile-orders', () => {
     await expect(
       cancelOrder(orderId, cancelledAt, { by: 'operator', reason: 'the customer called' }),
     ).rejects.toThrow();
-    expect(await reconcile({}, ctx())).toEqual({ checked: 0, settled: 0, stillOwed: 0 });
+    expect(await reconcile({}, ctx())).toEqual({ checked: 0, settled: 0, stillOwed: 0, restarted: 0 });
     await nextTryIn(orderId, -1);
 
     const result = await reconcile({}, ctx());
 
-    expect(result).toEqual({ checked: 1, settled: 1, stillOwed: 0 });
+    expect(result).toEqual({ checked: 1, settled: 1, stillOwed: 0, restarted: 0 });
     expect(putOnTheBus()).toEqual(['OrderCancelled', 'OrderCancelled']);
     // Who cancelled and when come from the record, not from the reconciler's run.
     expect(detailOf(1)).toMatchObject({
@@ -1033,7 +1038,7 @@ describe('reconcile-orders', () => {
 
     const result = await reconcile({}, ctx());
 
-    expect(result).toEqual({ checked: 1, settled: 0, stillOwed: 1 });
+    expect(result).toEqual({ checked: 1, settled: 0, stillOwed: 1, restarted: 0 });
     const stored = await orders.read(orderId);
     expect(stored).toMatchObject({ owesEvent: 'OrderCancelled', owedQueue: 'owed', owedAttempts: 1 });
     // The void was paid (nothing was ever made in the POS); only the event is left.
@@ -1048,7 +1053,7 @@ describe('reconcile-orders', () => {
 
     const result = await reconcile({}, ctx());
 
-    expect(result).toEqual({ checked: 1, settled: 0, stillOwed: 1 });
+    expect(result).toEqual({ checked: 1, settled: 0, stillOwed: 1, restarted: 0 });
     const stored = await orders.read(owing.orderId);
     expect(stored).toMatchObject({
       owesPartner: { call: 'deny', reason: 'POS_UNAVAILABLE' },
@@ -1057,6 +1062,44 @@ describe('reconcile-orders', () => {
     expect(Date.parse(stored.owedAt!)).toBeGreaterThanOrEqual(startedAt + RETRY_BASE_SECONDS * 1000);
     // One line when the work first failed, not one per retry.
     expect(events(stored).filter((event) => event === 'compensation-owed')).toHaveLength(1);
+  });
+
+  /** An order taken `minutesAgo`, still RECEIVED; `claimedBy` when a workflow holds it. */
+  async function takenMinutesAgo(partnerOrderId: string, minutesAgo: number, claimedBy?: string) {
+    const taken = await doorDashOrder(partnerOrderId);
+    const at = new Date(Date.now() - minutesAgo * 60_000).toISOString();
+    const record = orderRecord(taken, { createdAt: at, updatedAt: at, ...(claimedBy && { claimedBy }) });
+    await orders.putOne(record);
+    return record;
+  }
+
+  it('starts again the workflow of an order taken minutes ago that no workflow ever claimed', async () => {
+    const lost = await takenMinutesAgo('dd-6001', 5);
+    const claimed = await takenMinutesAgo('dd-6002', 5, EXECUTION);
+    const justTaken = await takenMinutesAgo('dd-6003', 0.5);
+
+    const result = await reconcile({}, ctx());
+
+    expect(result).toEqual({ checked: 0, settled: 0, stillOwed: 0, restarted: 1 });
+    expect(putOnTheBus()).toEqual(['OrderReceived']);
+    expect(detailOf(0)).toMatchObject({ orderId: lost.orderId, order: lost.order });
+    // Nothing else changes: the new workflow claims the order as the first would have.
+    for (const record of [lost, claimed, justTaken])
+      expect(await orders.read(record.orderId)).toEqual(record);
+  });
+
+  it('starts nothing again once the workflow has claimed the order, and fails when the bus refuses', async () => {
+    const lost = await takenMinutesAgo('dd-6001', 5);
+    bus.on(PutEventsCommand).rejects(new Error('ServiceUnavailable'));
+
+    await expect(reconcile({}, ctx())).rejects.toThrow('ServiceUnavailable');
+
+    // The next run finds it still unclaimed and tries again; once claimed, it is left alone.
+    await orders.putOne({ ...lost, claimedBy: EXECUTION });
+    bus.reset();
+    bus.on(PutEventsCommand).resolves({ FailedEntryCount: 0 });
+    expect(await reconcile({}, ctx())).toMatchObject({ restarted: 0 });
+    expect(putOnTheBus()).toEqual([]);
   });
 });
 
