@@ -108,11 +108,12 @@ describe('POS health', () => {
     // A scheduled probe in between may have paused it first: then later ones were refused as paused.
     for (const e of ended)
       expect([`FAILED POS_UNAVAILABLE`, 'REJECTED STORE_PAUSED']).toContain(`${e.status} ${e.denyReason}`);
-    expect(await theStore()).toMatchObject({
-      status: 'paused',
-      reason: 'POS_UNAVAILABLE',
-      changedBy: 'pos-health',
-    });
+    // The last failure's count and the pause follow its FAILED write, in the same invocation.
+    const paused = await eventually(async () => {
+      const store = await theStore();
+      return store.status === 'paused' ? store : undefined;
+    }, 'the store to be paused');
+    expect(paused).toMatchObject({ status: 'paused', reason: 'POS_UNAVAILABLE', changedBy: 'pos-health' });
     await theNextOrderIsRefused();
 
     await givenThePosFaults(t, undefined);
