@@ -226,17 +226,18 @@ async function startInProcess(): Promise<TestCloud> {
   posPort = pos.port;
   const partnerUrl = `http://127.0.0.1:${partnerPort}`;
   const posUrl = `http://127.0.0.1:${posPort}`;
-  const startCloud = (fresh: boolean) =>
+  // The data folder is new, and the simulators already keep their journals in it: never emptied
+  // (a fresh start would delete their files under them).
+  const startCloud = () =>
     startLocalCloud({
       packageDir,
       dataDir,
-      fresh,
       ports: { http: http.port, aws: aws.port },
       ssmParameters: apiUrlParameters('local', { partnerUrl, posUrl }),
       log: process.env.E2E_LOGS ? (fn, line) => console.log(fn, line) : undefined,
     });
   await Promise.all([http.release(), aws.release()]);
-  let cloud = await startCloud(true);
+  let cloud = await startCloud();
   await seedDemoStores(cloud.dynamodbEndpoint, physicalIdsOf(cloud.model).StoresTable!);
   // Its ports and names stay the same across a restart: the same endpoints serve before and after.
   const local = { accessKeyId: 'local', secretAccessKey: 'local' };
@@ -262,7 +263,7 @@ async function startInProcess(): Promise<TestCloud> {
     async restart({ simulators = false } = {}) {
       if (simulators) await Promise.all([partner.close(), pos.close()]);
       await cloud.close();
-      cloud = await startCloud(false);
+      cloud = await startCloud();
       if (simulators) {
         partner = await startPartner(false);
         pos = await startPos(false);
