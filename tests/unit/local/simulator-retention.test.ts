@@ -117,6 +117,13 @@ describe('the POS simulator with a data folder', () => {
     });
   const act = (pos: PosSimulator, action: 'fire' | 'void', n: number) =>
     both(pos, 'POST', posPaths[`${action}Order`](posOrderId(n)), { reference: reference(n) });
+  /** Orders `from` to `to`, created and fired: finished, so only the newest stay in memory. */
+  async function firedOrders(pos: PosSimulator, from: number, to: number) {
+    for (let n = from; n <= to; n += 1) {
+      await create(pos, n);
+      await act(pos, 'fire', n);
+    }
+  }
 
   /** Every read a caller can make answers as the twin's does. */
   async function expectSameAsTwin(pos: PosSimulator, count: number) {
@@ -156,10 +163,7 @@ describe('the POS simulator with a data folder', () => {
     expect(reused?.status).toBe(422);
 
     // Three newer finished orders push every one of 1–8 out; then a fired one is voided late.
-    for (let n = 11; n <= 13; n += 1) {
-      await create(pos, n);
-      await act(pos, 'fire', n);
-    }
+    await firedOrders(pos, 11, 13);
     pos.flush();
     expect(pos.memoryStats()).toEqual({ orders: 13, ordersInMemory: 2 + RETAINED });
     const before = statSync(journal()).size;
@@ -192,10 +196,7 @@ describe('the POS simulator with a data folder', () => {
 
   test('a torn last line (a crash mid-write) is ignored, and what follows is kept', async () => {
     let pos = await start();
-    for (let n = 1; n <= 5; n += 1) {
-      await create(pos, n);
-      await act(pos, 'fire', n);
-    }
+    await firedOrders(pos, 1, 5);
     await stop(pos);
     appendFileSync(journal(), '{"c":"orders","k":"pos-000009","v":{"posOrderId":"pos-0');
 
@@ -262,10 +263,7 @@ describe('the POS simulator with a data folder', () => {
 
   test('a data folder emptied while it runs (the cloud started fresh after it) is written again whole', async () => {
     let pos = await start();
-    for (let n = 1; n <= 5; n += 1) {
-      await create(pos, n);
-      await act(pos, 'fire', n);
-    }
+    await firedOrders(pos, 1, 5);
     pos.flush();
     rmSync(dataDir, { recursive: true, force: true });
     await create(pos, 6);
@@ -287,10 +285,7 @@ describe('the POS simulator with a data folder', () => {
       }
     };
     const pos = await withSetting('1');
-    for (let n = 1; n <= 3; n += 1) {
-      await create(pos, n);
-      await act(pos, 'fire', n);
-    }
+    await firedOrders(pos, 1, 3);
     pos.flush();
 
     expect(pos.memoryStats()).toEqual({ orders: 3, ordersInMemory: 1 });
@@ -299,10 +294,7 @@ describe('the POS simulator with a data folder', () => {
 
   test('forgetting every order is kept across a restart, and numbering goes on', async () => {
     let pos = await start();
-    for (let n = 1; n <= 5; n += 1) {
-      await create(pos, n);
-      await act(pos, 'fire', n);
-    }
+    await firedOrders(pos, 1, 5);
     pos.flush();
     await both(pos, 'DELETE', '/_control/orders');
     await create(pos, 6);
