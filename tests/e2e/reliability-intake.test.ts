@@ -48,6 +48,24 @@ async function thePartnerIsTold(partnerOrderId: string, expected: Record<string,
   );
 }
 
+/**
+ * Step Functions refuses every StartExecution the bus makes while `during` runs, each machine ARN
+ * noted in `attempts`. No outside call makes it refuse, so the outage is injected at the emulator's
+ * seam: the rule's target throws as an unavailable Step Functions would (in-process clouds only).
+ */
+async function whileStepFunctionsRefusesStarts<T>(attempts: string[], during: () => Promise<T>): Promise<T> {
+  const stepFunctions = t.cloud.stepFunctions;
+  stepFunctions.eventBridgeTarget = async (arn: string) => {
+    attempts.push(arn);
+    throw new AwsError('ServiceUnavailable', 'Step Functions is unavailable (injected by the test)', 503);
+  };
+  try {
+    return await during();
+  } finally {
+    delete (stepFunctions as Partial<typeof stepFunctions>).eventBridgeTarget;
+  }
+}
+
 /** Nothing of the order exists anywhere: no record, no workflow, no POS order. */
 async function expectNoTraceOf(partner: string, partnerOrderId: string) {
   const orderId = orderIdFor(partner as never, partnerOrderId);
@@ -416,22 +434,13 @@ describe('a workflow that cannot be started, whatever the bus retries', () => {
     "injects a Step Functions outage at the emulator's seam",
     'the OrderReceived event lands in the DLQ, readable (and re-drivable) with the SQS API',
     async () => {
-      // No outside call makes Step Functions refuse StartExecution, so the outage is injected at the
-      // emulator's seam: the rule's target throws as an unavailable Step Functions would.
-      const stepFunctions = t.cloud.stepFunctions;
       const attempts: string[] = [];
-      stepFunctions.eventBridgeTarget = async (arn: string) => {
-        attempts.push(arn);
-        throw new AwsError('ServiceUnavailable', 'Step Functions is unavailable (injected by the test)', 503);
-      };
-      let sent: Awaited<ReturnType<typeof whenThePartnerSendsAnOrder>>;
-      let dlqMessage: { Body?: string; ReceiptHandle?: string; MessageAttributes?: Record<string, any> };
       const queue = { url: t.resource('OrderReceivedDLQ') };
       const sqs = new SQSClient(awsClientConfig());
-      try {
-        sent = await whenThePartnerSendsAnOrder(t, { partner: 'doordash', storeId: 'store-001' });
+      const { sent, dlqMessage } = await whileStepFunctionsRefusesStarts(attempts, async () => {
+        const sent = await whenThePartnerSendsAnOrder(t, { partner: 'doordash', storeId: 'store-001' });
         expect(sent.webhookStatus).toBe(202);
-        dlqMessage = await eventually(async () => {
+        const dlqMessage = await eventually(async () => {
           const received = await sqs.send(
             new ReceiveMessageCommand({
               QueueUrl: queue.url,
@@ -442,9 +451,8 @@ describe('a workflow that cannot be started, whatever the bus retries', () => {
           );
           return received.Messages?.[0];
         }, 'a message in the OrderReceived DLQ');
-      } finally {
-        delete (stepFunctions as Partial<typeof stepFunctions>).eventBridgeTarget;
-      }
+        return { sent, dlqMessage };
+      });
       const orderId = sent.webhookBody.orderId as string;
       // One delivery and the local stage's two retries, then the DLQ with AWS's attributes.
       expect(attempts).toHaveLength(3);
@@ -487,19 +495,13 @@ describe('an order whose OrderReceived never reached its workflow', () => {
     "injects a Step Functions outage at the emulator's seam",
     'the reconciler starts its workflow again once it has waited two minutes, and the order goes on',
     async () => {
-      const stepFunctions = t.cloud.stepFunctions;
-      stepFunctions.eventBridgeTarget = async () => {
-        throw new AwsError('ServiceUnavailable', 'Step Functions is unavailable (injected by the test)', 503);
-      };
-      let sent: Awaited<ReturnType<typeof whenThePartnerSendsAnOrder>>;
-      try {
-        sent = await whenThePartnerSendsAnOrder(t, { partner: 'doordash', storeId: 'store-001' });
+      const sent = await whileStepFunctionsRefusesStarts([], async () => {
+        const sent = await whenThePartnerSendsAnOrder(t, { partner: 'doordash', storeId: 'store-001' });
         expect(sent.webhookStatus).toBe(202);
         // The bus gives up (its retries, then the DLQ, as the test above shows).
         await t.cloud.eventBridge.idle();
-      } finally {
-        delete (stepFunctions as Partial<typeof stepFunctions>).eventBridgeTarget;
-      }
+        return sent;
+      });
       const orderId = sent.webhookBody.orderId as string;
       expect((await theOrder(t, orderId)).body.status).toBe('RECEIVED');
 
