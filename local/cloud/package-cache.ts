@@ -119,15 +119,19 @@ export async function packagedStack(stage = 'local'): Promise<string> {
   const root = process.cwd();
   const dir = path.join(os.tmpdir(), `order-middleware-pkg-${stage}-${hashSources(root)}`);
   const template = path.join(dir, 'cloudformation-template-update-stack.json');
+  // Touched at each use: what "unused for a day" reads.
   const used = () => {
     const now = new Date();
     utimesSync(dir, now, now);
-    pruneUnusedPackages(os.tmpdir(), dir, now.getTime());
     return dir;
   };
   if (existsSync(template)) return used();
   return withLock(path.join(os.tmpdir(), 'order-middleware-pkg.lock'), () => {
-    if (!existsSync(template)) packageService(dir, stage);
+    if (!existsSync(template)) {
+      packageService(dir, stage);
+      // A new source state is when old ones pile up: the look is made then, not at every use.
+      pruneUnusedPackages(os.tmpdir(), dir);
+    }
     return used();
   });
 }

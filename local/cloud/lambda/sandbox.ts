@@ -3,7 +3,7 @@
  * invocation at a time. A timeout or a crash ends the environment, as on Lambda; the pool replaces it.
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, extname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -32,11 +32,10 @@ export function boundCompileCache(dir = COMPILE_CACHE_DIR, maxBytes = COMPILE_CA
       else bytes += statSync(full, { throwIfNoEntry: false })?.size ?? 0;
     }
   };
-  if (!existsSync(dir)) return;
   try {
     measure(dir);
   } catch {
-    return; // another local cloud is emptying it right now
+    return; // no cache yet, or another local cloud is emptying it right now
   }
   if (bytes > maxBytes) rmSync(dir, { recursive: true, force: true });
 }
