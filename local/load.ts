@@ -49,7 +49,7 @@ import { progressBar, say, writeResult } from './tools/report';
 import { runStoreSchedulesIn } from './tools/scheduled';
 import { percentiles, round, tally } from './tools/stats';
 import { loadTarget } from './tools/target-load';
-import { anonymousResidentMb, childrenResidentMb, quiesce, residentMb } from './tools/usage';
+import { quiesce, residentSplitMb } from './tools/usage';
 
 const { values: args } = parseArgs({
   options: {
@@ -546,17 +546,16 @@ class MemoryGrowth {
     this.sandboxes.atEnd = this.lambda.sandboxes();
     if (this.done < this.warmUp || this.done % 10 !== 0) return;
     const at = this.done;
-    const { rss, heapUsed, heapTotal } = process.memoryUsage();
-    const all = residentMb();
-    const children = childrenResidentMb();
+    const { heapUsed, heapTotal } = process.memoryUsage();
+    const { self, children } = residentSplitMb();
     const mb = (bytes: number) => bytes / 1024 / 1024;
-    this.series.all.push([at, all]);
+    this.series.all.push([at, self.all + children.all]);
     this.series.mainHeapUsed.push([at, mb(heapUsed)]);
     this.series.mainHeapCommitted.push([at, mb(heapTotal)]);
-    this.series.children.push([at, all - mb(rss)]);
+    this.series.children.push([at, children.all]);
     this.series.childrenAnonymous.push([at, children.anonymous]);
     this.series.childrenFiles.push([at, children.files]);
-    this.series.anonymous.push([at, anonymousResidentMb()]);
+    this.series.anonymous.push([at, self.anonymous + children.anonymous]);
     if (at % 250 === 0)
       void this.lambda.sandboxHeapsMb().then((heaps) => this.series.sandboxHeaps.push([at, heaps]));
   }

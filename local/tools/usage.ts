@@ -59,64 +59,49 @@ export async function quiesce(t: ToolCloud, timeoutMs = 30_000): Promise<boolean
   }
 }
 
-/**
- * The anonymous part of the resident memory (MB) of this process and its children: what they hold
- * themselves (heaps, malloc), without the pages of files they map, which the kernel can drop at any
- * time (the node binary, dynalite's LevelDB table files).
- */
-export function anonymousResidentMb(root = process.pid): number {
-  const pids = [root, ...childrenOf(root)];
-  let kb = 0;
-  for (const pid of pids) {
-    try {
-      kb += Number(/RssAnon:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0);
-    } catch {
-      // ended while we looked
-    }
-  }
-  return kb / 1024;
+/** Resident memory (MB): all of it, its anonymous part (heaps, malloc), and the pages of files mapped. */
+export interface ResidentMb {
+  all: number;
+  anonymous: number;
+  /** Pages the kernel can drop at any time: the node binary's, dynalite's LevelDB tables'. */
+  files: number;
 }
 
-/** Resident memory (MB) of the processes under this one (dynalite), apart: anonymous, and mapped file pages. */
-export function childrenResidentMb(root = process.pid): { anonymous: number; files: number } {
-  let anonymous = 0;
-  let files = 0;
-  for (const pid of childrenOf(root)) {
-    try {
-      const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-      anonymous += Number(/RssAnon:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024;
-      files += Number(/RssFile:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024;
-    } catch {
-      // ended while we looked
-    }
+const NOTHING: ResidentMb = { all: 0, anonymous: 0, files: 0 };
+
+/** One process's resident memory, from /proc/<pid>/status (Linux); nothing once it has ended. */
+function residentOf(pid: number): ResidentMb {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const mb = (field: string) => Number(new RegExp(`${field}:\\s+(\\d+)`).exec(status)?.[1] ?? 0) / 1024;
+    return { all: mb('VmRSS'), anonymous: mb('RssAnon'), files: mb('RssFile') };
+  } catch {
+    return NOTHING;
   }
-  return { anonymous, files };
+}
+
+/**
+ * Resident memory of this process and, together, of every process under it (dynalite), with one
+ * pass over /proc.
+ */
+export function residentSplitMb(root = process.pid): { self: ResidentMb; children: ResidentMb } {
+  const children = descendantsOf(root)
+    .map(residentOf)
+    .reduce(
+      (sum, one) => ({
+        all: sum.all + one.all,
+        anonymous: sum.anonymous + one.anonymous,
+        files: sum.files + one.files,
+      }),
+      NOTHING,
+    );
+  return { self: residentOf(root), children };
 }
 
 /** Resident memory (MB) of this process and every process under it (dynalite runs in a child). */
 export function residentMb(root = process.pid): number {
-  const children = new Map<number, number[]>();
-  const rssPages = new Map<number, number>();
-  for (const entry of readdirSync('/proc')) {
-    const pid = Number(entry);
-    if (!Number.isInteger(pid)) continue;
-    try {
-      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      const ppid = Number(fields[1]);
-      rssPages.set(pid, Number(fields[21]));
-      children.set(ppid, [...(children.get(ppid) ?? []), pid]);
-    } catch {
-      // the process ended while we looked
-    }
-  }
-  let pages = 0;
-  const visit = (pid: number) => {
-    pages += rssPages.get(pid) ?? 0;
-    for (const child of children.get(pid) ?? []) visit(child);
-  };
-  visit(root);
-  return (pages * 4096) / 1024 / 1024;
+  const { self, children } = residentSplitMb(root);
+  return self.all + children.all;
 }
 
 /** CPU time (ms) so far: this process's main thread, the whole process (its sandboxes' threads and V8's helpers too), and its children (dynalite). */
@@ -137,28 +122,40 @@ function cpuMsOf(statPath: string): number {
   }
 }
 
-/** The direct children of a process, from /proc (Linux); none elsewhere. */
-function childrenOf(root: number): number[] {
+/** Every process under this one (its children, theirs…), from one pass over /proc (Linux); none elsewhere. */
+function descendantsOf(root: number): number[] {
   let entries: string[];
   try {
     entries = readdirSync('/proc');
   } catch {
     return [];
   }
-  return entries.map(Number).filter((pid) => {
-    if (!Number.isInteger(pid) || pid === root) return false;
+  const children = new Map<number, number[]>();
+  for (const entry of entries) {
+    const pid = Number(entry);
+    if (!Number.isInteger(pid)) continue;
     try {
       const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === root;
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      children.set(ppid, [...(children.get(ppid) ?? []), pid]);
     } catch {
-      return false; // ended while we looked
+      // ended while we looked
     }
-  });
+  }
+  const found: number[] = [];
+  const visit = (pid: number) => {
+    for (const child of children.get(pid) ?? []) {
+      found.push(child);
+      visit(child);
+    }
+  };
+  visit(root);
+  return found;
 }
 
 /** Where the CPU goes, read from /proc (Linux); zeros elsewhere. */
 export function cpuTimes(root = process.pid): CpuTimes {
-  const children = childrenOf(root);
+  const children = descendantsOf(root);
   return {
     mainThread: cpuMsOf(`/proc/${root}/task/${root}/stat`),
     process: cpuMsOf(`/proc/${root}/stat`),
