@@ -88,6 +88,9 @@ function stableJson(value: unknown): string {
 /** A request's fingerprint: the digest of its stable JSON (43 characters, whatever the order's size). */
 const fingerprintOf = (json: string) => createHash('sha256').update(json).digest('base64url');
 
+/** What an idempotency key is checked against: the store and the request, as stable JSON. */
+const requestJson = (storeId: string, request: CreatePosOrderRequest) => stableJson({ storeId, request });
+
 const SEQUENCE = 'sequence';
 
 export class PosOrderBook {
@@ -111,7 +114,7 @@ export class PosOrderBook {
       if (!this.keys.has(order.idempotencyKey))
         this.keys.set(order.idempotencyKey, {
           posOrderId: order.posOrderId,
-          fingerprint: fingerprintOf(stableJson({ storeId: order.storeId, request: order.request })),
+          fingerprint: fingerprintOf(requestJson(order.storeId, order.request)),
         });
     }
   }
@@ -126,7 +129,7 @@ export class PosOrderBook {
     idempotencyKey: string,
     request: CreatePosOrderRequest,
   ): { order: PosOrder; replayed: boolean } {
-    const json = stableJson({ storeId, request });
+    const json = requestJson(storeId, request);
     const seen = this.keys.get(idempotencyKey);
     if (seen) return { order: this.replay(seen, json, idempotencyKey), replayed: true };
     const sequence = this.sequence + 1;
