@@ -177,6 +177,7 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
     const logs = new LocalLogs({ region: REGION, accountId: ACCOUNT_ID });
     for (const group of model.logGroups) logs.ensureLogGroup(group.name, group.retentionInDays);
     for (const fn of model.functions) logs.ensureLogGroup(`/aws/lambda/${fn.name}`);
+    const servingRequests = new Set(model.httpApi?.routes.map((route) => route.functionName));
     const lambda = new LocalLambda({
       region: REGION,
       accountId: ACCOUNT_ID,
@@ -197,6 +198,7 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
         memorySize: fn.memorySize,
         timeout: fn.timeout,
         concurrency: fn.reservedConcurrency,
+        servesRequests: servingRequests.has(fn.name),
         architecture: fn.architecture,
         deadLetterArn: fn.deadLetterArn,
         onFailureArn: fn.onFailureArn,

@@ -6,6 +6,8 @@
  * cores a second sandbox adds orders per second only while the first waits on something slow (a POS
  * past its timeout, a partner's latency), never while the cores are simply busy — then it adds a V8
  * heap and nothing else (npm run bench).
+ * A function serving requests also grows once an invocation has waited `maxQueueWaitMs`: its caller
+ * is waiting on the answer, and on AWS it would not queue behind the function's other invocations.
  * Which idle sandboxes stay warm, and for how long, the budget shared by every function decides
  * (budget.ts).
  */
@@ -16,6 +18,7 @@ import type { Sandbox, SandboxOutcome } from './sandbox';
 interface Waiter {
   resolve: (sandbox: Sandbox) => void;
   reject: (error: Error) => void;
+  since: number;
 }
 
 export class PoolClosedError extends Error {
@@ -34,6 +37,7 @@ export class FunctionPool implements BudgetedPool {
     private readonly createSandbox: (onExit: () => void) => Sandbox,
     private readonly budget: SandboxBudget,
     private readonly scaleAfterMs = 0,
+    private readonly maxQueueWaitMs = Number.POSITIVE_INFINITY,
   ) {}
 
   async run(requestId: string, event: string, traceId: string): Promise<SandboxOutcome> {
@@ -75,7 +79,9 @@ export class FunctionPool implements BudgetedPool {
     }
     if (this.sandboxes.size === 0 || (this.mayGrow() && this.allRunningLong()))
       return Promise.resolve(this.spawn());
-    const waited = new Promise<Sandbox>((resolve, reject) => this.waiting.push({ resolve, reject }));
+    const waited = new Promise<Sandbox>((resolve, reject) =>
+      this.waiting.push({ resolve, reject, since: performance.now() }),
+    );
     this.armScaleCheck();
     return waited;
   }
@@ -120,6 +126,12 @@ export class FunctionPool implements BudgetedPool {
     return true;
   }
 
+  /** The oldest waiting invocation has waited `maxQueueWaitMs` or more. */
+  private waitedTooLong(): boolean {
+    const oldest = this.waiting[0];
+    return oldest !== undefined && performance.now() - oldest.since >= this.maxQueueWaitMs;
+  }
+
   /** While invocations wait and the pool may grow, looks again a few times per scaleAfterMs. */
   private armScaleCheck(): void {
     if (this.scaleCheck || this.closed) return;
@@ -128,9 +140,9 @@ export class FunctionPool implements BudgetedPool {
         if (this.waiting.length === 0 || !this.mayGrow() || this.closed) {
           clearInterval(this.scaleCheck);
           this.scaleCheck = undefined;
-        } else if (this.allRunningLong()) this.waiting.shift()?.resolve(this.spawn());
+        } else if (this.allRunningLong() || this.waitedTooLong()) this.waiting.shift()?.resolve(this.spawn());
       },
-      Math.max(10, this.scaleAfterMs / 4),
+      Math.max(10, Math.min(this.scaleAfterMs, this.maxQueueWaitMs) / 4),
     );
   }
 }

@@ -39,6 +39,13 @@ export function boundCompileCache(dir = COMPILE_CACHE_DIR, maxBytes = COMPILE_CA
   }
   if (bytes > maxBytes) rmSync(dir, { recursive: true, force: true });
 }
+/**
+ * The CPU priority (nice) of a sandbox whose function serves no request (a workflow step, a
+ * schedule): on a laptop's two cores every thread competes, and a partner's webhook must not wait
+ * behind the workflow it starts (on AWS it would have concurrency of its own). Work conserving: an
+ * idle core still runs it at full speed.
+ */
+const BACKGROUND_NICENESS = 10;
 /** Lambda gives the init phase 10 s of its own before the invocation's timeout starts. */
 const INIT_LIMIT_MS = 10_000;
 
@@ -124,6 +131,7 @@ export class Sandbox {
       },
       workerData: {
         compileCacheDir: COMPILE_CACHE_DIR,
+        niceness: config.servesRequests ? undefined : BACKGROUND_NICENESS,
         bundlePath: config.bundlePath,
         handlerExport: config.handlerExport,
         handlerName: handlerSetting(config),

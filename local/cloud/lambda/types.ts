@@ -13,6 +13,12 @@ export interface FunctionConfig {
   timeout: number;
   /** Execution environments this function may run at once (reserved concurrency). */
   concurrency?: number;
+  /**
+   * Behind an HTTP API route: a caller (a partner's webhook) waits on its answer. On AWS such a
+   * function has concurrency of its own; locally it scales out as soon as invocations queue, and the
+   * other functions' sandboxes yield the CPU to it (pool.ts, runtime.mjs).
+   */
+  servesRequests?: boolean;
   architecture?: string;
   /** SQS queue ARN receiving async invocations that failed every attempt. */
   deadLetterArn?: string;

@@ -106,6 +106,50 @@ test('quick invocations queue for the one warm sandbox: a second starts only beh
   expect(local.sandboxes()).toBe(1);
 });
 
+test('a function serving requests starts another sandbox once an invocation has waited a moment, not only behind a long handler', async () => {
+  // Its caller (a partner's webhook) waits on the answer; on AWS it would not queue.
+  const local = start(
+    [
+      fn('receive-order', 'gate.mjs', { concurrency: 2, servesRequests: true }),
+      fn('create-pos-order', 'gate.mjs', { concurrency: 2 }),
+    ],
+    { scaleAfterMs: 60_000 },
+  );
+  const journal = join(workdir, 'journal');
+  const heldBehindGate = (name: string) => {
+    const gate = join(workdir, `gate-${name}`);
+    return Promise.all([
+      local.invoke(name, { journal, name: 'held', waitFor: gate, patienceMs: 2_000 }),
+      local.invoke(name, { journal, name: 'next', open: gate }),
+    ]);
+  };
+
+  const [served, background] = await Promise.all([
+    heldBehindGate('receive-order'),
+    heldBehindGate('create-pos-order'),
+  ]);
+
+  // The request's second invocation ran beside the first and let it through; the workflow step's
+  // waited its turn behind the held one, whose patience ran out first.
+  expect(served[0].payload).toEqual({ name: 'held', opened: true });
+  expect(background[0].payload).toEqual({ name: 'held', opened: false });
+});
+
+test('sandboxes of functions serving no request run at a lower CPU priority than those serving requests', async () => {
+  const local = start(
+    [fn('receive-order', 'niceness.mjs', { servesRequests: true }), fn('release-to-kitchen', 'niceness.mjs')],
+    {},
+  );
+
+  const [request, background] = await Promise.all([
+    local.invoke('receive-order', {}),
+    local.invoke('release-to-kitchen', {}),
+  ]);
+
+  expect(request.payload).toEqual({ niceness: 0 });
+  expect(background.payload).toEqual({ niceness: 10 });
+});
+
 test('a slow import does not count against the function timeout: the init phase has its own', async () => {
   const local = start(
     [fn('print-ticket', 'slow-init.mjs', { timeout: 0.5, environment: { INIT_MS: '900' }, concurrency: 1 })],
