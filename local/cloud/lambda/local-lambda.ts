@@ -68,13 +68,10 @@ const printLine = (functionName: string, line: string) => console.log(`[${functi
  * own. A function starts with one and adds the second only behind a slow handler (pool.ts).
  */
 const DEFAULT_CONCURRENCY = 2;
-/**
- * A webhook offered three times what the machine completes (npm run bench, 100/s) is answered
- * within a few hundred ms with four sandboxes, against seconds with two: more only add heaps.
- */
-const DEFAULT_REQUEST_CONCURRENCY = 4;
-/** How long a request's invocation may wait for a busy sandbox before its function starts another. */
-const REQUEST_QUEUE_WAIT_MS = 50;
+/** Sandboxes of a function serving requests (npm run bench: README, "Webhook ack at 100/s"). */
+const DEFAULT_REQUEST_CONCURRENCY = 3;
+/** Invocations of a function serving requests that may wait for its busy sandboxes before it adds one. */
+const REQUEST_MAX_WAITING = 4;
 const DEFAULT_SANDBOX_BUDGET = 16;
 const DEFAULT_IDLE_SECONDS = 60;
 /**
@@ -274,7 +271,7 @@ export class LocalLambda {
       },
       this.budget,
       this.scaleAfterMs,
-      config.servesRequests ? REQUEST_QUEUE_WAIT_MS : undefined,
+      config.servesRequests ? REQUEST_MAX_WAITING : undefined,
     );
     const stats = {
       invocations: 0,

@@ -6,8 +6,10 @@
  * cores a second sandbox adds orders per second only while the first waits on something slow (a POS
  * past its timeout, a partner's latency), never while the cores are simply busy — then it adds a V8
  * heap and nothing else (npm run bench).
- * A function serving requests also grows once an invocation has waited `maxQueueWaitMs`: its caller
- * is waiting on the answer, and on AWS it would not queue behind the function's other invocations.
+ * A function serving requests also grows once more than `maxWaiting` invocations wait for a sandbox
+ * that is running its handler: its callers wait on the answers, and on AWS they would not queue. A
+ * few waiting behind a cold start, or behind one quick request, are served sooner by the sandbox
+ * they wait for than by a new one (and each new one is a V8 heap more).
  * Which idle sandboxes stay warm, and for how long, the budget shared by every function decides
  * (budget.ts).
  */
@@ -18,7 +20,6 @@ import type { Sandbox, SandboxOutcome } from './sandbox';
 interface Waiter {
   resolve: (sandbox: Sandbox) => void;
   reject: (error: Error) => void;
-  since: number;
 }
 
 export class PoolClosedError extends Error {
@@ -37,7 +38,7 @@ export class FunctionPool implements BudgetedPool {
     private readonly createSandbox: (onExit: () => void) => Sandbox,
     private readonly budget: SandboxBudget,
     private readonly scaleAfterMs = 0,
-    private readonly maxQueueWaitMs = Number.POSITIVE_INFINITY,
+    private readonly maxWaiting = Number.POSITIVE_INFINITY,
   ) {}
 
   async run(requestId: string, event: string, traceId: string): Promise<SandboxOutcome> {
@@ -79,9 +80,8 @@ export class FunctionPool implements BudgetedPool {
     }
     if (this.sandboxes.size === 0 || (this.mayGrow() && this.allRunningLong()))
       return Promise.resolve(this.spawn());
-    const waited = new Promise<Sandbox>((resolve, reject) =>
-      this.waiting.push({ resolve, reject, since: performance.now() }),
-    );
+    const waited = new Promise<Sandbox>((resolve, reject) => this.waiting.push({ resolve, reject }));
+    if (this.mayGrow() && this.tooManyWaiting()) this.waiting.shift()?.resolve(this.spawn());
     this.armScaleCheck();
     return waited;
   }
@@ -118,18 +118,19 @@ export class FunctionPool implements BudgetedPool {
     return this.sandboxes.size < this.concurrency;
   }
 
-  /** Every sandbox is busy with a handler that has run for scaleAfterMs or more (none is idle here). */
-  private allRunningLong(): boolean {
+  /** Every sandbox is busy with a handler that has run for `forMs` or more (none is idle here). */
+  private allRunningLong(forMs = this.scaleAfterMs): boolean {
     const now = performance.now();
-    for (const sandbox of this.sandboxes)
-      if (!((sandbox.handlerRunningMs(now) ?? 0) >= this.scaleAfterMs)) return false;
+    for (const sandbox of this.sandboxes) {
+      const runningMs = sandbox.handlerRunningMs(now);
+      if (runningMs === undefined || runningMs < forMs) return false;
+    }
     return true;
   }
 
-  /** The oldest waiting invocation has waited `maxQueueWaitMs` or more. */
-  private waitedTooLong(): boolean {
-    const oldest = this.waiting[0];
-    return oldest !== undefined && performance.now() - oldest.since >= this.maxQueueWaitMs;
+  /** More than `maxWaiting` invocations wait, and no sandbox is still initializing. */
+  private tooManyWaiting(): boolean {
+    return this.waiting.length > this.maxWaiting && this.allRunningLong(0);
   }
 
   /** While invocations wait and the pool may grow, looks again a few times per scaleAfterMs. */
@@ -140,9 +141,10 @@ export class FunctionPool implements BudgetedPool {
         if (this.waiting.length === 0 || !this.mayGrow() || this.closed) {
           clearInterval(this.scaleCheck);
           this.scaleCheck = undefined;
-        } else if (this.allRunningLong() || this.waitedTooLong()) this.waiting.shift()?.resolve(this.spawn());
+        } else if (this.allRunningLong() || this.tooManyWaiting())
+          this.waiting.shift()?.resolve(this.spawn());
       },
-      Math.max(10, Math.min(this.scaleAfterMs, this.maxQueueWaitMs) / 4),
+      Number.isFinite(this.maxWaiting) ? 10 : Math.max(10, this.scaleAfterMs / 4),
     );
   }
 }

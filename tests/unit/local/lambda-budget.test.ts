@@ -106,8 +106,8 @@ test('quick invocations queue for the one warm sandbox: a second starts only beh
   expect(local.sandboxes()).toBe(1);
 });
 
-test('a function serving requests starts another sandbox once an invocation has waited a moment, not only behind a long handler', async () => {
-  // Its caller (a partner's webhook) waits on the answer; on AWS it would not queue.
+test('a function serving requests starts another sandbox once more than 4 invocations queue, not only behind a long handler', async () => {
+  // Its callers (partners' webhooks) wait on the answers; on AWS they would not queue.
   const local = start(
     [
       fn('receive-order', 'gate.mjs', { concurrency: 2, servesRequests: true }),
@@ -116,12 +116,12 @@ test('a function serving requests starts another sandbox once an invocation has 
     { scaleAfterMs: 60_000 },
   );
   const journal = join(workdir, 'journal');
-  const heldBehindGate = (name: string) => {
+  const heldBehindGate = async (name: string) => {
     const gate = join(workdir, `gate-${name}`);
-    return Promise.all([
-      local.invoke(name, { journal, name: 'held', waitFor: gate, patienceMs: 2_000 }),
-      local.invoke(name, { journal, name: 'next', open: gate }),
-    ]);
+    const held = local.invoke(name, { journal, name: 'held', waitFor: gate, patienceMs: 2_000 });
+    await sleep(300); // the held one has its sandbox; the next five queue behind it
+    const queued = [1, 2, 3, 4, 5].map((n) => local.invoke(name, { journal, name: `next-${n}`, open: gate }));
+    return Promise.all([held, ...queued]);
   };
 
   const [served, background] = await Promise.all([
@@ -129,10 +129,19 @@ test('a function serving requests starts another sandbox once an invocation has 
     heldBehindGate('create-pos-order'),
   ]);
 
-  // The request's second invocation ran beside the first and let it through; the workflow step's
-  // waited its turn behind the held one, whose patience ran out first.
+  // The request's fifth queued invocation started a second sandbox and let the held one through;
+  // the workflow step's waited their turn behind it, whose patience ran out first.
   expect(served[0].payload).toEqual({ name: 'held', opened: true });
   expect(background[0].payload).toEqual({ name: 'held', opened: false });
+});
+
+test('a few invocations queued behind a quick request share its one sandbox', async () => {
+  const local = start([fn('receive-order', 'counter.mjs', { concurrency: 3, servesRequests: true })], {});
+
+  await local.invoke('receive-order', {});
+  await Promise.all([1, 2, 3, 4].map(() => local.invoke('receive-order', {})));
+
+  expect(local.sandboxes()).toBe(1);
 });
 
 test('sandboxes of functions serving no request run at a lower CPU priority than those serving requests', async () => {
