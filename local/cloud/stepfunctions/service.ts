@@ -77,6 +77,8 @@ const EXPRESS_RETAINED = 1000;
  * grow with every order. `LOCAL_SFN_RETAINED_EXECUTIONS` overrides it.
  */
 const RETAINED_EXECUTIONS = 500;
+/** Step Functions keeps a Standard execution's history for 90 days after it closes. */
+const STANDARD_RETENTION_MS = 90 * 24 * 3600 * 1000;
 // biome-ignore lint/suspicious/noControlCharactersInRegex: AWS names may not contain control characters
 const NAME = /^[^\s<>{}[\]?*"#%\\^|~`$&,;:/\u0000-\u001f\u007f-\u009f]{1,80}$/;
 
@@ -265,27 +267,37 @@ export class LocalStepFunctions {
    * After a restart: every journalled Standard execution is known again; one that was waiting
    * on a token waits again with the same token and the rest of its timeout; one interrupted
    * elsewhere re-enters the state it was in with that state's input (a Task runs again).
+   * Finished ones are known by their summaries (the journal's index), their journals read only
+   * when asked for; those closed more than 90 days before `now` are gone, as on AWS.
    */
-  async resume(): Promise<{ resumed: string[] }> {
+  async resume(now = Date.now()): Promise<{ resumed: string[] }> {
     const resumed: string[] = [];
-    const finished: Execution[] = [];
-    for (const entries of this.journal?.readAll() ?? []) {
+    const journal = this.journal;
+    if (!journal) return { resumed };
+    const finished = journal.readFinished();
+    const kept = finished.filter((summary) => (summary.stopDate ?? now) > now - STANDARD_RETENTION_MS);
+    if (kept.length < finished.length) {
+      const keptArns = new Set(kept.map((summary) => summary.executionArn));
+      journal.forget(
+        finished.map((summary) => summary.executionArn).filter((arn) => !keptArns.has(arn)),
+        kept,
+      );
+    }
+    for (const summary of kept) this.executions.set(summary.executionArn, summary);
+    for (const entries of journal.readAllBut(finished.map((summary) => summary.executionArn))) {
       const start = (entries[0] as Extract<JournalEntry, { t: 'start' }>).start;
       if (this.executions.has(start.executionArn)) continue;
       const loaded = this.load(start.definition);
       const { record, point } = replay(start, entries, loaded.topLevelStates);
-      const execution = this.register(record, loaded);
       if (record.status !== 'RUNNING') {
-        finished.push(execution);
-        // The same bound as while running: only the latest finished stay whole (trimmed in batches).
-        if (finished.length >= 2 * this.retained) this.evictAllBut(finished);
+        // It ended just before the local cloud stopped, too late for the index: indexed now.
+        journal.finished(summaryOf(record));
+        this.executions.set(record.executionArn, summaryOf(record));
         continue;
       }
-      execution.start(point);
+      this.register(record, loaded).start(point);
       resumed.push(start.executionArn);
     }
-    this.evictAllBut(finished);
-    for (const execution of finished) this.finishedStandard.push(execution.record.executionArn);
     return { resumed };
   }
 
@@ -347,6 +359,7 @@ export class LocalStepFunctions {
     if (record.type !== 'EXPRESS') {
       this.options.sendEvent?.(statusChangeEvent(record));
       if (!this.journal) return; // memory only: nothing to read an evicted execution back from
+      this.journal.finished(summaryOf(record));
       this.finishedStandard.push(record.executionArn);
       if (this.finishedStandard.length > this.retained) this.evict(this.finishedStandard.shift()!);
       return;
@@ -360,27 +373,11 @@ export class LocalStepFunctions {
     if (this.finishedExpress.length > EXPRESS_RETAINED) this.executions.delete(this.finishedExpress.shift()!);
   }
 
-  /** Keeps the `retained` latest-stopped of these finished executions whole; the rest become summaries. */
-  private evictAllBut(finished: Execution[]): void {
-    finished.sort((a, b) => (a.record.stopDate ?? 0) - (b.record.stopDate ?? 0));
-    for (const execution of finished.splice(0, Math.max(0, finished.length - this.retained)))
-      this.evict(execution.record.executionArn);
-  }
-
   /** Replaces a finished Standard execution by its summary, in place; its journal keeps the rest. */
   private evict(executionArn: string): void {
     const execution = this.executions.get(executionArn);
     if (!(execution instanceof Execution) || !this.journal) return;
-    const { stateMachineArn, name, type, status, startDate, stopDate } = execution.record;
-    this.executions.set(executionArn, {
-      executionArn,
-      stateMachineArn,
-      name,
-      type,
-      status,
-      startDate,
-      stopDate,
-    });
+    this.executions.set(executionArn, summaryOf(execution.record));
   }
 
   /** The whole record: held in memory, or rebuilt from the journal of an evicted execution. */
@@ -545,6 +542,11 @@ function describeForTask(record: ExecutionRecord, parsed: boolean) {
 }
 
 /** Rebuilds an execution from its journal, and where to pick it up if it was still running. */
+function summaryOf(record: ExecutionRecord): ExecutionSummary {
+  const { executionArn, stateMachineArn, name, type, status, startDate, stopDate } = record;
+  return { executionArn, stateMachineArn, name, type, status, startDate, stopDate };
+}
+
 function replay(start: ExecutionStart, entries: JournalEntry[], topLevel: ReadonlySet<string>) {
   const record: ExecutionRecord = { ...start, status: 'RUNNING', history: [] };
   let point: ResumePoint | undefined;

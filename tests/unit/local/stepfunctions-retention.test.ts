@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LocalStepFunctions, stepFunctionsApi } from '../../../local/cloud/stepfunctions';
@@ -137,14 +137,55 @@ test('only the latest finished executions stay whole in memory; older ones read 
 
   const after = startService({ dataDir });
   await after.service.resume();
-  expect(after.service.memoryStats()).toEqual({
-    executionsInMemory: RETAINED,
-    executionsEvicted: 9 - RETAINED,
-  });
+  // A restart reads finished executions' summaries from the index, not their whole journals.
+  expect(after.service.memoryStats()).toEqual({ executionsInMemory: 0, executionsEvicted: 9 });
   const read = await readAll(after.api, first);
   // The machine itself was created again at the restart: only its date differs.
   expect({ ...read, machine: { ...read.machine, updateDate: before.machine.updateDate } }).toEqual(before);
   expect(await listedNames(after.api, arn)).toEqual([...NEWEST_FIRST, 'order-0:SUCCEEDED:true']);
+});
+
+test('an execution that ended after the index was last written is indexed at the restart, and listed', async () => {
+  const { service, api, arn } = startService({ dataDir });
+  const [first] = await runEight(service, arn);
+  await service.close();
+  // As if the local cloud had stopped between an execution's end and its line in the index (or
+  // the data folder came from before the index): only the journals are left.
+  rmSync(join(dataDir, 'finished.jsonl'));
+
+  const after = startService({ dataDir });
+  expect(await after.service.resume()).toEqual({ resumed: [] });
+  expect(await listedNames(after.api, arn)).toEqual(NEWEST_FIRST);
+  expect(readFileSync(join(dataDir, 'finished.jsonl'), 'utf8').trim().split('\n')).toHaveLength(8);
+  expect(await after.api.DescribeExecution({ executionArn: first! })).toEqual(
+    await api.DescribeExecution({ executionArn: first! }),
+  );
+});
+
+test('90 days after it closed, an execution is gone (journal too), as on AWS; one still running stays', async () => {
+  const tokens: string[] = [];
+  const { service, arn, courierArn } = startService({ dataDir, tokens });
+  const [first] = await runEight(service, arn);
+  const { executionArn: waiting } = service.startExecution({
+    stateMachineArn: courierArn,
+    input: '{"orderId":"o-waiting"}',
+  });
+  await eventually(() => tokens[0]);
+  await service.close();
+  const journals = () => readdirSync(join(dataDir, 'executions'));
+  expect(journals()).toHaveLength(9);
+
+  const after = startService({ dataDir, tokens });
+  const ninetyOneDaysOn = Date.now() + 91 * 24 * 3600 * 1000;
+  expect(await after.service.resume(ninetyOneDaysOn)).toEqual({ resumed: [waiting] });
+
+  await expect(after.api.DescribeExecution({ executionArn: first! })).rejects.toMatchObject({
+    code: 'ExecutionDoesNotExist',
+  });
+  expect(await listedNames(after.api, arn)).toEqual([]);
+  expect(journals()).toHaveLength(1);
+  expect(readFileSync(join(dataDir, 'finished.jsonl'), 'utf8')).toBe('');
+  expect((await after.api.DescribeExecution({ executionArn: waiting })).status).toBe('RUNNING');
 });
 
 test('a running execution is never evicted, however many finish after it', async () => {
