@@ -5,7 +5,7 @@
  */
 import path from 'node:path';
 import { iamModeFromEnv, startLocalCloud } from './cloud/index';
-import { packageService } from './cloud/package-cache';
+import { packageAlone } from './cloud/package-cache';
 import { localEndpoints } from './console/endpoints';
 import { startConsole } from './console/server';
 import { formatLogLine } from './log-format';
@@ -38,7 +38,7 @@ const partnerUrl = `http://127.0.0.1:${ports.partner}`;
 const posUrl = `http://127.0.0.1:${ports.pos}`;
 
 console.log('Packaging order-middleware for stage local (offline)…');
-packageService(packageDir, 'local');
+await packageAlone(packageDir, 'local');
 
 const cloud = await startLocalCloud({
   packageDir,

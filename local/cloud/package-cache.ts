@@ -32,6 +32,17 @@ const SOURCES = [
   'local/cloud/package-cache.ts',
 ];
 
+/** One packaging at a time on this machine: every packaging in a checkout shares its `.esbuild`. */
+const PACKAGING_LOCK = path.join(os.tmpdir(), 'order-middleware-pkg.lock');
+
+/**
+ * `packageService` once no other packaging runs (`npm start`'s beside the tests'): each empties the
+ * checkout's `.esbuild` first, so two at once would take each other's bundles away.
+ */
+export function packageAlone(outDir: string, stage = 'local', lockDir = PACKAGING_LOCK): Promise<void> {
+  return withLock(lockDir, () => packageService(outDir, stage));
+}
+
 /** Packages the service offline, exactly as a deployment would. */
 export function packageService(outDir: string, stage = 'local', env: Record<string, string> = {}): void {
   rmSync(outDir, { recursive: true, force: true });
@@ -126,7 +137,7 @@ export async function packagedStack(stage = 'local'): Promise<string> {
     return dir;
   };
   if (existsSync(template)) return used();
-  return withLock(path.join(os.tmpdir(), 'order-middleware-pkg.lock'), () => {
+  return withLock(PACKAGING_LOCK, () => {
     if (!existsSync(template)) {
       packageService(dir, stage);
       // A new source state is when old ones pile up: the look is made then, not at every use.
