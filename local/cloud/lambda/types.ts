@@ -15,8 +15,8 @@ export interface FunctionConfig {
   concurrency?: number;
   /**
    * Behind an HTTP API route: a caller (a partner's webhook) waits on its answer. On AWS such a
-   * function has concurrency of its own; locally it scales out as soon as invocations queue, and the
-   * other functions' sandboxes yield the CPU to it (pool.ts, runtime.mjs).
+   * function has concurrency of its own; locally it scales out when its invocations queue, and the
+   * other functions' sandboxes yield the CPU to it (pool.ts, sandbox.ts).
    */
   servesRequests?: boolean;
   architecture?: string;
