@@ -151,21 +151,27 @@ export async function owedOrderIds(dueBy: Date | undefined, limit: number): Prom
 }
 
 /**
- * Orders still RECEIVED that were taken before `createdBefore`, oldest first, from the operator
- * list's by-status index (eventually consistent: the caller decides from the record itself).
+ * Orders still RECEIVED that were taken before `createdBefore`, oldest first, a page at a time from
+ * the operator list's by-status index (eventually consistent: the caller decides from the record
+ * itself). Reading stops when the caller has what it needs.
  */
-export async function receivedOrderIdsBefore(createdBefore: Date, limit: number): Promise<string[]> {
-  const { Items = [] } = await dynamo.send(
-    new QueryCommand({
-      TableName: config.ordersTable,
-      IndexName: 'by-status',
-      KeyConditionExpression: '#status = :received AND createdAt < :before',
-      ExpressionAttributeNames: { '#status': 'status' },
-      ExpressionAttributeValues: { ':received': 'RECEIVED', ':before': createdBefore.toISOString() },
-      Limit: limit,
-    }),
-  );
-  return Items.map((item) => String(item.orderId));
+export async function* receivedOrderIdsBefore(createdBefore: Date, pageSize: number): AsyncGenerator<string> {
+  let ExclusiveStartKey: Record<string, unknown> | undefined;
+  do {
+    const page = await dynamo.send(
+      new QueryCommand({
+        TableName: config.ordersTable,
+        IndexName: 'by-status',
+        KeyConditionExpression: '#status = :received AND createdAt < :before',
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: { ':received': 'RECEIVED', ':before': createdBefore.toISOString() },
+        Limit: pageSize,
+        ExclusiveStartKey,
+      }),
+    );
+    for (const item of page.Items ?? []) yield String(item.orderId);
+    ExclusiveStartKey = page.LastEvaluatedKey;
+  } while (ExclusiveStartKey);
 }
 
 /** How many orders still owe work that has failed at least once: the figure the alarm watches. */

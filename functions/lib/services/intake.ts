@@ -25,6 +25,8 @@ const UNSTARTED_AFTER_MS = 30_000;
  * retrying a throttled delivery, and a second start is harmless (one claim wins) but not free.
  */
 const RESTART_UNSTARTED_AFTER_MS = 2 * 60_000;
+/** How many RECEIVED orders per restart one reconciler run may read, claimed ones included. */
+const LOOK_PAST_CLAIMED = 10;
 
 function newOrderRecord(order: CanonicalOrder, now: Date): OrderRecord {
   const at = now.toISOString();
@@ -146,7 +148,11 @@ export async function receiveOrder(
 export async function restartUnstartedOrders(limit: number, now = new Date()): Promise<number> {
   const createdBefore = new Date(now.getTime() - RESTART_UNSTARTED_AFTER_MS);
   let restarted = 0;
-  for (const orderId of await receivedOrderIdsBefore(createdBefore, limit)) {
+  let looked = 0;
+  // Orders a workflow holds while a POS retries stay RECEIVED for minutes, ahead of a lost one:
+  // they are looked past, up to a bound on the reads one run makes.
+  for await (const orderId of receivedOrderIdsBefore(createdBefore, limit)) {
+    if (restarted >= limit || looked++ >= LOOK_PAST_CLAIMED * limit) break;
     const record = await getOrderRecord(orderId);
     if (record?.status !== 'RECEIVED' || record.claimedBy) continue;
     logger.warn('order never reached its workflow; publishing OrderReceived again', {

@@ -1088,6 +1088,22 @@ describe('reconcile-orders', () => {
       expect(await orders.read(record.orderId)).toEqual(record);
   });
 
+  it('finds an unclaimed order behind a batch of older ones still being prepared by their workflows', async () => {
+    // A POS retrying for minutes keeps claimed orders RECEIVED: they must not hide a lost one.
+    process.env.RECONCILE_BATCH_SIZE = '2';
+    try {
+      for (const id of ['dd-6101', 'dd-6102', 'dd-6103']) await takenMinutesAgo(id, 10, EXECUTION);
+      const lost = await takenMinutesAgo('dd-6104', 5);
+
+      const result = await reconcile({}, ctx());
+
+      expect(result).toMatchObject({ restarted: 1 });
+      expect(detailOf(0)).toMatchObject({ orderId: lost.orderId });
+    } finally {
+      delete process.env.RECONCILE_BATCH_SIZE;
+    }
+  });
+
   it('starts nothing again once the workflow has claimed the order, and fails when the bus refuses', async () => {
     const lost = await takenMinutesAgo('dd-6001', 5);
     bus.on(PutEventsCommand).rejects(new Error('ServiceUnavailable'));
