@@ -1,4 +1,11 @@
-import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  DeleteCommand,
+  GetCommand,
+  PutCommand,
+  paginateQuery,
+  QueryCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
 import { config } from '../config';
 import type { OrderRecord, OrderStatus, TimelineEntry } from '../schemas/order';
 import { dynamo, isConditionFailure } from './dynamo';
@@ -156,22 +163,17 @@ export async function owedOrderIds(dueBy: Date | undefined, limit: number): Prom
  * itself). Reading stops when the caller has what it needs.
  */
 export async function* receivedOrderIdsBefore(createdBefore: Date, pageSize: number): AsyncGenerator<string> {
-  let ExclusiveStartKey: Record<string, unknown> | undefined;
-  do {
-    const page = await dynamo.send(
-      new QueryCommand({
-        TableName: config.ordersTable,
-        IndexName: 'by-status',
-        KeyConditionExpression: '#status = :received AND createdAt < :before',
-        ExpressionAttributeNames: { '#status': 'status' },
-        ExpressionAttributeValues: { ':received': 'RECEIVED', ':before': createdBefore.toISOString() },
-        Limit: pageSize,
-        ExclusiveStartKey,
-      }),
-    );
-    for (const item of page.Items ?? []) yield String(item.orderId);
-    ExclusiveStartKey = page.LastEvaluatedKey;
-  } while (ExclusiveStartKey);
+  const pages = paginateQuery(
+    { client: dynamo, pageSize },
+    {
+      TableName: config.ordersTable,
+      IndexName: 'by-status',
+      KeyConditionExpression: '#status = :received AND createdAt < :before',
+      ExpressionAttributeNames: { '#status': 'status' },
+      ExpressionAttributeValues: { ':received': 'RECEIVED', ':before': createdBefore.toISOString() },
+    },
+  );
+  for await (const page of pages) for (const item of page.Items ?? []) yield String(item.orderId);
 }
 
 /** How many orders still owe work that has failed at least once: the figure the alarm watches. */
