@@ -44,7 +44,7 @@ export function packageAlone(outDir: string, stage = 'local', lockDir = PACKAGIN
 }
 
 /** Packages the service offline, exactly as a deployment would. */
-export function packageService(outDir: string, stage = 'local', env: Record<string, string> = {}): void {
+export function packageService(outDir: string, stage = 'local'): void {
   rmSync(outDir, { recursive: true, force: true });
   // serverless-esbuild keeps its output folder between runs (keepOutputDirectory), and what an
   // earlier packaging left there — another stage's simulators, a renamed function — ended up in
@@ -63,7 +63,6 @@ export function packageService(outDir: string, stage = 'local', env: Record<stri
         AWS_SECRET_ACCESS_KEY: 'local',
         SLS_TELEMETRY_DISABLED: '1',
         TMPDIR: scratch,
-        ...env,
       },
     });
   } finally {
