@@ -6,7 +6,7 @@
  */
 import { readlinkSync } from 'node:fs';
 import module from 'node:module';
-import { setPriority } from 'node:os';
+import { getPriority, setPriority } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
 import { types } from 'node:util';
@@ -105,12 +105,15 @@ async function invoke(handler, request) {
 }
 
 /**
- * Lowers this thread's CPU priority (sandbox.ts says why). Linux gives each thread a nice value of
- * its own, named by its thread id; elsewhere the sandbox keeps the process's priority.
+ * Lowers this thread's CPU priority by `niceness` from what it inherited (sandbox.ts says why), so a
+ * local cloud started under `nice` keeps its workflow below the rest of it, never above. Linux gives
+ * each thread a nice value of its own, named by its thread id; elsewhere the sandbox keeps the
+ * process's priority.
  */
 function lowerPriority(niceness) {
   try {
-    setPriority(Number(readlinkSync('/proc/thread-self').split('/').pop()), niceness);
+    const thread = Number(readlinkSync('/proc/thread-self').split('/').pop());
+    setPriority(thread, Math.min(19, getPriority(thread) + niceness));
   } catch {
     // not Linux: every sandbox runs at the same priority
   }

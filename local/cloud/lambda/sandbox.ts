@@ -40,8 +40,8 @@ export function boundCompileCache(dir = COMPILE_CACHE_DIR, maxBytes = COMPILE_CA
   if (bytes > maxBytes) rmSync(dir, { recursive: true, force: true });
 }
 /**
- * The CPU priority (nice) of a sandbox whose function serves no request (a workflow step, a
- * schedule): on a laptop's two cores every thread competes, and a partner's webhook must not wait
+ * How much lower (nice) the CPU priority of a sandbox whose function serves no request (a workflow
+ * step, a schedule) is than the local cloud's own: on a laptop's two cores every thread competes, and a partner's webhook must not wait
  * behind the workflow it starts (on AWS it would have concurrency of its own). Work conserving: an
  * idle core still runs it at full speed.
  */
