@@ -275,16 +275,12 @@ export class LocalStepFunctions {
     const journal = this.journal;
     if (!journal) return { resumed };
     const finished = journal.readFinished();
-    const kept = finished.filter((summary) => (summary.stopDate ?? now) > now - STANDARD_RETENTION_MS);
-    if (kept.length < finished.length) {
-      const keptArns = new Set(kept.map((summary) => summary.executionArn));
-      journal.forget(
-        finished.map((summary) => summary.executionArn).filter((arn) => !keptArns.has(arn)),
-        kept,
-      );
-    }
+    const arnsOf = (summaries: ExecutionSummary[]) => summaries.map((summary) => summary.executionArn);
+    const expires = (summary: ExecutionSummary) => (summary.stopDate ?? now) <= now - STANDARD_RETENTION_MS;
+    const kept = finished.filter((summary) => !expires(summary));
+    if (kept.length < finished.length) journal.forget(arnsOf(finished.filter(expires)), kept);
     for (const summary of kept) this.executions.set(summary.executionArn, summary);
-    for (const entries of journal.readAllBut(finished.map((summary) => summary.executionArn))) {
+    for (const entries of journal.readAllBut(arnsOf(finished))) {
       const start = (entries[0] as Extract<JournalEntry, { t: 'start' }>).start;
       if (this.executions.has(start.executionArn)) continue;
       const loaded = this.load(start.definition);
