@@ -1,4 +1,5 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -8,6 +9,7 @@ import {
   GetItemCommand,
   PutItemCommand,
   QueryCommand,
+  ScanCommand,
 } from '@aws-sdk/client-dynamodb';
 import { ensureTables, type LocalDynamo, startDynamo } from '../../../local/cloud/dynamodb';
 import { type Edge, startEdge } from '../../../local/cloud/edge';
@@ -149,3 +151,39 @@ test('data survives a restart on the same directory, and a fresh start empties i
   );
   expect(gone.Item).toBeUndefined();
 }, 30_000);
+
+/** The table files (not the write-ahead log) under the data folder, in MB. */
+const tableFilesMb = () =>
+  readdirSync(dataDir)
+    .filter((file) => file.endsWith('.ldb'))
+    .reduce((mb, file) => mb + statSync(join(dataDir, file)).size / 1024 / 1024, 0);
+
+test('table files a compaction replaced are deleted although Queries and Scans ran in between', async () => {
+  await ensureTables(client, [ordersTable]);
+  // Ten items of 300 KB, rewritten twelve times (36 MB written, 3 MB live) with a Query and a Scan
+  // after each round: an iterator left open would keep every table file of its moment on disk.
+  for (let round = 0; round < 12; round += 1) {
+    for (let i = 0; i < 10; i += 1) {
+      await client.send(
+        new PutItemCommand({
+          TableName: ordersTable.name,
+          Item: { orderId: { S: `big_${i}` }, note: { S: randomBytes(225_000).toString('base64') } },
+        }),
+      );
+    }
+    await client.send(
+      new QueryCommand({
+        TableName: ordersTable.name,
+        IndexName: 'byStore',
+        KeyConditionExpression: 'storeId = :s',
+        ExpressionAttributeValues: { ':s': { S: 'store-001' } },
+        Limit: 1,
+      }),
+    );
+    await client.send(new ScanCommand({ TableName: ordersTable.name, Limit: 1 }));
+  }
+  // LevelDB compacts in the background: the live 3 MB plus at most three 4 MB level-0 files remain.
+  const deadline = Date.now() + 10_000;
+  while (tableFilesMb() > 20 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+  expect(tableFilesMb()).toBeLessThan(20);
+}, 60_000);
