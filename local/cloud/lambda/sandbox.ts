@@ -41,9 +41,9 @@ export function boundCompileCache(dir = COMPILE_CACHE_DIR, maxBytes = COMPILE_CA
 }
 /**
  * How much lower (nice) the CPU priority of a sandbox whose function serves no request (a workflow
- * step, a schedule) is than the local cloud's own: on a laptop's two cores every thread competes, and a partner's webhook must not wait
- * behind the workflow it starts (on AWS it would have concurrency of its own). Work conserving: an
- * idle core still runs it at full speed.
+ * step, a schedule) is than the local cloud's own: on a laptop's two cores every thread competes,
+ * and a partner's webhook must not wait behind the workflow it starts (on AWS it would have
+ * concurrency of its own). Work conserving: an idle core still runs it at full speed.
  */
 const BACKGROUND_NICENESS = 10;
 /** Lambda gives the init phase 10 s of its own before the invocation's timeout starts. */

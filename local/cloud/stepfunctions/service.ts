@@ -537,12 +537,13 @@ function describeForTask(record: ExecutionRecord, parsed: boolean) {
   };
 }
 
-/** Rebuilds an execution from its journal, and where to pick it up if it was still running. */
+/** What ListExecutions shows of an execution: all that is kept in memory of an evicted one. */
 function summaryOf(record: ExecutionRecord): ExecutionSummary {
   const { executionArn, stateMachineArn, name, type, status, startDate, stopDate } = record;
   return { executionArn, stateMachineArn, name, type, status, startDate, stopDate };
 }
 
+/** Rebuilds an execution from its journal, and where to pick it up if it was still running. */
 function replay(start: ExecutionStart, entries: JournalEntry[], topLevel: ReadonlySet<string>) {
   const record: ExecutionRecord = { ...start, status: 'RUNNING', history: [] };
   let point: ResumePoint | undefined;
