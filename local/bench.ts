@@ -1,7 +1,9 @@
 /**
  * `npm run bench [-- --json]`: how fast the local cloud itself is on this machine.
  *  - ordersPerSecond: full happy orders (signed webhook → ACCEPTED → release → RELEASED) at a fixed
- *    concurrency, after a warm-up;
+ *    concurrency, after a warm-up of one round (`--warm-up N` orders instead: V8 optimizes a
+ *    sandbox's code only after thousands of calls, in each sandbox's isolate apart, so a local cloud
+ *    reaches its pace after a few thousand orders; every other figure then includes that warm-up);
  *  - dynaliteWritesPerSecond: conditional PutItem through the SDK straight to dynalite, same run;
  *  - webhookAckP99Ms: new-order webhooks offered at 100/s for a few seconds, timed at a proxy in
  *    front of the HTTP API (request in → last byte of the answer);
@@ -35,6 +37,7 @@ import { cpuTimes, dynamoTasks, openExecutionWindow, quiesce, residentMb } from 
 const { values: args } = parseArgs({
   options: {
     orders: { type: 'string', default: '300' },
+    'warm-up': { type: 'string' },
     concurrency: { type: 'string', default: '32' },
     'ack-rate': { type: 'string', default: '100' },
     'ack-seconds': { type: 'string', default: '5' },
@@ -43,6 +46,9 @@ const { values: args } = parseArgs({
 });
 const ORDERS = Number(args.orders);
 const CONCURRENCY = Number(args.concurrency);
+const WARM_UP = Number(args['warm-up'] ?? CONCURRENCY);
+if (!Number.isInteger(WARM_UP) || WARM_UP < 0)
+  throw new Error(`--warm-up must be a whole number of orders (0 or more), not "${args['warm-up']}"`);
 const ACK_RATE = Number(args['ack-rate']);
 const ACK_SECONDS = Number(args['ack-seconds']);
 const BOUND_MS = 120_000;
@@ -68,12 +74,8 @@ async function happyOrder(t: ToolCloud, watcher: StatusWatcher, index: number): 
 }
 
 async function ordersPerSecond(t: ToolCloud, watcher: StatusWatcher) {
-  say(`warm-up: ${CONCURRENCY} orders`);
-  await inPool(
-    [...Array(CONCURRENCY).keys()],
-    CONCURRENCY,
-    async (i) => void (await happyOrder(t, watcher, i)),
-  );
+  say(`warm-up: ${WARM_UP} orders`);
+  await inPool([...Array(WARM_UP).keys()], CONCURRENCY, async (i) => void (await happyOrder(t, watcher, i)));
   await quiesce(t);
   say(`orders end to end: ${ORDERS} at concurrency ${CONCURRENCY}`);
   let released = 0;
@@ -288,7 +290,7 @@ async function run() {
     tool: 'bench',
     at: new Date().toISOString(),
     ...result,
-    orders: { ...orders, concurrency: CONCURRENCY },
+    orders: { ...orders, concurrency: CONCURRENCY, warmUp: WARM_UP },
     webhookAck: {
       offeredPerSecond: ACK_RATE,
       seconds: ACK_SECONDS,
@@ -319,7 +321,7 @@ async function run() {
     [
       '',
       'Local cloud benchmark (this machine)',
-      `  orders end to end       ${result.ordersPerSecond} orders/s (${orders.released} orders at concurrency ${CONCURRENCY}, ${round(orders.seconds, 1)} s)`,
+      `  orders end to end       ${result.ordersPerSecond} orders/s (${orders.released} orders at concurrency ${CONCURRENCY}, ${round(orders.seconds, 1)} s, after ${WARM_UP} to warm up)`,
       `  CPU per order           ${result.cpuMsPerOrder} ms: main thread ${orders.cpuMsPerOrder.mainThread}, sandboxes and helpers ${orders.cpuMsPerOrder.sandboxesAndHelpers}, dynalite ${orders.cpuMsPerOrder.dynalite}`,
       `  dynalite writes         ${result.dynaliteWritesPerSecond} conditional PutItem/s through the SDK`,
       `  DynamoDB calls/order    ${result.dynamoCallsPerOrder} (functions: ${JSON.stringify(dynamo.functionsByOperation)} over ${dynamo.released} orders; state machine dynamodb tasks: ${dynamo.stateMachineTasks})`,
