@@ -100,6 +100,12 @@ async function simulator(
   return answer;
 }
 
+/** `?limit=` passed on as given: the API behind it checks it. */
+function limitQuery(request: Request): string {
+  const limit = request.query.get('limit');
+  return limit ? `?limit=${enc(limit)}` : '';
+}
+
 function partnerOf(request: Request): string {
   const partner = request.params.partner ?? '';
   if (!(PARTNERS as readonly string[]).includes(partner))
@@ -200,13 +206,14 @@ const ROUTES: Route[] = [
   route('DELETE', '/api/simulators/stores/{storeId}', (system, request) =>
     simulator(system, 'partner', 'DELETE', `/_control/stores/${enc(request.params.storeId!)}`),
   ),
-  route('GET', '/api/simulators/pos/orders', (system) => simulator(system, 'pos', 'GET', '/_control/orders')),
+  // The page asks for the newest orders only: a long session's POS keeps thousands.
+  route('GET', '/api/simulators/pos/orders', (system, request) =>
+    simulator(system, 'pos', 'GET', `/_control/orders${limitQuery(request)}`),
+  ),
   route('GET', '/api/dead-letters', (system) => system.api('GET', '/operations/dead-letters')),
-  route('GET', '/api/dead-letters/{name}/messages', (system, request) => {
-    const limit = request.query.get('limit');
-    const query = limit ? `?limit=${enc(limit)}` : '';
-    return system.api('GET', `/operations/dead-letters/${enc(request.params.name!)}/messages${query}`);
-  }),
+  route('GET', '/api/dead-letters/{name}/messages', (system, request) =>
+    system.api('GET', `/operations/dead-letters/${enc(request.params.name!)}/messages${limitQuery(request)}`),
+  ),
   route('POST', '/api/dead-letters/{name}/redrive', (system, request) =>
     system.api('POST', `/operations/dead-letters/${enc(request.params.name!)}/redrive`),
   ),

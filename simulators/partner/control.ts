@@ -8,7 +8,8 @@ import { PARTNERS, type PartnerId, PartnerIdSchema } from '../../functions/lib/s
 import type { MenuItem } from '../../functions/lib/schemas/store';
 import { faultsSchema } from '../shared/faults';
 import { deepMerge } from '../shared/merge';
-import { HttpError, json, parseWith, type Request, type Route } from '../shared/routes';
+import { newestRecords } from '../shared/record-store';
+import { HttpError, json, listingLimit, parseWith, type Request, type Route } from '../shared/routes';
 import { draftOrder } from './order-draft';
 import {
   orderKey,
@@ -297,7 +298,7 @@ export function controlRoutes(ctx: ControlContext): Route[] {
     {
       method: 'GET',
       pattern: '/_control/orders',
-      handle: () => json(200, [...ctx.state.orders.values()].map(orderView)),
+      handle: (request) => json(200, newestRecords(ctx.state.orders, listingLimit(request)).map(orderView)),
     },
     {
       method: 'DELETE',

@@ -18,12 +18,14 @@ import {
   posApi,
 } from '../../functions/lib/schemas/pos';
 import { FaultInjector, faultsSchema } from '../shared/faults';
+import { newestRecords } from '../shared/record-store';
 import {
   type Answer,
   DROPPED,
   HttpError,
   header,
   json,
+  listingLimit,
   parseWith,
   type Request,
   type Route,
@@ -222,7 +224,7 @@ function controlRoutes(ctx: PosContext): Route[] {
     {
       method: 'GET',
       pattern: '/_control/orders',
-      handle: () => json(200, [...book.orders.values()].map(orderRow)),
+      handle: (request) => json(200, newestRecords(book.orders, listingLimit(request)).map(orderRow)),
     },
     { method: 'DELETE', pattern: '/_control/orders', handle: () => json(200, { forgotten: book.clear() }) },
     { method: 'GET', pattern: '/_control/faults', handle: () => json(200, faultsView(ctx.state)) },

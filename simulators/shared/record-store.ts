@@ -14,7 +14,23 @@ export interface RecordStore<T> {
   delete(key: string): boolean;
   clear(): void;
   /** In the order the keys were first set. */
+  keys(): Iterable<string>;
+  /** In the order the keys were first set. */
   values(): Iterable<T>;
   entries(): Iterable<[string, T]>;
   readonly size: number;
+}
+
+/**
+ * The `limit` records whose keys were set first most recently, in the order `values()` lists them;
+ * every record without a limit. Only those records are read, so a listing of the newest stays cheap
+ * however many a long session keeps on disk.
+ */
+export function newestRecords<T>(store: RecordStore<T>, limit?: number): T[] {
+  if (limit === undefined) return [...store.values()];
+  const keys = [...store.keys()].slice(-limit);
+  return keys.flatMap((key) => {
+    const record = store.get(key);
+    return record === undefined ? [] : [record];
+  });
 }

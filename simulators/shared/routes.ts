@@ -72,6 +72,34 @@ export function parseWith<S extends z.ZodType>(schema: S, request: Request): z.i
   );
 }
 
+/** The most records a `_control` listing answers at once. */
+export const LISTING_LIMIT_MAX = 1000;
+
+/**
+ * A `_control` listing's `?limit=N` (1–1000): answer only the newest N records. Undefined without
+ * one (every record, as before). A bad limit, or any other parameter, is a 400.
+ */
+export function listingLimit(request: Request): number | undefined {
+  for (const name of request.query.keys()) {
+    if (name !== 'limit')
+      throw new HttpError(
+        400,
+        'UNKNOWN_PARAMETER',
+        `unknown query parameter ${name}: a listing takes only limit`,
+      );
+  }
+  const given = request.query.getAll('limit');
+  if (given.length === 0) return undefined;
+  const limit = Number(given[0]);
+  if (given.length > 1 || !/^\d{1,4}$/.test(given[0] ?? '') || limit < 1 || limit > LISTING_LIMIT_MAX)
+    throw new HttpError(
+      400,
+      'INVALID_LIMIT',
+      `limit must be one whole number from 1 to ${LISTING_LIMIT_MAX}`,
+    );
+  return limit;
+}
+
 export function header(request: Request, name: string): string | undefined {
   const value = request.headers[name.toLowerCase()];
   return Array.isArray(value) ? value[0] : value;

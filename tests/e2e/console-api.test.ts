@@ -222,6 +222,11 @@ test('a partner’s redelivery of its order comes through and keeps one order; w
       (o: { reference: string }) => o.reference === orderId,
     ),
   ).toHaveLength(1);
+  // The page asks for the newest only; the limit goes through to the POS, which checks it.
+  const newest = await consoleCall('GET', '/api/simulators/pos/orders?limit=1');
+  expect(newest.body).toHaveLength(1);
+  const refused = await consoleCall('GET', '/api/simulators/pos/orders?limit=many');
+  expect([refused.status, refused.body.error.code]).toEqual([400, 'INVALID_LIMIT']);
   expect((await consoleCall('GET', '/api/simulators/orders/ubereats/no-such-order')).status).toBe(404);
 }, 30_000);
 

@@ -69,6 +69,8 @@ test('an order placed as a partner appears live on Orders, waits for its courier
   expect(placed.webhookStatus).toBe(202);
   expect(await ordersTab.evaluate(() => (globalThis as { openedOnce?: boolean }).openedOnce)).toBe(true);
   expect(await orderRow(ordersTab, orderId).row.textContent()).toContain('doordash');
+  // The POS's newest orders, refreshed while the Simulators page is open, come to show it.
+  await operatorTab.getByTestId('pos-orders').getByText(orderId).waitFor();
 
   await orderRow(ordersTab, orderId).row.getByTestId('order-link').click();
   await ordersTab.getByTestId('current-state-workflow').filter({ hasText: 'WaitForCourier' }).waitFor();

@@ -436,6 +436,10 @@ export class JournalCollection<T> implements RecordStore<T> {
     this.journal.cleared(this.name);
   }
 
+  keys(): IterableIterator<string> {
+    return this.records.keys();
+  }
+
   /** Records on disk are read for this (not kept): listings are rare. */
   *values(): IterableIterator<T> {
     for (const entry of this.records.values()) yield entry.value ?? this.readValue(entry);

@@ -569,6 +569,10 @@ describe('the partner API the middleware calls', () => {
     await placeOrder({ partner: 'grubhub' });
     const listed = (await call('GET', '/_control/orders')).body;
     expect(listed.map((o: { partner: string }) => o.partner).sort()).toEqual(['grubhub', 'ubereats']);
+    // ?limit=N: the newest N, as the POS's listing takes it (a bad one is a 400).
+    expect((await call('GET', '/_control/orders?limit=1')).body).toEqual(listed.slice(-1));
+    const refused = await call('GET', '/_control/orders?limit=0');
+    expect([refused.status, refused.body.error.code]).toEqual([400, 'INVALID_LIMIT']);
   });
 });
 

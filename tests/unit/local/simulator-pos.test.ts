@@ -173,6 +173,35 @@ describe('creating held orders', () => {
   });
 });
 
+describe('the control listing', () => {
+  test('?limit=N answers the newest N orders, in the listing’s order; without it, every order', async () => {
+    for (let n = 1; n <= 5; n += 1) await create(heldOrder(n), reference(n));
+    await fire((await posOrders())[3]!.posOrderId, reference(4)); // a change does not make an order newer
+
+    const all = await posOrders();
+    expect(all.map((row) => row.reference)).toEqual([1, 2, 3, 4, 5].map(reference));
+    const newest = await call('GET', '/_control/orders?limit=2');
+    expect(newest).toEqual({ status: 200, body: all.slice(-2) });
+    expect((await call('GET', '/_control/orders?limit=1000')).body).toEqual(all);
+  });
+
+  test('a bad limit or another parameter is a 400 JSON error', async () => {
+    await create(heldOrder(1), reference(1));
+    for (const [query, code] of [
+      ['limit=0', 'INVALID_LIMIT'],
+      ['limit=1001', 'INVALID_LIMIT'],
+      ['limit=abc', 'INVALID_LIMIT'],
+      ['limit=2.5', 'INVALID_LIMIT'],
+      ['limit=', 'INVALID_LIMIT'],
+      ['limit=1&limit=2', 'INVALID_LIMIT'],
+      ['status=held', 'UNKNOWN_PARAMETER'],
+    ]) {
+      const answer = await call('GET', `/_control/orders?${query}`);
+      expect([query, answer.status, answer.body?.error?.code]).toEqual([query, 400, code]);
+    }
+  });
+});
+
 describe('fire and void', () => {
   test('held → fired; firing again answers the same and changes nothing', async () => {
     const { posOrderId } = (await create(heldOrder(5), reference(5))).body;

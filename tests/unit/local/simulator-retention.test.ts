@@ -137,6 +137,9 @@ describe('the POS simulator with a data folder', () => {
     const [listing, twinListing] = await both(pos, 'GET', '/_control/orders');
     expect(listing?.body).toHaveLength(count);
     expect(listing).toEqual(twinListing);
+    const [newest, twinNewest] = await both(pos, 'GET', '/_control/orders?limit=3');
+    expect(newest?.body).toEqual(listing?.body.slice(-3));
+    expect(newest).toEqual(twinNewest);
   }
 
   test('keeps the held and the newest finished orders in memory; the rest answer from the journal, also after a restart', async () => {

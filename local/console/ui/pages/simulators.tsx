@@ -432,10 +432,16 @@ interface PosOrder {
 }
 
 const POS_REFRESH_MS = 3000;
+/** The newest POS orders shown: the whole book of a long session would be read every refresh. */
+const POS_ORDERS_SHOWN = 100;
 
 function PosOrders() {
   const { value: answer, reload } = useLoad(
-    () => call<PosOrder[] | { orders: PosOrder[] }>('GET', '/api/simulators/pos/orders'),
+    () =>
+      call<PosOrder[] | { orders: PosOrder[] }>(
+        'GET',
+        `/api/simulators/pos/orders?limit=${POS_ORDERS_SHOWN}`,
+      ),
     [],
   );
   // The POS gets its orders a moment after the webhook: keep the list current while the page is open.
@@ -447,7 +453,7 @@ function PosOrders() {
   return (
     <article>
       <header>
-        <strong>POS orders</strong>{' '}
+        <strong>POS orders</strong> <small>(the newest {POS_ORDERS_SHOWN})</small>{' '}
         <button type="button" class="outline secondary small" onClick={() => reload()}>
           Refresh
         </button>
