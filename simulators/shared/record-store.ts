@@ -23,8 +23,9 @@ export interface RecordStore<T> {
 
 /**
  * The `limit` records whose keys were set first most recently, in the order `values()` lists them;
- * every record without a limit. Only those records are read, so a listing of the newest stays cheap
- * however many a long session keeps on disk.
+ * every record without a limit. Only those records are read (with `get`, so a journal's record on
+ * disk comes back into memory as any read brings it), so a listing of the newest stays cheap however
+ * many a long session keeps on disk.
  */
 export function newestRecords<T>(store: RecordStore<T>, limit?: number): T[] {
   if (limit === undefined) return [...store.values()];

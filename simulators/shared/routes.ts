@@ -3,7 +3,7 @@
  * Gateway in front of a Lambda function): a route table matched by method and path pattern, JSON
  * answers, `{"error":{"code","message"}}` errors.
  */
-import type { z } from 'zod';
+import { z } from 'zod';
 
 /** An error a route throws to answer with that status and JSON error body. */
 export class HttpError extends Error {
@@ -75,29 +75,36 @@ export function parseWith<S extends z.ZodType>(schema: S, request: Request): z.i
 /** The most records a `_control` listing answers at once. */
 export const LISTING_LIMIT_MAX = 1000;
 
+/** A `_control` listing's query, as the operator API's are: an unknown parameter is refused, not ignored. */
+const ListingQuerySchema = z
+  .object({
+    limit: z
+      .string()
+      .regex(/^\d{1,4}$/, 'expected a whole number')
+      .transform(Number)
+      .pipe(z.number().int().min(1).max(LISTING_LIMIT_MAX))
+      .optional(),
+  })
+  .strict();
+
 /**
  * A `_control` listing's `?limit=N` (1–1000): answer only the newest N records. Undefined without
  * one (every record, as before). A bad limit, or any other parameter, is a 400.
  */
 export function listingLimit(request: Request): number | undefined {
-  for (const name of request.query.keys()) {
-    if (name !== 'limit')
-      throw new HttpError(
-        400,
-        'UNKNOWN_PARAMETER',
-        `unknown query parameter ${name}: a listing takes only limit`,
-      );
-  }
-  const given = request.query.getAll('limit');
-  if (given.length === 0) return undefined;
-  const limit = Number(given[0]);
-  if (given.length > 1 || !/^\d{1,4}$/.test(given[0] ?? '') || limit < 1 || limit > LISTING_LIMIT_MAX)
+  // A repeated parameter is joined with commas, as API Gateway hands it to a function.
+  const names = [...new Set(request.query.keys())];
+  const query = Object.fromEntries(names.map((name) => [name, request.query.getAll(name).join(',')]));
+  const parsed = ListingQuerySchema.safeParse(query);
+  if (parsed.success) return parsed.data.limit;
+  const issue = parsed.error.issues[0];
+  if (issue?.code === 'unrecognized_keys')
     throw new HttpError(
       400,
-      'INVALID_LIMIT',
-      `limit must be one whole number from 1 to ${LISTING_LIMIT_MAX}`,
+      'UNKNOWN_PARAMETER',
+      `unknown query parameter ${issue.keys.join(', ')}: a listing takes only limit`,
     );
-  return limit;
+  throw new HttpError(400, 'INVALID_LIMIT', `limit must be one whole number from 1 to ${LISTING_LIMIT_MAX}`);
 }
 
 export function header(request: Request, name: string): string | undefined {
