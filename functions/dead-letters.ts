@@ -3,18 +3,18 @@ import { deadLetterQueues, peekDeadLetters, queueDepth, redriveEvents } from './
 import { NotFound } from './lib/domain/errors';
 import { type HttpEvent, httpHandler, json, requestPart } from './lib/http';
 import { logger } from './lib/powertools';
-import { type DeadLettersAnswer, QueueNameSchema, type RedriveAnswer } from './lib/schemas/operations';
+import {
+  type DeadLettersAnswer,
+  limitParamSchema,
+  QueueNameSchema,
+  type RedriveAnswer,
+} from './lib/schemas/operations';
 
 const QueuePathSchema = z.object({ name: QueueNameSchema });
 
 const PeekQuerySchema = z
   .object({
-    limit: z
-      .string()
-      .regex(/^\d{1,2}$/, 'expected a whole number')
-      .transform(Number)
-      .pipe(z.number().int().min(1).max(10))
-      .optional(),
+    limit: limitParamSchema(10).optional(),
   })
   .strict();
 

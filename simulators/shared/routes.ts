@@ -4,6 +4,7 @@
  * answers, `{"error":{"code","message"}}` errors.
  */
 import { z } from 'zod';
+import { limitParamSchema } from '../../functions/lib/schemas/operations';
 
 /** An error a route throws to answer with that status and JSON error body. */
 export class HttpError extends Error {
@@ -78,12 +79,7 @@ export const LISTING_LIMIT_MAX = 1000;
 /** A `_control` listing's query, as the operator API's are: an unknown parameter is refused, not ignored. */
 const ListingQuerySchema = z
   .object({
-    limit: z
-      .string()
-      .regex(/^\d{1,4}$/, 'expected a whole number')
-      .transform(Number)
-      .pipe(z.number().int().min(1).max(LISTING_LIMIT_MAX))
-      .optional(),
+    limit: limitParamSchema(LISTING_LIMIT_MAX).optional(),
   })
   .strict();
 

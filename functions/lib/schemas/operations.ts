@@ -6,6 +6,14 @@ import { PartnerIdSchema, PartnerOrderIdSchema } from './partners/index';
 export const LIST_LIMIT_DEFAULT = 50;
 export const LIST_LIMIT_MAX = 100;
 
+/** A `?limit=` query parameter, as a string from the query: a whole number from 1 to `max`. */
+export const limitParamSchema = (max: number) =>
+  z
+    .string()
+    .regex(new RegExp(`^\\d{1,${String(max).length}}$`), 'expected a whole number')
+    .transform(Number)
+    .pipe(z.number().int().min(1).max(max));
+
 /** `GET /orders?status=&storeId=&partner=&since=&limit=&cursor=`; an unknown parameter is refused, not ignored. */
 export const ListOrdersQuerySchema = z
   .object({
@@ -13,12 +21,7 @@ export const ListOrdersQuerySchema = z
     storeId: StoreIdSchema.optional(),
     partner: PartnerIdSchema.optional(),
     since: IsoTimeSchema.transform((at) => new Date(at).toISOString()).optional(),
-    limit: z
-      .string()
-      .regex(/^\d{1,3}$/, 'expected a whole number')
-      .transform(Number)
-      .pipe(z.number().int().min(1).max(LIST_LIMIT_MAX))
-      .optional(),
+    limit: limitParamSchema(LIST_LIMIT_MAX).optional(),
     cursor: z.string().min(1).max(4096).optional(),
   })
   .strict();
